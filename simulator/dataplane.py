@@ -1,0 +1,180 @@
+"""The data plane: requests generated, routed, served and accounted a span at a time.
+
+The control plane calls `advance_to(t)` before it changes anything (weights,
+instances, failures), so each span is served under one fixed configuration.
+Requests still in the system at the end of a span stay `pending` (a few arrays no
+longer than the number in the system) so a later crash can fail them; everything
+else is handed to the recorder at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .fleet import Variant
+from .kernel import REJECTED as K_REJECTED
+from .kernel import Servers
+from .monitoring import ERROR, FAILED, OK, REJECTED, TIMED_OUT, UNAVAILABLE, Recorder
+from .traffic import ArrivalProcess, draw_users
+
+_FIELDS = ("arrival", "start", "end", "slot", "variant", "error", "user")
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+class DataPlane:
+    """Everything between an arrival and its outcome, for all variants."""
+
+    def __init__(
+        self,
+        arrivals: ArrivalProcess,
+        users: int,
+        streams: dict[str, np.random.Generator],
+        recorder: Recorder,
+        request_log: float = 0.0,
+    ) -> None:
+        self.arrivals, self.users, self.rng, self.recorder = arrivals, users, streams, recorder
+        self.servers = Servers()
+        self.variants: list[Variant] = []
+        self.now = 0.0
+        self.sticky = False
+        self.requests = 0
+        self.pending = {f: np.empty(0, dtype=_dtype(f)) for f in _FIELDS}
+        self.log_share = request_log
+        self.log_chunks: list[dict[str, np.ndarray]] = []
+        self._routes: tuple | None = None
+
+    # ------------------------------------------------------------ topology
+
+    def add_variant(self, variant: Variant) -> int:
+        """Register a variant; its index is what the kernel sees."""
+        self.variants.append(variant)
+        self.recorder.version_index(variant.version, variant.is_release)
+        self.changed()
+        return len(self.variants) - 1
+
+    def changed(self) -> None:
+        """Weights or serving instances changed: rebuild the routing tables lazily."""
+        self._routes = None
+
+    def _routing(self):
+        if self._routes is None:
+            weights = np.array([v.weight for v in self.variants], dtype=float)
+            total = weights.sum()
+            cum = np.cumsum(weights / total) if total > 0 else np.zeros(len(weights))
+            members = [[i.slot for i in v.serving] for v in self.variants]
+            ptr = np.zeros(len(members) + 2, dtype=np.int64)  # the last entry: nowhere
+            ptr[1:-1] = np.cumsum([len(m) for m in members])
+            ptr[-1] = ptr[-2]
+            idx = np.array([s for m in members for s in m], dtype=np.int64)
+            lor = np.array([v.spec.routing == "least_outstanding" for v in self.variants] + [False])
+            self._routes = (cum, total > 0, ptr, idx, lor)
+        return self._routes
+
+    def unavailable_share(self) -> float:
+        """Share of traffic sent to variants with no serving instance (downtime)."""
+        cum, any_weight, ptr, _, _ = self._routing()
+        if not any_weight:
+            return 1.0
+        shares = np.diff(np.concatenate([[0.0], cum]))
+        empty = (ptr[1:-1] - ptr[:-2]) == 0
+        return float(shares[empty].sum())
+
+    # ------------------------------------------------------------ time
+
+    def advance_to(self, t: float) -> None:
+        """Serve every request arriving in [now, t) under the current configuration."""
+        if t <= self.now:
+            return
+        arrival = self.arrivals.arrivals(self.now, t)
+        n = len(arrival)
+        self.requests += n
+        if n:
+            self._serve(arrival)
+        self.now = t
+        self._retire(t)
+
+    def _serve(self, arrival: np.ndarray) -> None:
+        n = len(arrival)
+        rng = self.rng
+        user = draw_users(rng["users"], n, self.users)
+        cum, any_weight, ptr, idx, lor = self._routing()
+        if not any_weight:
+            variant = np.full(n, len(self.variants), dtype=np.int64)
+        else:
+            u = _user_hash(user) if self.sticky else rng["route"].random(n)
+            variant = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+        service = np.zeros(n)
+        error = np.zeros(n, dtype=bool)
+        for v in np.unique(variant[variant < len(self.variants)]):
+            mine = variant == v
+            count = int(mine.sum())
+            service[mine] = self.variants[v].service.sample(rng["service"], count)
+            error[mine] = rng["errors"].random(count) < self.variants[v].error_rate
+        slot, start, depart, status = self.servers.serve(
+            arrival, variant, service, rng["route"].random(n), ptr, idx, lor
+        )
+        dropped = status != 0
+        if dropped.any():
+            outcome = np.where(status[dropped] == K_REJECTED, REJECTED, UNAVAILABLE)
+            self._finish(variant[dropped], arrival[dropped], arrival[dropped], start[dropped],
+                         outcome, user[dropped])  # fmt: skip
+        keep = ~dropped
+        overhead = np.array([v.spec.overhead for v in self.variants] + [0.0])
+        end = depart[keep] + overhead[variant[keep]]
+        new = dict(arrival=arrival[keep], start=start[keep], end=end, slot=slot[keep],
+                   variant=variant[keep], error=error[keep], user=user[keep])  # fmt: skip
+        self.pending = {f: np.concatenate([self.pending[f], new[f]]) for f in _FIELDS}
+
+    def _retire(self, t: float) -> None:
+        """Hand requests that ended by t to the recorder."""
+        p = self.pending
+        done = p["end"] <= t
+        if not done.any():
+            return
+        v = p["variant"][done]
+        arrival, end = p["arrival"][done], p["end"][done]
+        timeout = np.array([x.spec.timeout for x in self.variants])[v]
+        outcome = np.where(end - arrival > timeout, TIMED_OUT, np.where(p["error"][done], ERROR, OK))
+        self._finish(v, arrival, end, p["start"][done], outcome, p["user"][done])
+        self.pending = {f: a[~done] for f, a in p.items()}
+
+    def fail_slots(self, slots: list[int], t: float) -> int:
+        """Every request in service or queued on these instances fails at time t."""
+        p = self.pending
+        hit = np.isin(p["slot"], slots)
+        if hit.any():
+            start = np.where(p["start"][hit] <= t, p["start"][hit], np.nan)
+            outcome = np.full(int(hit.sum()), FAILED)
+            self._finish(p["variant"][hit], p["arrival"][hit], np.full(len(start), t), start,
+                         outcome, p["user"][hit])  # fmt: skip
+            self.pending = {f: a[~hit] for f, a in p.items()}
+        return int(hit.sum())
+
+    def _finish(self, variant, arrival, end, start, outcome, user) -> None:
+        version = np.array(
+            [self.recorder.versions.index(v.version) for v in self.variants] + [0]
+        )[variant]
+        self.recorder.record(version, end, arrival, start, outcome)
+        if self.log_share > 0:
+            keep = self.rng["log"].random(len(end)) < self.log_share
+            self.log_chunks.append(dict(arrival=arrival[keep], start=start[keep], end=end[keep],
+                                        version=version[keep], outcome=outcome[keep],
+                                        user=user[keep]))  # fmt: skip
+
+    @property
+    def in_system(self) -> int:
+        """Requests waiting or in service now."""
+        return len(self.pending["end"])
+
+
+def _dtype(field: str):
+    return {"slot": np.int64, "variant": np.int64, "user": np.int64, "error": bool}.get(
+        field, float
+    )
+
+
+def _user_hash(user: np.ndarray) -> np.ndarray:
+    """A fixed uniform number per user, so a user always sees the same variant."""
+    with np.errstate(over="ignore"):
+        mixed = (user.astype(np.uint64) + np.uint64(1)) * _GOLDEN
+    return (mixed >> np.uint64(11)).astype(np.float64) / float(1 << 53)

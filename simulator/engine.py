@@ -1,0 +1,331 @@
+"""The simulation: a SimPy control plane driving the vectorised data plane.
+
+SimPy processes own every decision (the strategy, instance lifecycles and failures,
+zone outages, autoscaling, the monitor that closes each period and evaluates
+alarms). Each of them calls `Control` to act, and `Control` first brings the data
+plane up to the current time, so requests always see the configuration in force
+when they arrived.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from .alarms import ALARM, AlarmState
+from .dataplane import DataPlane
+from .fleet import DOWN, IN_SERVICE, PROVISIONING, TERMINATED, Instance, Variant, build_variant
+from .metrics import Gauges, period_metrics
+from .monitoring import Recorder, TimeWeighted
+from .result import Result, build_result
+from .scenario import Scenario, load_scenario
+from .specbase import format_duration
+
+STREAMS = ("traffic", "users", "route", "service", "errors", "failures", "log", "strategy")
+
+
+def simulate(
+    scenario: Scenario | dict | str,
+    seed: int = 0,
+    *,
+    strategy: str | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> Result:
+    """Run one scenario with one seed; the same seed always gives the same result."""
+    sc = load_scenario(scenario)
+    if strategy is not None and strategy != sc.strategy.type:
+        data = sc.to_dict()
+        data["strategy"] = {"type": strategy}
+        sc = load_scenario(data)
+    return Simulation(sc, seed, progress).run()
+
+
+class Simulation:
+    """One run: owns the environment, the random streams, the data plane and the records."""
+
+    def __init__(self, sc: Scenario, seed: int, progress=None) -> None:
+        self.sc, self.seed, self.progress = sc, seed, progress
+        children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+        self.env = simpy.Environment()
+        period = sc.monitoring.period
+        self.periods = max(1, math.ceil(sc.duration / period - 1e-9))
+        self.recorder = Recorder(self.periods, period, sc.warmup, sc.slo.latency_p99)
+        self.gauges = Gauges(self.periods, period)
+        self.downtime = TimeWeighted(1, math.inf)
+        arrivals = sc.traffic.build(self.rng["traffic"])
+        self.plane = DataPlane(arrivals, sc.traffic.users, self.rng, self.recorder,
+                               sc.monitoring.request_log)  # fmt: skip
+        self.events: list[tuple[float, str, str, str]] = []
+        self.alarms = [AlarmState(a) for a in sc.monitoring.alarms]
+        self.control = Control(self)
+        self.in_system_samples: list[int] = []
+        self.outcome = "incomplete"
+        self.rollout: tuple[float | None, float | None] = (None, None)
+
+    def run(self) -> Result:
+        """Play the scenario out and assemble the result."""
+        wall = time.perf_counter()
+        ctl, sc = self.control, self.sc
+        current = ctl.new_variant(is_release=False)
+        current.weight = sc.fleet.weight or 1.0
+        ctl.launch(current, ready=True)
+        ctl.current = current
+        self.env.process(sc.strategy.controller(ctl))
+        self.env.process(self.monitor())
+        for outage in sc.failures.zone_outages:
+            self.env.process(self.zone_outage(outage))
+        self.env.run(until=sc.duration)
+        self.plane.advance_to(sc.duration)
+        self.gauges.close(sc.duration)
+        self.downtime.close(sc.duration)
+        return build_result(self, time.perf_counter() - wall)
+
+    # ------------------------------------------------------------ processes
+
+    def monitor(self):
+        """Close each period: bring requests up to date, evaluate alarms, autoscale."""
+        period = self.sc.monitoring.period
+        for p in range(self.periods):
+            yield self.env.timeout(min((p + 1) * period, self.sc.duration) - self.env.now)
+            self.plane.advance_to(self.env.now)
+            self.in_system_samples.append(self.plane.in_system)
+            self._evaluate_alarms(p)
+            if self.sc.autoscaling is not None:
+                self.control.autoscale(p)
+            if self.progress is not None:
+                self.progress(min(1.0, self.env.now / self.sc.duration))
+
+    def _evaluate_alarms(self, p: int) -> None:
+        rows = slice(p, p + 1)
+        for alarm in self.alarms:
+            spec = alarm.spec
+            versions = self.control.version_indices(spec.version)
+            value = period_metrics(self.recorder, self.gauges, versions, rows)[spec.metric][0]
+            changed = alarm.observe(None if math.isnan(value) else float(value))
+            if changed is not None:
+                self.control.audit(
+                    "AlarmStateChange", f"{spec.name} -> {changed} ({spec.metric}={value:.4g})"
+                )
+
+    def instance_lifecycle(self, inst: Instance):
+        """Crash and come back, for as long as the instance lives."""
+        spec, rng = self.sc.failures.instance, self.rng["failures"]
+        while True:
+            gap = spec.mtbf if spec.distribution == "fixed" else rng.exponential(spec.mtbf)
+            yield self.env.timeout(gap)
+            if inst.state == TERMINATED:
+                return
+            if inst.state != IN_SERVICE or "crash" in inst.down_reasons:
+                continue
+            self.control.take_down(inst, "crash")
+            yield self.env.timeout(spec.mttr if spec.mttr is not None else inst.variant.provisioning_s)
+            if inst.state == TERMINATED:
+                return
+            self.control.bring_up(inst, "crash")
+
+    def zone_outage(self, outage):
+        """Take a fraction of every variant's instances out for the outage's span."""
+        yield self.env.timeout(outage.at)
+        hit = []
+        for variant in self.plane.variants:
+            live = [i for i in variant.live if i.state in (IN_SERVICE, PROVISIONING)]
+            count = math.ceil(outage.fraction * len(live) - 1e-9)
+            chosen = self.rng["failures"].choice(len(live), size=count, replace=False)
+            hit += [live[j] for j in sorted(chosen)]
+        self.control.audit("ZoneOutage", f"{len(hit)} instances down for {format_duration(outage.duration)}")
+        for inst in hit:
+            self.control.take_down(inst, "zone")
+        yield self.env.timeout(outage.duration)
+        for inst in hit:
+            self.control.bring_up(inst, "zone")
+        self.control.audit("ZoneRecovered", f"{len(hit)} instances back")
+
+
+class Control:
+    """What strategies and other actors may do; each call first serves requests up to now."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim, self.env, self.sc = sim, sim.env, sim.sc
+        self.plane = sim.plane
+        self.current: Variant | None = None
+        self._scaling: dict[int, dict[str, Any]] = {}
+
+    # ------------------------------------------------------------ variants
+
+    def new_variant(self, *, is_release: bool, name: str | None = None) -> Variant:
+        """A variant of the release (or of the current fleet), with no instances yet."""
+        sc = self.sc
+        spec = sc.release_fleet if is_release else sc.fleet
+        defect = sc.release.defect if is_release else None
+        names = {v.name for v in self.plane.variants}
+        name = name or spec.version
+        while name in names:
+            name += "'"
+        variant = build_variant(name, spec, is_release=is_release, defect=defect)
+        self.plane.add_variant(variant)
+        return variant
+
+    def launch(self, variant: Variant, count: int | None = None, *, ready: bool = False):
+        """Launch instances (default the spec's count); the event fires when all serve."""
+        count = variant.spec.instances if count is None else count
+        self._sync()
+        events = []
+        for _ in range(count):
+            track = variant.spec.routing == "least_outstanding"
+            slot = self.plane.servers.add(variant.workers, variant.spec.queue_capacity, track)
+            inst = Instance(slot, variant)
+            variant.instances.append(inst)
+            if ready:
+                self._in_service(inst)
+            else:
+                events.append(self.env.process(self._provision(inst)))
+            if self.sc.failures.instance is not None:
+                self.env.process(self.sim.instance_lifecycle(inst))
+        self._refresh(variant)
+        if not ready:
+            self.audit("LaunchInstances", f"{count} x {variant.spec.target} for {variant.name}")
+        return self.env.all_of(events)
+
+    def _provision(self, inst: Instance):
+        yield self.env.timeout(inst.variant.provisioning_s)
+        if inst.state == PROVISIONING:
+            self._sync()
+            self._in_service(inst)
+            self._refresh(inst.variant)
+
+    def _in_service(self, inst: Instance) -> None:
+        inst.state = IN_SERVICE
+        self.plane.servers.reset(inst.slot, self.env.now)
+
+    def terminate(self, variant: Variant, count: int | None = None) -> None:
+        """Terminate a variant's instances (all by default; newest first)."""
+        self._sync()
+        live = variant.live
+        victims = live if count is None else live[len(live) - count :]
+        for inst in victims:
+            if inst.serving:
+                self.plane.fail_slots([inst.slot], self.env.now)
+            inst.state = TERMINATED
+        if count is None:
+            variant.weight = 0.0
+        self._refresh(variant)
+        self.audit("TerminateInstances", f"{len(victims)} of {variant.name}")
+
+    def set_weights(self, weights: dict[Variant, float]) -> None:
+        """UpdateEndpointWeightsAndCapacities: new variant weights from now on."""
+        self._sync()
+        for variant, weight in weights.items():
+            variant.weight = weight
+        self.plane.changed()
+        self._downtime()
+        shown = ", ".join(f"{v.name}={w:g}" for v, w in weights.items())
+        self.audit("UpdateEndpointWeightsAndCapacities", shown)
+
+    def take_down(self, inst: Instance, reason: str) -> None:
+        """An instance stops serving (crash, zone outage): its in-flight requests fail."""
+        self._sync()
+        was_serving = inst.serving
+        inst.down_reasons.add(reason)
+        if was_serving:
+            failed = self.plane.fail_slots([inst.slot], self.env.now)
+            self.audit("InstanceFailure", f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed")
+        self._refresh(inst.variant)
+
+    def bring_up(self, inst: Instance, reason: str) -> None:
+        """The cause of an outage is gone; the instance serves again with an empty queue."""
+        self._sync()
+        inst.down_reasons.discard(reason)
+        if inst.serving:
+            self.plane.servers.reset(inst.slot, self.env.now)
+            self.audit("InstanceInService", f"{inst.variant.name}#{inst.slot} after {reason}")
+        self._refresh(inst.variant)
+
+    # ------------------------------------------------------------ autoscaling
+
+    def autoscale(self, p: int) -> None:
+        """Target tracking on invocations per instance per minute, for each weighted variant."""
+        spec = self.sc.autoscaling
+        for variant in self.plane.variants:
+            live = variant.live
+            if variant.weight <= 0 or not live:
+                continue
+            versions = [self.sim.recorder.versions.index(variant.version)]
+            m = period_metrics(self.sim.recorder, self.sim.gauges, versions, slice(p, p + 1))
+            per_minute = m["InvocationsPerInstance"][0] * 60.0 / self.sc.monitoring.period
+            state = self._scaling.setdefault(id(variant), {"high": 0, "low": 0, "out": -math.inf, "in": -math.inf})
+            if math.isnan(per_minute):
+                continue
+            state["high"] = state["high"] + 1 if per_minute > spec.target else 0
+            state["low"] = state["low"] + 1 if per_minute < spec.scale_in_ratio * spec.target else 0
+            now, n = self.env.now, len(live)
+            desired = math.ceil(n * per_minute / spec.target - 1e-9)
+            if state["high"] >= spec.scale_out_datapoints and now - state["out"] >= spec.scale_out_cooldown:
+                target = min(spec.max, max(desired, n + 1))
+                if target > n:
+                    state["out"], state["high"] = now, 0
+                    self.audit("ScaleOut", f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)")
+                    self.launch(variant, target - n)
+            elif (not spec.disable_scale_in and state["low"] >= spec.scale_in_datapoints
+                  and now - max(state["in"], state["out"]) >= spec.scale_in_cooldown):  # fmt: skip
+                target = max(spec.min, desired)
+                if target < n:
+                    state["in"], state["low"] = now, 0
+                    self.audit("ScaleIn", f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)")
+                    self.terminate(variant, n - target)
+
+    # ------------------------------------------------------------ records
+
+    def start_time(self, strategy) -> float:
+        """When a strategy begins: its `start`, or the end of the warm-up."""
+        return self.sc.warmup if strategy.start is None else strategy.start
+
+    def finish(self, outcome: str) -> None:
+        """The strategy is done: promoted, rolled back, or steady."""
+        self.sim.outcome = outcome
+        begun = self.sim.rollout[0]
+        self.sim.rollout = (begun, self.env.now)
+        if outcome != "steady":
+            self.audit("UpdateComplete", outcome)
+
+    def audit(self, kind: str, detail: str) -> None:
+        """Append to the audit trail (CloudTrail-like)."""
+        if kind == "UpdateEndpoint" and self.sim.rollout[0] is None:
+            self.sim.rollout = (self.env.now, None)
+        self.sim.events.append((self.env.now, kind, detail))
+
+    def alarm_in_alarm(self, names=None) -> bool:
+        """Whether any (or any of the named) alarms is in ALARM."""
+        return any(a.state == ALARM for a in self.sim.alarms if names is None or a.spec.name in names)
+
+    def version_indices(self, version: str | None) -> list[int]:
+        """Recorder rows for one version, or all of them."""
+        versions = self.sim.recorder.versions
+        return list(range(len(versions))) if version is None else [versions.index(version)] if version in versions else []
+
+    def _sync(self) -> None:
+        self.plane.advance_to(self.env.now)
+
+    def _refresh(self, variant: Variant) -> None:
+        """Routing, gauges and downtime after any change to a variant's instances."""
+        self.plane.changed()
+        now = self.env.now
+        version = self.sim.recorder.versions.index(variant.version)
+        same = [v for v in self.plane.variants if v.version == variant.version]
+        serving = sum(len(v.serving) for v in same)
+        billed = sum(sum(i.billed for i in v.instances) for v in same)
+        workers = sum(len(v.serving) * v.workers for v in same)
+        price = sum(sum(i.billed for i in v.instances) * v.price_per_hour for v in same)
+        self.sim.gauges.set(now, version, serving, billed, workers, price)
+        self._downtime()
+
+    def _downtime(self) -> None:
+        self.sim.downtime.set(self.env.now, self.plane.unavailable_share())
+
+
+__all__ = ["simulate", "Simulation", "Control", "DOWN"]

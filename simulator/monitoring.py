@@ -1,0 +1,133 @@
+"""Metrics as CloudWatch would see them, aggregated while requests are processed.
+
+Requests are recorded in the period in which they end, into counters, exact sums
+and a log-spaced latency histogram (1% wide bins), so memory grows with simulated
+time and never with the number of requests. Run-wide latency and wait statistics
+keep exact sums and the same histograms, restricted to requests after warm-up.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OK, ERROR, FAILED, UNAVAILABLE, TIMED_OUT, REJECTED = range(6)
+OUTCOMES = ("ok", "error", "failed", "unavailable", "timed_out", "rejected")
+
+_LO, _RATIO, BINS = 1e-6, 1.01, 2600
+_INV_LOG = 1.0 / np.log(_RATIO)
+
+
+def to_bin(x: np.ndarray) -> np.ndarray:
+    """Histogram bin of each latency; bin 0 holds values up to 1 microsecond (and zero)."""
+    with np.errstate(divide="ignore"):
+        b = np.floor(np.log(np.maximum(x, _LO) / _LO) * _INV_LOG).astype(np.int64) + 1
+    b[x <= _LO] = 0
+    return np.minimum(b, BINS - 1)
+
+
+def quantile(hist: np.ndarray, q: float) -> float:
+    """The q-quantile of a histogram, at the geometric middle of its bin (within 0.5%)."""
+    total = hist.sum()
+    if total == 0:
+        return float("nan")
+    b = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
+    return 0.0 if b == 0 else float(_LO * _RATIO ** (b - 0.5))
+
+
+class TimeWeighted:
+    """Integral of a piecewise-constant quantity (instances in service, billed) per period."""
+
+    def __init__(self, periods: int, period: float) -> None:
+        self.area = np.zeros(periods)
+        self.period, self.value, self.since = period, 0.0, 0.0
+
+    def set(self, t: float, value: float) -> None:
+        """The quantity changes to `value` at time t."""
+        self._accrue(t)
+        self.value = value
+
+    def close(self, t: float) -> None:
+        """Account up to time t (the end of the run)."""
+        self._accrue(t)
+
+    def _accrue(self, t: float) -> None:
+        t0 = self.since
+        while t0 < t:
+            p = int(t0 // self.period)
+            if p >= len(self.area):
+                break
+            t1 = min(t, (p + 1) * self.period)
+            self.area[p] += self.value * (t1 - t0)
+            t0 = t1
+        self.since = max(self.since, t)
+
+
+class Recorder:
+    """Per-period, per-version aggregates plus the run-wide after-warm-up statistics."""
+
+    def __init__(self, periods: int, period: float, warmup: float, slo_latency: float | None):
+        self.periods, self.period, self.warmup = periods, period, warmup
+        self.slo = np.inf if slo_latency is None else slo_latency
+        self.versions: list[str] = []
+        self.release: list[bool] = []
+        self.counts: list[np.ndarray] = []  # per version: [periods, outcomes]
+        self.sums: list[np.ndarray] = []  # per version: [periods, (latency, wait, service, slow)]
+        self.hist: list[np.ndarray] = []  # per version: [periods, BINS] of ok latencies
+        self.run_latency = np.zeros(BINS, dtype=np.int64)
+        self.run_wait = np.zeros(BINS, dtype=np.int64)
+        self.run_sums = np.zeros(3)  # after warm-up, ok requests: latency, wait, count
+        self.blast_radius = 0
+        self.sojourn_sum = 0.0  # every served request's time in system, for Little's law
+
+    def version_index(self, version: str, is_release: bool) -> int:
+        """Index of a version's rows, created on first use."""
+        if version not in self.versions:
+            self.versions.append(version)
+            self.release.append(is_release)
+            self.counts.append(np.zeros((self.periods, len(OUTCOMES)), dtype=np.int64))
+            self.sums.append(np.zeros((self.periods, 4)))
+            self.hist.append(np.zeros((self.periods, BINS), dtype=np.int64))
+        return self.versions.index(version)
+
+    def record(self, version, end, arrival, start, outcome) -> None:
+        """Account finished requests (arrays of equal length; start is NaN if never served)."""
+        if len(end) == 0:
+            return
+        period = np.minimum((end // self.period).astype(np.int64), self.periods - 1)
+        latency = end - arrival
+        wait = start - arrival
+        served = ~np.isnan(start)
+        slow = served & (latency > self.slo)
+        entered = (outcome != REJECTED) & (outcome != UNAVAILABLE)
+        self.sojourn_sum += float(latency[entered].sum())
+        ok = outcome == OK
+        for v in np.unique(version):
+            mine = version == v
+            sel = mine & ok
+            _add(self.counts[v], period[mine], outcome[mine])
+            sums = self.sums[v]
+            _add(sums[:, 0:1], period[sel], 0, latency[sel])
+            _add(sums[:, 1:2], period[sel], 0, wait[sel])
+            srv = mine & served
+            _add(sums[:, 2:3], period[srv], 0, (end - start)[srv])
+            _add(sums[:, 3:4], period[mine & slow], 0)
+            _add(self.hist[v], period[sel], to_bin(latency[sel]))
+            if self.release[v]:
+                hurt = mine & ((~ok & (outcome != REJECTED)) | slow)
+                self.blast_radius += int(np.count_nonzero(hurt))
+        steady = ok & (arrival >= self.warmup)
+        lat, wt = latency[steady], wait[steady]
+        self.run_latency += np.bincount(to_bin(lat), minlength=BINS)
+        self.run_wait += np.bincount(to_bin(wt), minlength=BINS)
+        self.run_sums += (lat.sum(), wt.sum(), len(lat))
+
+
+def _add(table: np.ndarray, rows: np.ndarray, cols, weights=None) -> None:
+    """table[rows, cols] += weights (or 1), with bincount over the few rows touched."""
+    if len(rows) == 0:
+        return
+    r0, r1 = int(rows.min()), int(rows.max()) + 1
+    width = table.shape[1]
+    flat = (rows - r0) * width + cols
+    added = np.bincount(flat, weights=weights, minlength=(r1 - r0) * width)
+    table[r0:r1] += added.reshape(r1 - r0, width).astype(table.dtype, copy=False)

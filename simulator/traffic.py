@@ -1,0 +1,431 @@
+"""Arrival processes: when requests reach the endpoint, one span of time at a time.
+
+The engine asks for the arrivals in consecutive spans [t0, t1) between control events.
+Each process builds its realisation in fixed internal blocks (fixed time chunks or fixed
+numbers of draws, never sized by the span asked for) and serves spans from a buffer. So
+the concatenated spans are one exact realisation of the process and, for a given
+generator state, the very same one wherever the spans end: a canary and a big-bang run
+with one seed see the same requests (common random numbers). Spans must move forward.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+import operator
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+_BLOCK = 16384
+"""Expected arrivals per generated block: amortises numpy calls, bounds memory."""
+
+
+def _number(owner: str, name: str, value: object, *, zero_ok: bool = False) -> float:
+    """Return `value` as a float, or raise ValueError naming the argument."""
+    kind = "non-negative" if zero_ok else "positive"
+    try:
+        x = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}") from None
+    if not math.isfinite(x) or x < 0 or (x == 0 and not zero_ok):
+        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}")
+    return x
+
+
+def _generator(owner: str, rng: object) -> np.random.Generator:
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def _poisson_pieces(rng, starts, ends, rates) -> np.ndarray:
+    """Exact Poisson arrivals on abutting pieces [starts, ends) with constant rates, sorted."""
+    lengths = ends - starts
+    counts = rng.poisson(rates * lengths)
+    t = np.repeat(starts, counts) + np.repeat(lengths, counts) * rng.random(int(counts.sum()))
+    t = np.minimum(t, np.nextafter(np.repeat(ends, counts), -np.inf))  # float rounding at ends
+    t.sort()
+    return t
+
+
+class ArrivalProcess(abc.ABC):
+    """Request arrival times in seconds, generated span by span."""
+
+    mean_rate: float
+    _served_to = -math.inf
+
+    @abc.abstractmethod
+    def rate_at(self, t: np.ndarray) -> np.ndarray:
+        """Instantaneous (or, for random-rate processes, expected) rate in requests/s."""
+
+    def expected_count(self, t0: float, t1: float) -> float:
+        """Return the expected arrivals in [t0, t1): mean_rate x length if stationary."""
+        return self.mean_rate * (t1 - t0)
+
+    def arrivals(self, t0: float, t1: float) -> np.ndarray:
+        """Sorted float64 arrival times in [t0, t1); spans must not go back in time."""
+        t0, t1 = float(t0), float(t1)
+        name = type(self).__name__
+        if not (math.isfinite(t0) and math.isfinite(t1) and t0 <= t1):
+            raise ValueError(f"{name}.arrivals: need finite t0 <= t1, got [{t0}, {t1})")
+        if t0 < self._served_to:
+            raise ValueError(
+                f"{name}.arrivals: spans must move forward; t0={t0} is before the end "
+                f"of the previous span, {self._served_to}"
+            )
+        self._served_to = t1
+        return self._arrivals(t0, t1)
+
+    @abc.abstractmethod
+    def _arrivals(self, t0: float, t1: float) -> np.ndarray: ...
+
+
+class _Buffered(ArrivalProcess):
+    """Generates blocks ahead with `_extend` and serves spans from what is buffered."""
+
+    _buf = np.empty(0)
+    _horizon: float | None = None  # every arrival before it has been generated
+
+    def _arrivals(self, t0, t1):
+        if self._horizon is None:
+            self._start(t0)
+            self._horizon = t0
+        parts = [self._buf]
+        while self._horizon < t1:
+            times, self._horizon = self._extend()
+            parts.append(times)
+        buf = np.concatenate(parts) if len(parts) > 1 else self._buf
+        i0, i1 = np.searchsorted(buf, [t0, t1])
+        self._buf = buf[i1:]
+        return buf[i0:i1]
+
+    def _start(self, t0: float) -> None:
+        self._origin, self._k = t0, 0
+
+    def _chunk(self) -> tuple[float, float]:
+        """Return the next chunk of the fixed grid anchored at the first span's start."""
+        a = self._origin + self._k * self._width
+        self._k += 1
+        return a, self._origin + self._k * self._width
+
+    @abc.abstractmethod
+    def _extend(self) -> tuple[np.ndarray, float]: ...
+
+
+class Poisson(_Buffered):
+    """Independent arrivals at a constant rate: Poisson counts, uniform times, per chunk."""
+
+    def __init__(self, rate: float, rng: np.random.Generator):
+        self.rate = self.mean_rate = _number("Poisson", "rate", rate)
+        self._rng = _generator("Poisson", rng)
+        self._width = _BLOCK / self.rate
+
+    def rate_at(self, t):
+        """Return the constant rate."""
+        return np.full(np.shape(t), self.rate)
+
+    def _extend(self):
+        a, b = self._chunk()
+        return _poisson_pieces(self._rng, np.array([a]), np.array([b]), self.rate), b
+
+
+class Diurnal(_Buffered):
+    """A daily cycle, rate*(1 + amplitude*cos(2 pi (t - peak_at)/period)), by exact thinning."""
+
+    def __init__(self, rate, amplitude, period, peak_at, rng: np.random.Generator):
+        self.rate = self.mean_rate = _number("Diurnal", "rate", rate)
+        self.amplitude = _number("Diurnal", "amplitude", amplitude, zero_ok=True)
+        if self.amplitude > 1:
+            raise ValueError(f"Diurnal: amplitude must be in [0, 1], got {amplitude!r}")
+        self.period = _number("Diurnal", "period", period)
+        self.peak_at = float(peak_at)
+        if not math.isfinite(self.peak_at):
+            raise ValueError(f"Diurnal: peak_at must be a finite time in seconds, got {peak_at!r}")
+        self._rng = _generator("Diurnal", rng)
+        self._peak = self.rate * (1 + self.amplitude)
+        self._width = _BLOCK / self._peak
+
+    def rate_at(self, t):
+        """Return the cosine rate at times t."""
+        phase = 2 * np.pi * (np.asarray(t, dtype=np.float64) - self.peak_at) / self.period
+        return self.rate * (1 + self.amplitude * np.cos(phase))
+
+    def expected_count(self, t0, t1):
+        """Return the integral of the rate over [t0, t1)."""
+        w = 2 * math.pi / self.period
+        swing = math.sin(w * (t1 - self.peak_at)) - math.sin(w * (t0 - self.peak_at))
+        return self.rate * ((t1 - t0) + self.amplitude * swing / w)
+
+    def _extend(self):
+        a, b = self._chunk()
+        cand = _poisson_pieces(self._rng, np.array([a]), np.array([b]), self._peak)
+        keep = self._rng.random(cand.size) * self._peak < self.rate_at(cand)
+        return cand[keep], b
+
+
+class Bursty(_Buffered):
+    """Flash crowds: the rate multiplied during bursts (at, duration, multiplier), exactly.
+
+    With `every`, burst i recurs at at_i + k*every (k = 0, 1, ...). Overlapping bursts
+    multiply.
+    """
+
+    def __init__(self, rate, bursts: Sequence[tuple[float, float, float]], rng, every=None):
+        self.rate = _number("Bursty", "rate", rate)
+        self.bursts = []
+        for i, b in enumerate(bursts):
+            if len(b) != 3:
+                raise ValueError(f"Bursty: bursts[{i}] must be (at, duration, multiplier): {b!r}")
+            self.bursts.append(
+                (
+                    _number("Bursty", f"bursts[{i}].at", b[0], zero_ok=True),
+                    _number("Bursty", f"bursts[{i}].duration", b[1]),
+                    _number("Bursty", f"bursts[{i}].multiplier", b[2], zero_ok=True),
+                )
+            )
+        self.every = None if every is None else _number("Bursty", "every", every)
+        self._rng = _generator("Bursty", rng)
+        self._width = _BLOCK / (self.rate * max([1.0] + [m for _, _, m in self.bursts]))
+        self.mean_rate = self.rate
+        if self.every is not None and self.bursts:
+            start = max(at for at, _, _ in self.bursts)  # periodic from here on
+            self.mean_rate = self.expected_count(start, start + self.every) / self.every
+
+    def rate_at(self, t):
+        """Return the piecewise-constant rate at times t."""
+        t = np.asarray(t, dtype=np.float64)
+        out = np.full(t.shape, self.rate)
+        for at, dur, m in self.bursts:
+            since = t - at if self.every is None else np.mod(t - at, self.every)
+            out *= np.where((t >= at) & (since < dur), m, 1.0)
+        return out
+
+    def _pieces(self, a, b):
+        """Start and end of each constant-rate piece of [a, b)."""
+        edges = [np.array([a, b])]
+        for at, dur, _ in self.bursts:
+            if self.every is None:
+                starts = np.array([at])
+            else:
+                k0 = max(0, math.floor((a - at - dur) / self.every))
+                k1 = max(k0, math.floor((b - at) / self.every) + 1)
+                starts = at + self.every * np.arange(k0, k1)
+            edges += [starts, starts + dur]
+        e = np.unique(np.concatenate(edges))
+        e = e[(e >= a) & (e <= b)]
+        return e[:-1], e[1:]
+
+    def expected_count(self, t0, t1):
+        """Return the integral of the rate over [t0, t1)."""
+        s, e = self._pieces(t0, t1)
+        return float(np.sum(self.rate_at((s + e) / 2) * (e - s)))
+
+    def _extend(self):
+        a, b = self._chunk()
+        s, e = self._pieces(a, b)
+        return _poisson_pieces(self._rng, s, e, self.rate_at((s + e) / 2)), b
+
+
+class GammaRenewal(_Buffered):
+    """A renewal process with Gamma gaps: mean 1/rate, coefficient of variation cv.
+
+    It starts in equilibrium (the first gap is the forward recurrence time, U times a
+    length-biased Gamma(k+1) gap), so counts are stationary from the first span on.
+    """
+
+    _DRAWS = 8192
+
+    def __init__(self, rate, cv, rng: np.random.Generator):
+        self.rate = self.mean_rate = _number("GammaRenewal", "rate", rate)
+        self.cv = _number("GammaRenewal", "cv", cv)
+        self._shape, self._scale = 1 / self.cv**2, self.cv**2 / self.rate
+        self._rng = _generator("GammaRenewal", rng)
+
+    def rate_at(self, t):
+        """Return the long-run rate (the process is stationary)."""
+        return np.full(np.shape(t), self.rate)
+
+    def _start(self, t0):
+        self._next = t0 + self._rng.gamma(self._shape + 1, self._scale) * self._rng.random()
+
+    def _extend(self):
+        cs = np.cumsum(self._rng.gamma(self._shape, self._scale, self._DRAWS))
+        times = self._next + np.concatenate(([0.0], cs[:-1]))
+        self._next = self._next + cs[-1]
+        return times, self._next
+
+
+class MMPP2(_Buffered):
+    """Two-state Markov-modulated Poisson: exponential dwells, Poisson arrivals in each.
+
+    It starts in the stationary state distribution, so it is stationary from the start.
+    """
+
+    def __init__(self, rate_low, rate_high, mean_low, mean_high, rng: np.random.Generator):
+        self.rate_low = _number("MMPP2", "rate_low", rate_low, zero_ok=True)
+        self.rate_high = _number("MMPP2", "rate_high", rate_high, zero_ok=True)
+        self.mean_low = _number("MMPP2", "mean_low", mean_low)
+        self.mean_high = _number("MMPP2", "mean_high", mean_high)
+        self._rng = _generator("MMPP2", rng)
+        self.p_high = self.mean_high / (self.mean_low + self.mean_high)
+        self.mean_rate = self.rate_low * (1 - self.p_high) + self.rate_high * self.p_high
+        per_dwell = max(self.rate_low * self.mean_low, self.rate_high * self.mean_high, 1.0)
+        self._dwells = int(min(4096, max(2, _BLOCK // per_dwell)))
+
+    def rate_at(self, t):
+        """Return the expected (stationary) rate."""
+        return np.full(np.shape(t), self.mean_rate)
+
+    def _start(self, t0):
+        self._t, self._high = t0, bool(self._rng.random() < self.p_high)
+
+    def _extend(self):
+        high = (np.arange(self._dwells) + self._high) % 2 == 1
+        mean = np.where(high, self.mean_high, self.mean_low)
+        dwell = self._rng.exponential(1.0, self._dwells) * mean
+        ends = self._t + np.cumsum(dwell)
+        starts = np.concatenate(([self._t], ends[:-1]))
+        rates = np.where(high, self.rate_high, self.rate_low)
+        self._t, self._high = float(ends[-1]), not high[-1]
+        return _poisson_pieces(self._rng, starts, ends, rates), self._t
+
+
+class TraceTimestamps(ArrivalProcess):
+    """Replays recorded arrival times (seconds from 0, sorted), `speedup` times faster."""
+
+    def __init__(self, times, speedup: float = 1.0):
+        t = np.array(times, dtype=np.float64).ravel()
+        bad = np.flatnonzero(~np.isfinite(t) | (t < 0))
+        if bad.size:
+            i = bad[0]
+            raise ValueError(f"TraceTimestamps: times must be finite and >= 0; times[{i}] = {t[i]}")
+        down = np.flatnonzero(np.diff(t) < 0)
+        if down.size:
+            i = down[0] + 1
+            raise ValueError(f"TraceTimestamps: times must be sorted; times[{i}] < times[{i - 1}]")
+        self.speedup = _number("TraceTimestamps", "speedup", speedup)
+        self.times = t / self.speedup
+        end = self.times[-1] if t.size else 0.0
+        self.mean_rate = t.size / end if end > 0 else (math.inf if t.size else 0.0)
+
+    def rate_at(self, t, window: float = 60.0):
+        """Return arrivals per second in a `window`-second window centred on t (for plots)."""
+        t = np.asarray(t, dtype=np.float64)
+        return (self._before(t + window / 2) - self._before(t - window / 2)) / window
+
+    def expected_count(self, t0, t1):
+        """Return the number of trace arrivals in [t0, t1)."""
+        return float(self._before(t1) - self._before(t0))
+
+    def _before(self, t):
+        return np.searchsorted(self.times, t).astype(np.float64)
+
+    def _arrivals(self, t0, t1):
+        i0, i1 = np.searchsorted(self.times, [t0, t1])
+        return self.times[i0:i1].copy()
+
+
+class TraceCounts(_Buffered):
+    """Replays requests per bin (per minute, Azure Functions style), uniform within a bin.
+
+    Bin j covers [j*bin_s, (j+1)*bin_s); after the last bin the traffic stops.
+    """
+
+    def __init__(self, counts, bin_s: float = 60.0, rng: np.random.Generator | None = None):
+        c = np.array(counts, dtype=np.float64).ravel()
+        bad = np.flatnonzero(~np.isfinite(c) | (c < 0) | (c != np.round(c)))
+        if bad.size:
+            i = bad[0]
+            raise ValueError(
+                f"TraceCounts: counts must be whole numbers >= 0; counts[{i}] = {c[i]}"
+            )
+        if c.size == 0:
+            raise ValueError("TraceCounts: counts must hold at least one bin, got none")
+        self.counts = c.astype(np.int64)
+        self.bin_s = _number("TraceCounts", "bin_s", bin_s)
+        self._rng = _generator("TraceCounts", rng)
+        self.mean_rate = float(self.counts.sum()) / (self.counts.size * self.bin_s)
+        self._bins = int(max(1, _BLOCK // max(1.0, math.ceil(self.counts.mean()))))
+        self._cum = np.concatenate(([0], np.cumsum(self.counts)))
+
+    def rate_at(self, t):
+        """Return the bin's count over the bin width (0 outside the trace)."""
+        j = np.floor(np.asarray(t, dtype=np.float64) / self.bin_s)
+        inside = (j >= 0) & (j < self.counts.size)
+        return (
+            np.where(inside, self.counts[np.where(inside, j, 0).astype(np.int64)], 0) / self.bin_s
+        )
+
+    def expected_count(self, t0, t1):
+        """Return the integral of the binned rate over [t0, t1)."""
+        return float(self._before(t1) - self._before(t0))
+
+    def _before(self, t):
+        x = np.clip(np.asarray(t, dtype=np.float64) / self.bin_s, 0, self.counts.size)
+        j = np.minimum(np.floor(x).astype(np.int64), self.counts.size - 1)
+        return self._cum[j] + (x - j) * self.counts[j]
+
+    def _start(self, t0):
+        self._j = max(0, math.floor(t0 / self.bin_s))
+
+    def _extend(self):
+        j0, j1 = self._j, min(self._j + self._bins, self.counts.size)
+        if j0 >= self.counts.size:
+            return np.empty(0), math.inf
+        self._j = j1
+        idx = np.arange(j0, j1)
+        c = self.counts[idx]
+        t = np.repeat(idx * self.bin_s, c) + self.bin_s * self._rng.random(int(c.sum()))
+        t = np.minimum(t, np.nextafter(np.repeat((idx + 1) * self.bin_s, c), -np.inf))
+        t.sort()
+        return t, j1 * self.bin_s
+
+
+def load_trace(path, kind: str, column: str | None = None) -> np.ndarray:
+    """Read a trace CSV (with a header): arrival timestamps or per-bin counts.
+
+    Timestamps are numbers (seconds) or ISO 8601 datetimes, returned as seconds from the
+    earliest, sorted. Counts are whole numbers >= 0, returned as int64. `column`
+    defaults to the first column. Bad data raises ValueError naming file, column, row.
+    """
+    if kind not in ("timestamps", "counts"):
+        raise ValueError(f"load_trace: kind must be 'timestamps' or 'counts', got {kind!r}")
+    try:
+        df = pd.read_csv(path)
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
+        raise ValueError(f"trace {path}: not a readable CSV ({e})") from None
+    if df.shape[1] == 0 or len(df) == 0:
+        raise ValueError(f"trace {path}: no data rows")
+    col = df.columns[0] if column is None else column
+    if col not in df.columns:
+        raise ValueError(f"trace {path}: no column {col!r}; columns are {list(df.columns)}")
+    raw = df[col]
+
+    def check(bad: np.ndarray, expected: str) -> None:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"trace {path}, column {col!r}, data row {i + 1}: "
+                f"expected {expected}, got {raw.iloc[i]!r}"
+            )
+
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+    if kind == "counts":
+        check(~np.isfinite(num) | (num < 0) | (num != np.round(num)), "a whole number >= 0")
+        return num.astype(np.int64)
+    if np.isfinite(num[0]):
+        check(~np.isfinite(num) | (num < 0), "a number of seconds >= 0")
+        return np.sort(num)
+    dt = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+    check(dt.isna().to_numpy(), "an ISO 8601 datetime such as 2024-05-01T12:00:00Z")
+    return np.sort((dt - dt.min()).dt.total_seconds().to_numpy(dtype=np.float64))
+
+
+def draw_users(rng: np.random.Generator, n: int, users: int) -> np.ndarray:
+    """Draw `n` int64 user ids uniformly from [0, users) (sticky A/B, phased segments)."""
+    n, users = operator.index(n), operator.index(users)
+    if n < 0 or users < 1:
+        raise ValueError(f"draw_users: need n >= 0 and users >= 1, got n={n}, users={users}")
+    return _generator("draw_users", rng).integers(0, users, n, dtype=np.int64)

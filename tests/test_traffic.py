@@ -1,0 +1,254 @@
+"""Arrival processes against theory, plus span-splitting invariants.
+
+Statistical checks allow K = 5 standard errors (false-failure rate ~5.7e-7 per check
+for an arbitrary seed); each states its seed, horizon and where its SE comes from.
+Seeds are fixed so the suite is reproducible. Most tests cut the horizon into random
+spans, as the engine does, so they check the concatenated realisation.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from simulator import traffic
+from simulator.traffic import (
+    Bursty,
+    Diurnal,
+    GammaRenewal,
+    MMPP2,
+    Poisson,
+    TraceCounts,
+    TraceTimestamps,
+    draw_users,
+    load_trace,
+)
+
+K = 5.0
+
+
+def run(process, horizon, seed=0, mean_span=60.0):
+    """Arrivals over [0, horizon) asked for in random spans (mean length `mean_span`)."""
+    cuts = np.cumsum(np.random.default_rng(seed).exponential(mean_span, int(3 * horizon / mean_span) + 10))
+    edges = np.concatenate(([0.0], cuts[cuts < horizon], [horizon]))
+    return np.concatenate([process.arrivals(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)])
+
+
+def mmpp_count_variance(p: MMPP2, t: float) -> float:
+    """Exact Var N(t) for a stationary two-state MMPP (e.g. Fischer & Meier-Hellstern 1993)."""
+    a, b = 1 / p.mean_low, 1 / p.mean_high  # switching rates low->high, high->low
+    r = a + b
+    spread = 2 * (p.rate_high - p.rate_low) ** 2 * a * b / r**3
+    return p.mean_rate * t + spread * (t - (1 - math.exp(-r * t)) / r)
+
+
+# ----------------------------------------------------------------- long-run rates
+
+
+def test_poisson_count_and_exponential_gaps():
+    # 1000 req/s for 600 s: N ~ Poisson(6e5), SE = sqrt(6e5) ~ 775 (0.13%).
+    p = Poisson(1000.0, np.random.default_rng(1))
+    t = run(p, 600.0, seed=2)
+    assert abs(t.size - 6e5) <= K * math.sqrt(6e5)
+    # Gaps, including those across span and chunk boundaries, are Exponential(1/1000):
+    # the KS p-value is uniform under the null, so p < 1e-6 is a one-in-a-million failure.
+    assert stats.kstest(np.diff(t), stats.expon(scale=1e-3).cdf).pvalue > 1e-6
+
+
+def test_diurnal_counts_per_phase_bin_match_integral_of_rate():
+    # period 200 s, 30 periods, rate 300 +- 80%: each of 20 phase bins is Poisson with
+    # mean 30 x integral of the rate over the bin; SE = sqrt(mean).
+    period, cycles = 200.0, 30
+    p = Diurnal(300.0, 0.8, period, 37.0, np.random.default_rng(3))
+    t = run(p, period * cycles, seed=4, mean_span=45.0)
+    edges = np.linspace(0, period, 21)
+    got, _ = np.histogram(np.mod(t, period), edges)
+    want = np.array([cycles * p.expected_count(a, b) for a, b in zip(edges[:-1], edges[1:])])
+    assert np.all(np.abs(got - want) <= K * np.sqrt(want))
+    assert want.max() / want.min() > 5  # the bins really see the swing
+    assert p.expected_count(0, period) == pytest.approx(300.0 * period, rel=1e-12)
+
+
+def test_bursty_counts_in_and_out_of_bursts():
+    # base 100 req/s, x8 for 20 s every 300 s, x0 (outage) for 10 s every 300 s; 3600 s.
+    # Counts in the union of burst windows and outside are independent Poisson.
+    p = Bursty(100.0, [(50.0, 20.0, 8.0), (200.0, 10.0, 0.0)], np.random.default_rng(5), every=300.0)
+    assert p.mean_rate == pytest.approx(100 * (1 + 7 * 20 / 300 - 10 / 300), rel=1e-12)
+    t = run(p, 3600.0, seed=6)
+    phase = np.mod(t, 300.0)
+    in_burst = int(np.sum((phase >= 50) & (phase < 70)))
+    assert abs(in_burst - 12 * 20 * 800) <= K * math.sqrt(12 * 20 * 800)
+    assert np.sum((phase >= 200) & (phase < 210)) == 0
+    assert abs(t.size - p.expected_count(0, 3600)) <= K * math.sqrt(p.expected_count(0, 3600))
+
+
+def test_bursty_once_only():
+    p = Bursty(50.0, [(100.0, 30.0, 4.0)], np.random.default_rng(7))
+    assert p.mean_rate == 50.0
+    assert p.expected_count(0, 1000) == pytest.approx(50 * 1000 + 3 * 50 * 30)
+    assert list(p.rate_at(np.array([99.9, 100.0, 129.9, 130.0]))) == [50, 200, 200, 50]
+
+
+def test_gamma_renewal_rate_and_dispersion():
+    # Stationary renewal: E N(w) = rate w and Var N(w) = cv^2 rate w + O(1).
+    # 4000 consecutive windows of 1000 expected arrivals; the SE of the sample variance is
+    # estimated from the sample's fourth central moment (counts are not Gaussian).
+    for cv, seed in ((2.0, 8), (0.5, 9)):
+        rate, w, m = 500.0, 2.0, 4000
+        t = run(GammaRenewal(rate, cv, np.random.default_rng(seed)), w * m, seed=seed + 1)
+        assert abs(t.size - rate * w * m) <= K * math.sqrt(cv**2 * rate * w * m)
+        counts = np.bincount((t // w).astype(int), minlength=m)[:m]
+        c = counts - counts.mean()
+        var, se_var = c.var(), math.sqrt((np.mean(c**4) - c.var() ** 2) / m)
+        assert abs(var - cv**2 * rate * w) <= K * se_var + 0.01 * cv**2 * rate * w
+
+
+def test_mmpp2_long_run_rate_is_time_weighted_and_dispersion_exact():
+    p = MMPP2(50.0, 500.0, 2.0, 0.5, np.random.default_rng(10))
+    assert p.mean_rate == pytest.approx((50 * 2 + 500 * 0.5) / 2.5)
+    horizon, w = 20_000.0, 20.0
+    t = run(p, horizon, seed=11)
+    # SE of the total from the exact MMPP count variance (~0.8% here)
+    assert abs(t.size - p.mean_rate * horizon) <= K * math.sqrt(mmpp_count_variance(p, horizon))
+    m = int(horizon / w)
+    c = np.bincount((t // w).astype(int), minlength=m)[:m].astype(float)
+    c -= c.mean()
+    se_var = math.sqrt((np.mean(c**4) - c.var() ** 2) / m)
+    assert abs(c.var() - mmpp_count_variance(p, w)) <= K * se_var
+
+
+# ----------------------------------------------------------------- span splitting
+
+FACTORIES = {
+    "poisson": lambda r: Poisson(300.0, r),
+    "diurnal": lambda r: Diurnal(300.0, 0.6, 40.0, 5.0, r),
+    "bursty": lambda r: Bursty(200.0, [(3.0, 2.0, 5.0)], r, every=11.0),
+    "gamma": lambda r: GammaRenewal(300.0, 2.5, r),
+    "mmpp": lambda r: MMPP2(50.0, 900.0, 1.5, 0.7, r),
+    "counts": lambda r: TraceCounts(np.arange(40) * 37 % 500, 1.5, r),
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.floats(0.0, 60.0), max_size=30), seed=st.integers(0, 2**32 - 1))
+def test_spans_give_one_realisation(name, cuts, seed):
+    # Small internal blocks so the spans cross many block boundaries.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(traffic, "_BLOCK", 64)
+        mp.setattr(GammaRenewal, "_DRAWS", 16)
+        whole = FACTORIES[name](np.random.default_rng(seed)).arrivals(0.0, 60.0)
+        p = FACTORIES[name](np.random.default_rng(seed))
+        edges = [0.0, *sorted(cuts), 60.0]
+        parts = [p.arrivals(a, b) for a, b in zip(edges[:-1], edges[1:])]
+    for (a, b), x in zip(zip(edges[:-1], edges[1:]), parts):
+        assert x.dtype == np.float64
+        assert np.all(np.diff(x) >= 0) and np.all(x >= a) and np.all(x < b)
+    assert np.array_equal(np.concatenate(parts), whole)
+    assert whole.size > 0
+
+
+def test_span_errors():
+    p = Poisson(10.0, np.random.default_rng(0))
+    assert p.arrivals(0.0, 0.0).size == 0
+    p.arrivals(0.0, 5.0)
+    with pytest.raises(ValueError, match="forward"):
+        p.arrivals(4.0, 6.0)
+    with pytest.raises(ValueError, match="t0 <= t1"):
+        p.arrivals(7.0, 6.0)
+    assert p.arrivals(5.0, 5.0).size == 0
+
+
+@pytest.mark.parametrize(
+    ("make", "word"),
+    [
+        (lambda r: Poisson(0, r), "rate"),
+        (lambda r: Poisson(1, None), "rng"),
+        (lambda r: Diurnal(1, 1.5, 10, 0, r), "amplitude"),
+        (lambda r: Diurnal(1, 0.5, -10, 0, r), "period"),
+        (lambda r: Bursty(1, [(0, 1)], r), r"bursts\[0\]"),
+        (lambda r: Bursty(1, [(0, -1, 2)], r), r"bursts\[0\].duration"),
+        (lambda r: Bursty(1, [(0, 1, 2)], r, every=0), "every"),
+        (lambda r: GammaRenewal(1, 0, r), "cv"),
+        (lambda r: MMPP2(1, 2, 0, 1, r), "mean_low"),
+        (lambda r: MMPP2(-1, 2, 1, 1, r), "rate_low"),
+        (lambda r: TraceTimestamps([1.0, 0.5]), "sorted"),
+        (lambda r: TraceTimestamps([-1.0]), r"times\[0\]"),
+        (lambda r: TraceCounts([1, 2.5], 60.0, r), r"counts\[1\]"),
+        (lambda r: TraceCounts([1, 2], 0, r), "bin_s"),
+        (lambda r: draw_users(r, 5, 0), "users"),
+    ],
+)
+def test_bad_arguments_name_the_argument(make, word):
+    with pytest.raises((ValueError, TypeError), match=word):
+        make(np.random.default_rng(0))
+
+
+# ----------------------------------------------------------------- traces
+
+
+def test_trace_timestamps_replay_exactly():
+    times = np.sort(np.random.default_rng(12).uniform(0, 500, 5000))
+    assert np.array_equal(run(TraceTimestamps(times), 600.0, seed=13, mean_span=7.0), times)
+    fast = TraceTimestamps(times, speedup=2.0)
+    assert np.array_equal(run(fast, 300.0, seed=14), times / 2)
+    assert fast.expected_count(0, 300) == 5000
+
+
+def test_trace_counts_fill_each_bin_exactly_and_uniformly():
+    counts = np.array([0, 5, 1200, 3, 0, 700, 40])
+    p = TraceCounts(counts, 60.0, np.random.default_rng(15))
+    t = run(p, 600.0, seed=16, mean_span=25.0)
+    assert np.array_equal(np.histogram(t, np.arange(0, 481, 60))[0], [*counts, 0])
+    assert p.mean_rate == pytest.approx(counts.sum() / 420)
+    assert p.expected_count(120, 150) == pytest.approx(600)
+    # positions within bins are Uniform(0, 60): KS p-value uniform under the null
+    assert stats.kstest(np.mod(t, 60.0) / 60.0, "uniform").pvalue > 1e-6
+
+
+def test_load_trace_numbers_datetimes_and_counts(tmp_path):
+    f = tmp_path / "ts.csv"
+    f.write_text("t,user\n0.5,1\n0.25,2\n3,3\n")
+    assert list(load_trace(f, "timestamps")) == [0.25, 0.5, 3.0]
+    f.write_text("when\n2024-05-01T12:00:00Z\n2024-05-01T12:00:01.5Z\n2024-05-01T13:00:00+01:00\n")
+    assert list(load_trace(f, "timestamps")) == [0.0, 0.0, 1.5]
+    f.write_text("minute,invocations\n0,10\n1,0\n2,7\n")
+    got = load_trace(f, "counts", column="invocations")
+    assert got.dtype == np.int64 and list(got) == [10, 0, 7]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "column", "words"),
+    [
+        ("t\n1.0\n2.0\nsoon\n", "timestamps", None, ["'t'", "row 3"]),
+        ("t\n1.0\n\n-2.0\n", "timestamps", None, ["row 2", ">= 0"]),
+        ("when\n2024-05-01T12:00:00Z\nyesterday\n", "timestamps", None, ["row 2", "ISO 8601"]),
+        ("n\n3\n4.5\n", "counts", None, ["'n'", "row 2", "whole number"]),
+        ("n\n3\n-1\n", "counts", None, ["row 2"]),
+        ("n\n3\n", "counts", "count", ["no column 'count'", "['n']"]),
+        ("", "counts", None, ["not a readable CSV"]),
+        ("n\n", "counts", None, ["no data rows"]),
+    ],
+)
+def test_load_trace_errors_name_file_column_and_row(tmp_path, text, kind, column, words):
+    f = tmp_path / "bad.csv"
+    f.write_text(text)
+    with pytest.raises(ValueError) as err:
+        load_trace(f, kind, column)
+    msg = str(err.value)
+    assert str(f) in msg
+    for w in words:
+        assert w in msg
+
+
+# ----------------------------------------------------------------- users
+
+
+def test_draw_users_uniform():
+    # 200,000 draws over 50 users: chi-square goodness of fit, p < 1e-6 is one in a million.
+    u = draw_users(np.random.default_rng(17), 200_000, 50)
+    assert u.dtype == np.int64 and u.min() >= 0 and u.max() < 50
+    assert stats.chisquare(np.bincount(u, minlength=50)).pvalue > 1e-6
