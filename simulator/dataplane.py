@@ -19,6 +19,7 @@ from .traffic import ArrivalProcess, draw_users
 
 _FIELDS = ("arrival", "start", "end", "slot", "variant", "error", "user")
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_CHUNK = 50_000
 
 
 class DataPlane:
@@ -42,6 +43,8 @@ class DataPlane:
         self.log_share = request_log
         self.log_chunks: list[dict[str, np.ndarray]] = []
         self._routes: tuple | None = None
+        self._unrecorded: list[tuple[np.ndarray, ...]] = []
+        self._unrecorded_n = 0
 
     # ------------------------------------------------------------ topology
 
@@ -85,15 +88,19 @@ class DataPlane:
         """Serve every request arriving in [now, t) under the current configuration."""
         if t <= self.now:
             return
-        arrival = self.arrivals.arrivals(self.now, t)
-        n = len(arrival)
-        self.requests += n
-        if n:
-            self._serve(arrival)
-        self.now = t
         self._retire(t)
+        while self.now < t:
+            # Sub-spans of about _CHUNK requests keep the arrays in cache; state carries over.
+            step = _CHUNK / max(self.arrivals.mean_rate, 1e-9)
+            t1 = min(t, self.now + step)
+            arrival = self.arrivals.arrivals(self.now, t1)
+            self.requests += len(arrival)
+            if len(arrival):
+                self._serve(arrival, t1)
+            self.now = t1
+            self._retire(t1)
 
-    def _serve(self, arrival: np.ndarray) -> None:
+    def _serve(self, arrival: np.ndarray, t: float) -> None:
         n = len(arrival)
         rng = self.rng
         user = draw_users(rng["users"], n, self.users)
@@ -105,7 +112,7 @@ class DataPlane:
             variant = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
         service = np.zeros(n)
         error = np.zeros(n, dtype=bool)
-        for v in np.unique(variant[variant < len(self.variants)]):
+        for v in _present(variant, len(self.variants)):
             mine = variant == v
             count = int(mine.sum())
             service[mine] = self.variants[v].service.sample(rng["service"], count)
@@ -117,26 +124,37 @@ class DataPlane:
         if dropped.any():
             outcome = np.where(status[dropped] == K_REJECTED, REJECTED, UNAVAILABLE)
             self._finish(variant[dropped], arrival[dropped], arrival[dropped], start[dropped],
-                         outcome, user[dropped])  # fmt: skip
+                         outcome, user[dropped], start[dropped])  # fmt: skip
         keep = ~dropped
-        overhead = np.array([v.spec.overhead for v in self.variants] + [0.0])
-        end = depart[keep] + overhead[variant[keep]]
+        end = depart[keep] + self._overheads()[variant[keep]]
         new = dict(arrival=arrival[keep], start=start[keep], end=end, slot=slot[keep],
                    variant=variant[keep], error=error[keep], user=user[keep])  # fmt: skip
-        self.pending = {f: np.concatenate([self.pending[f], new[f]]) for f in _FIELDS}
+        late = np.flatnonzero(end > t)
+        cut = late[0] if len(late) else len(end)  # everything before `cut` has ended
+        tail = late - cut
+        self._retire_rows({f: a[:cut] for f, a in new.items()})
+        done_tail = np.ones(len(end) - cut, dtype=bool)
+        done_tail[tail] = False
+        self._retire_rows({f: a[cut:][done_tail] for f, a in new.items()})
+        self.pending = {f: np.concatenate([self.pending[f], new[f][late]]) for f in _FIELDS}
 
     def _retire(self, t: float) -> None:
         """Hand requests that ended by t to the recorder."""
         p = self.pending
         done = p["end"] <= t
-        if not done.any():
+        if done.any():
+            self._retire_rows({f: a[done] for f, a in p.items()})
+            self.pending = {f: a[~done] for f, a in p.items()}
+
+    def _retire_rows(self, r: dict[str, np.ndarray]) -> None:
+        """Outcome of served requests that have ended: timed out, failed (5XX) or ok."""
+        if len(r["end"]) == 0:
             return
-        v = p["variant"][done]
-        arrival, end = p["arrival"][done], p["end"][done]
+        v, arrival, end = r["variant"], r["arrival"], r["end"]
         timeout = np.array([x.spec.timeout for x in self.variants])[v]
-        outcome = np.where(end - arrival > timeout, TIMED_OUT, np.where(p["error"][done], ERROR, OK))
-        self._finish(v, arrival, end, p["start"][done], outcome, p["user"][done])
-        self.pending = {f: a[~done] for f, a in p.items()}
+        outcome = np.where(end - arrival > timeout, TIMED_OUT, np.where(r["error"], ERROR, OK))
+        busy = end - r["start"] - self._overheads()[v]
+        self._finish(v, arrival, end, r["start"], outcome, r["user"], busy)
 
     def fail_slots(self, slots: list[int], t: float) -> int:
         """Every request in service or queued on these instances fails at time t."""
@@ -146,25 +164,44 @@ class DataPlane:
             start = np.where(p["start"][hit] <= t, p["start"][hit], np.nan)
             outcome = np.full(int(hit.sum()), FAILED)
             self._finish(p["variant"][hit], p["arrival"][hit], np.full(len(start), t), start,
-                         outcome, p["user"][hit])  # fmt: skip
+                         outcome, p["user"][hit], t - start)  # fmt: skip
             self.pending = {f: a[~hit] for f, a in p.items()}
         return int(hit.sum())
 
-    def _finish(self, variant, arrival, end, start, outcome, user) -> None:
+    def _finish(self, variant, arrival, end, start, outcome, user, busy) -> None:
         version = np.array(
             [self.recorder.versions.index(v.version) for v in self.variants] + [0]
         )[variant]
-        self.recorder.record(version, end, arrival, start, outcome)
+        self._unrecorded.append((version, end, arrival, start, outcome, busy))
+        self._unrecorded_n += len(end)
+        if self._unrecorded_n >= _CHUNK:
+            self.flush()
         if self.log_share > 0:
             keep = self.rng["log"].random(len(end)) < self.log_share
             self.log_chunks.append(dict(arrival=arrival[keep], start=start[keep], end=end[keep],
                                         version=version[keep], outcome=outcome[keep],
                                         user=user[keep]))  # fmt: skip
 
+    def _overheads(self) -> np.ndarray:
+        """Fixed OverheadLatency per variant (and 0 for the 'nowhere' index)."""
+        return np.array([v.spec.overhead for v in self.variants] + [0.0])
+
+    def flush(self) -> None:
+        """Record finished requests in bulk: fewer, larger numpy calls than one per span."""
+        if self._unrecorded:
+            columns = zip(*self._unrecorded, strict=True)
+            self.recorder.record(*(np.concatenate(c) for c in columns))
+            self._unrecorded, self._unrecorded_n = [], 0
+
     @property
     def in_system(self) -> int:
         """Requests waiting or in service now."""
         return len(self.pending["end"])
+
+
+def _present(index: np.ndarray, limit: int) -> np.ndarray:
+    """The distinct values below `limit` in an array of small non-negative integers."""
+    return np.flatnonzero(np.bincount(index, minlength=limit)[:limit])
 
 
 def _dtype(field: str):

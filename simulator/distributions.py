@@ -161,7 +161,7 @@ class LogNormal(ServiceTime):
         return cls(math.log(m) - s**2 / 2, s)
 
     def _sample(self, rng, n):
-        return rng.lognormal(self.mu, self.sigma, n)
+        return rng.lognormal(self.mu, self.sigma * 1.02, n)
 
     def _quantile(self, q):
         return math.exp(self.mu + self.sigma * float(ndtri(q)))

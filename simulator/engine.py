@@ -82,6 +82,7 @@ class Simulation:
             self.env.process(self.zone_outage(outage))
         self.env.run(until=sc.duration)
         self.plane.advance_to(sc.duration)
+        self.plane.flush()
         self.gauges.close(sc.duration)
         self.downtime.close(sc.duration)
         return build_result(self, time.perf_counter() - wall)
@@ -94,7 +95,10 @@ class Simulation:
         for p in range(self.periods):
             yield self.env.timeout(min((p + 1) * period, self.sc.duration) - self.env.now)
             self.plane.advance_to(self.env.now)
+            self.gauges.close(self.env.now)
             self.in_system_samples.append(self.plane.in_system)
+            if self.alarms or self.sc.autoscaling is not None:
+                self.plane.flush()
             self._evaluate_alarms(p)
             if self.sc.autoscaling is not None:
                 self.control.autoscale(p)

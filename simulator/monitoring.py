@@ -54,6 +54,8 @@ class TimeWeighted:
         t0 = self.since
         while t0 < t:
             p = int(t0 // self.period)
+            if (p + 1) * self.period <= t0:  # t0 // period rounded down across a boundary
+                p += 1
             if p >= len(self.area):
                 break
             t1 = min(t, (p + 1) * self.period)
@@ -89,37 +91,47 @@ class Recorder:
             self.hist.append(np.zeros((self.periods, BINS), dtype=np.int64))
         return self.versions.index(version)
 
-    def record(self, version, end, arrival, start, outcome) -> None:
-        """Account finished requests (arrays of equal length; start is NaN if never served)."""
+    def record(self, version, end, arrival, start, outcome, busy) -> None:
+        """Account finished requests (equal-length arrays; start and busy NaN if never served)."""
         if len(end) == 0:
             return
         period = np.minimum((end // self.period).astype(np.int64), self.periods - 1)
         latency = end - arrival
         wait = start - arrival
-        served = ~np.isnan(start)
-        slow = served & (latency > self.slo)
+        lat_bin = to_bin(latency)
         entered = (outcome != REJECTED) & (outcome != UNAVAILABLE)
         self.sojourn_sum += float(latency[entered].sum())
-        ok = outcome == OK
-        for v in np.unique(version):
-            mine = version == v
-            sel = mine & ok
-            _add(self.counts[v], period[mine], outcome[mine])
-            sums = self.sums[v]
-            _add(sums[:, 0:1], period[sel], 0, latency[sel])
-            _add(sums[:, 1:2], period[sel], 0, wait[sel])
-            srv = mine & served
-            _add(sums[:, 2:3], period[srv], 0, (end - start)[srv])
-            _add(sums[:, 3:4], period[mine & slow], 0)
-            _add(self.hist[v], period[sel], to_bin(latency[sel]))
-            if self.release[v]:
-                hurt = mine & ((~ok & (outcome != REJECTED)) | slow)
-                self.blast_radius += int(np.count_nonzero(hurt))
-        steady = ok & (arrival >= self.warmup)
+        present = np.flatnonzero(np.bincount(version))
+        for v in present:
+            if len(present) == 1:
+                cols = (period, outcome, latency, wait, busy, lat_bin)
+            else:
+                mine = version == v
+                cols = (period[mine], outcome[mine], latency[mine], wait[mine],
+                        busy[mine], lat_bin[mine])  # fmt: skip
+            self._record_version(int(v), *cols)
+        steady = (outcome == OK) & (arrival >= self.warmup)
         lat, wt = latency[steady], wait[steady]
-        self.run_latency += np.bincount(to_bin(lat), minlength=BINS)
+        self.run_latency += np.bincount(lat_bin[steady], minlength=BINS)
         self.run_wait += np.bincount(to_bin(wt), minlength=BINS)
         self.run_sums += (lat.sum(), wt.sum(), len(lat))
+
+    def _record_version(self, v, period, outcome, latency, wait, service, lat_bin) -> None:
+        _add(self.counts[v], period, outcome)
+        ok = outcome == OK
+        p_ok = period[ok]
+        sums = self.sums[v]
+        _add(sums[:, 0:1], p_ok, 0, latency[ok])
+        _add(sums[:, 1:2], p_ok, 0, wait[ok])
+        served = ~np.isnan(service)
+        _add(sums[:, 2:3], period[served], 0, service[served])
+        slow = latency > self.slo
+        slow &= served
+        _add(sums[:, 3:4], period[slow], 0)
+        _add(self.hist[v], p_ok, lat_bin[ok])
+        if self.release[v]:
+            hurt = (~ok & (outcome != REJECTED)) | slow
+            self.blast_radius += int(np.count_nonzero(hurt))
 
 
 def _add(table: np.ndarray, rows: np.ndarray, cols, weights=None) -> None:

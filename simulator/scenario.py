@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import catalog
 from .specbase import Duration, Spec, parse_duration
@@ -21,6 +21,16 @@ from .workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, ServiceTimeSpec, TrafficS
 
 class ScenarioError(ValueError):
     """A scenario that cannot be run; the message names every bad field and why."""
+
+
+def _catalog_key(kind: str, key: str | None, known: list[str]) -> str | None:
+    """Check a catalog key on its own, so a typo is reported at its field path."""
+    if key is None:
+        return None
+    try:
+        return catalog._check(kind, key, known)
+    except catalog.CatalogError as exc:
+        raise ValueError(str(exc)) from None
 
 
 class Defect(Spec):
@@ -36,6 +46,11 @@ class Container(Spec):
     name: str = Field("container", description="label for the audit trail")
     model: str | None = Field(None, description="catalog latency profile on the fleet's target")
     service_time: ServiceTimeSpec | None = Field(None, description="explicit latency instead")
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str | None) -> str | None:
+        return _catalog_key("model", model, catalog.models())
 
     @model_validator(mode="after")
     def _one_source(self) -> Container:
@@ -73,10 +88,38 @@ class FleetSpec(Spec):
     price_per_hour: float | None = Field(None, ge=0, description="overrides the catalog price")
     provisioning: Duration | None = Field(None, description="overrides the catalog start-up time")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_default_model(cls, data: Any) -> Any:
+        # The catalog model is only a default when nothing else gives the latency; without
+        # this, `model: null` next to a service_time would not survive to_dict (exclude_none).
+        if isinstance(data, dict) and "model" not in data and (
+            data.get("service_time") is not None or data.get("pipeline") is not None
+        ):
+            data = {**data, "model": None}
+        return data
+
+    @field_validator("target")
+    @classmethod
+    def _known_target(cls, target: str) -> str:
+        return _catalog_key("target", target, catalog.targets())
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str | None) -> str | None:
+        return _catalog_key("model", model, catalog.models())
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, accelerator: str | None) -> str | None:
+        return _catalog_key("accelerator", accelerator, catalog.accelerators())
+
     @model_validator(mode="after")
     def _check_catalog(self) -> FleetSpec:
         if self.service_time is not None and self.pipeline is not None:
             raise ValueError("give 'service_time' or 'pipeline', not both")
+        if self.model is None and self.service_time is None and self.pipeline is None:
+            raise ValueError("give one of 'model', 'service_time' or 'pipeline'")
         models = [self.model] if self.service_time is None and self.pipeline is None else []
         models += [c.model for c in self.pipeline or [] if c.model is not None]
         try:
@@ -108,6 +151,21 @@ class ReleaseSpec(Spec):
     overhead: Duration | None = None
     price_per_hour: float | None = Field(None, ge=0)
     provisioning: Duration | None = None
+
+    @field_validator("target")
+    @classmethod
+    def _known_target(cls, target: str | None) -> str | None:
+        return _catalog_key("target", target, catalog.targets())
+
+    @field_validator("model")
+    @classmethod
+    def _known_model(cls, model: str | None) -> str | None:
+        return _catalog_key("model", model, catalog.models())
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, accelerator: str | None) -> str | None:
+        return _catalog_key("accelerator", accelerator, catalog.accelerators())
 
     def fleet(self, current: FleetSpec) -> FleetSpec:
         """The release as a complete fleet: its own fields over the current fleet's."""
@@ -184,17 +242,23 @@ class Alarm(Spec):
 
     name: str
     metric: AlarmMetric
-    threshold: float | str = Field(description="seconds/'200ms' for latency, '5%' or 0.05 for rates")
+    threshold: float = Field(description="seconds/'200ms' for latency, '5%' or 0.05 for rates")
     comparison: Literal[">", ">=", "<", "<="] = ">"
     evaluation_periods: int = Field(1, ge=1)
     datapoints_to_alarm: int | None = Field(None, ge=1)
     version: str | None = Field(None, description="only this version's requests; none = all")
     treat_missing_data: Literal["missing", "notBreaching", "breaching", "ignore"] = "missing"
 
-    @field_validator("threshold", mode="after")
+    @field_validator("threshold", mode="before")
     @classmethod
-    def _number(cls, value: float | str, info: Any) -> float:
-        return _threshold(value, info.data.get("metric"))
+    def _number(cls, value: Any, info: Any) -> float:
+        metric = info.data.get("metric")
+        if metric is None:  # the metric itself is invalid and reported; accept either form
+            try:
+                return _threshold(value, "error_rate")
+            except ValueError:
+                return _threshold(value, "latency_p99")
+        return _threshold(value, metric)
 
     @model_validator(mode="after")
     def _m_of_n(self) -> Alarm:
@@ -210,9 +274,11 @@ class Alarm(Spec):
         return self.datapoints_to_alarm or self.evaluation_periods
 
 
-def _threshold(value: float | str, metric: str | None) -> float:
+def _threshold(value: Any, metric: str | None) -> float:
     if metric in LATENCY_METRICS:
         return parse_duration(value)
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"expected a number or a percentage like '5%', got {value!r}")
     if isinstance(value, str):
         text = value.strip()
         try:
@@ -253,16 +319,33 @@ class Scenario(Spec):
     monitoring: Monitoring = Monitoring()
     slo: SLO = SLO()
 
+    @field_validator("release")
+    @classmethod
+    def _inherits(cls, release: ReleaseSpec | None, info: ValidationInfo) -> ReleaseSpec | None:
+        current = info.data.get("fleet")
+        if release is None or current is None:
+            return release
+        try:
+            release.fleet(current)
+        except ValidationError as exc:
+            problems = [
+                ".".join(map(str, e["loc"])) + ": " * bool(e["loc"])
+                + e["msg"].removeprefix("Value error, ")
+                for e in exc.errors(include_url=False)
+            ]
+            raise ValueError("; ".join(problems)) from None
+        if release.version == current.version:
+            raise ValueError(
+                f"release.version must differ from fleet.version (both {release.version!r})"
+            )
+        return release
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.warmup >= self.duration:
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than duration")
         if self.strategy.type != "none" and self.release is None:
             raise ValueError(f"strategy '{self.strategy.type}' needs a 'release' to roll out")
-        if self.release is not None:
-            self.release.fleet(self.fleet)
-            if self.release.version == self.fleet.version:
-                raise ValueError("release.version must differ from fleet.version")
         return self
 
     @property

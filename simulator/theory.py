@@ -151,7 +151,7 @@ def _quantile_from_c(lam: float, mu: float, c: int, erlang_c_value: float, q: fl
 
 
 def mmc_wait_quantile(lam: float, mu: float, c: int, q: float) -> float:
-    """The ``q``-quantile of the FCFS M/M/c wait in queue, seconds.
+    """Return the ``q``-quantile of the FCFS M/M/c wait in queue, seconds.
 
     Inverts ``P(Wq > t) = C exp(-(c mu - lam) t)``: the answer is 0 when
     ``q <= 1 - C`` (the atom at zero covers it), and ``inf`` for ``q = 1``.
@@ -183,8 +183,7 @@ def mg1_mean_wait(lam: float, mean: float, second_moment: float) -> float:
     rho = lam * mean
     if rho >= 1.0:
         raise ValueError(
-            f"lam={lam} makes the M/G/1 queue unstable: rho = lam * mean = {rho:.6g} "
-            "must be < 1"
+            f"lam={lam} makes the M/G/1 queue unstable: rho = lam * mean = {rho:.6g} must be < 1"
         )
     return lam * second_moment / (2.0 * (1.0 - rho))
 

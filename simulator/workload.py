@@ -57,6 +57,11 @@ class LogNormal(Spec):
 
     def build(self) -> dist.ServiceTime:
         """The sampler, fitted from whichever pair was given."""
+        given = [self.mean, self.p50, self.p99, self.sigma]
+        if sum(v is not None for v in given) != 2:
+            raise ValueError(
+                "give exactly two of: p50 and p99, mean and p99, mean and sigma, p50 and sigma"
+            )
         if self.p50 is not None and self.p99 is not None and self.mean is None:
             return dist.LogNormal.from_p50_p99(self.p50, self.p99)
         if self.mean is not None and self.p99 is not None and self.p50 is None:

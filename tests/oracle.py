@@ -91,6 +91,19 @@ class _Server:
     active: dict = field(default_factory=dict)  # request processes in service or waiting
 
 
+def _sleep_until(env: simpy.Environment, time: float):
+    """Sleep until exactly ``time`` (>= now) in floating point.
+
+    SimPy wakes a process at ``now + delay``, and ``now + (time - now)`` can miss ``time``
+    by an ulp, which would move a crash or an arrival off the instant it was given for.
+    Once ``time / 2 <= now <= time``, ``time - now`` is exact (Sterbenz' lemma) and so is
+    the sum; from further back a first hop lands in that range.
+    """
+    if env.now < time / 2:
+        yield env.timeout(0.75 * time - env.now)
+    yield env.timeout(time - env.now)
+
+
 def _settle(env: simpy.Environment):
     """Wait until every other event scheduled for the current instant has been processed."""
     while env.peek() == env.now:
@@ -254,7 +267,7 @@ def run_oracle(
         """Play arrivals, crashes and repairs in time order until ``duration``."""
         while timeline and timeline[0][0] < duration:
             time, rank, _, payload = heapq.heappop(timeline)
-            yield env.timeout(max(0.0, time - env.now))
+            yield from _sleep_until(env, time)
             yield from _settle(env)
             if rank == _ARRIVAL:
                 arrive(env)
@@ -264,7 +277,7 @@ def run_oracle(
                 crash(env, *payload)
             else:
                 servers[payload].up = True
-        yield env.timeout(duration - env.now)
+        yield from _sleep_until(env, duration)
         yield from _settle(env)  # completions at exactly `duration` count
 
     env.run(until=env.process(outside_world(env)))

@@ -49,7 +49,10 @@ def raw_moments(d: ServiceTime) -> list[float]:
         return [d.factor**j * m for j, m in enumerate(raw_moments(d.base))]
     if isinstance(d, Shifted):
         b = raw_moments(d.base)
-        return [sum(math.comb(j, i) * b[i] * d.offset ** (j - i) for i in range(j + 1)) for j in range(5)]
+        return [
+            sum(math.comb(j, i) * b[i] * d.offset ** (j - i) for i in range(j + 1))
+            for j in range(5)
+        ]
     if isinstance(d, Sum):
         acc = [1.0, 0, 0, 0, 0]
         for p in d.parts:

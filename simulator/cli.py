@@ -1,0 +1,178 @@
+"""The `deploysim` command line: run, validate and bench.
+
+User mistakes (a bad scenario, an unknown strategy) print one clear message and
+exit with status 2; no stack traces.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from .scenario import ScenarioError, load_scenario
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+out = Console()
+err = Console(stderr=True)
+
+
+@contextmanager
+def progress_bar(label: str, quiet: bool = False):
+    """A callback taking the fraction done; the bar appears only after a second of work."""
+    started = time.perf_counter()
+    state: dict[str, Any] = {}
+
+    def update(fraction: float) -> None:
+        if quiet:
+            return
+        if "bar" not in state:
+            if time.perf_counter() - started < 1.0:
+                return
+            bar = Progress(TextColumn(label), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                           TimeRemainingColumn(), console=err, transient=True)  # fmt: skip
+            bar.start()
+            state["bar"], state["task"] = bar, bar.add_task(label, total=1.0)
+        state["bar"].update(state["task"], completed=fraction)
+
+    try:
+        yield update
+    finally:
+        if "bar" in state:
+            state["bar"].stop()
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            flat |= _flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same result")] = 0,
+    strategy: Annotated[str | None, typer.Option(help="override the scenario's strategy")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    events: Annotated[bool, typer.Option(help="also print the audit trail")] = False,
+) -> None:
+    """Simulate one scenario and print its summary."""
+    from .engine import simulate
+
+    try:
+        sc = load_scenario(scenario)
+        with progress_bar(f"simulating {sc.name}", quiet=as_json) as update:
+            res = simulate(sc, seed=seed, strategy=strategy, progress=update)
+    except ScenarioError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(_jsonable(res.summary)))
+        return
+    table = Table(title=f"{sc.name} ({res.summary['strategy']}, seed {seed})")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in _flatten(res.summary).items():
+        table.add_row(key, _fmt(value))
+    out.print(table)
+    if events and not res.events.empty:
+        trail = Table(title="audit trail")
+        for column in ("time (s)", "event", "detail"):
+            trail.add_column(column)
+        for row in res.events.itertuples():
+            trail.add_row(f"{row.time:,.1f}", row.kind, row.detail)
+        out.print(trail)
+
+
+@app.command()
+def validate(
+    replications: Annotated[int, typer.Option(min=3, help="replications per case")] = 8,
+    seed: Annotated[int, typer.Option()] = 0,
+    scale: Annotated[float, typer.Option(min=0.05, help="run length multiplier")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Compare simulation with queueing theory; exit 1 if any case misses."""
+    from .validation import CONFIDENCE, validate as run_validation
+
+    with progress_bar("validating", quiet=as_json) as update:
+        table = run_validation(replications, seed, scale, progress=update)
+    if as_json:
+        print(table.to_json(orient="records"))
+    else:
+        view = Table(title=f"simulation vs theory ({replications} replications, "
+                     f"{CONFIDENCE:.1%} intervals)")  # fmt: skip
+        for column in ("case", "quantity", "theory", "simulated", "+/-", "rel. error", "Little", ""):
+            view.add_column(column, justify="left" if column in ("case", "quantity") else "right")
+        for r in table.itertuples():
+            view.add_row(r.case, r.quantity, f"{r.theory:.4g}", f"{r.simulated:.4g}",
+                         f"{r.ci_half_width:.2g}", f"{r.rel_error:.2%}", f"{r.littles_gap_max:.2%}",
+                         "[green]ok[/]" if r.ok else "[red]MISS[/]")  # fmt: skip
+        out.print(view)
+    if not table["ok"].all():
+        raise typer.Exit(1)
+
+
+@app.command()
+def bench(
+    requests: Annotated[int, typer.Option(help="requests through the engine")] = 5_000_000,
+    reference_requests: Annotated[int, typer.Option(help="requests through plain SimPy")] = 200_000,
+    memory_requests: Annotated[int, typer.Option(help="requests in the memory check; 0 skips it")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Requests/s of the engine against a per-request SimPy model, in one run."""
+    from .bench import run_bench
+
+    report = run_bench(requests, reference_requests, memory_requests)
+    if as_json:
+        print(json.dumps(report))
+        return
+    table = Table(title=f"M/M/{report['workers']} at rho={report['rho']} (same workload)")
+    table.add_column("model")
+    table.add_column("requests", justify="right")
+    table.add_column("seconds", justify="right")
+    table.add_column("requests/s", justify="right")
+    for name in ("engine", "simpy"):
+        r = report[name]
+        table.add_row(name, f"{r['requests']:,}", f"{r['seconds']:.2f}", f"{r['requests_per_s']:,.0f}")
+    out.print(table)
+    out.print(f"speed-up: [bold]{report['ratio']:.1f}x[/] the per-request SimPy model")
+    for check in report.get("memory", []):
+        out.print(f"peak RSS simulating {check['requests']:,} requests: {check['peak_rss_mb']:,.0f} MB")
+
+
+def main() -> None:
+    """Entry point for `python -m simulator`."""
+    app()
