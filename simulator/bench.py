@@ -52,8 +52,8 @@ def _simpy(requests: int, seed: int = 1) -> dict:
 def peak_rss_mb(requests: int) -> float:
     """Peak resident memory of a fresh process that simulates `requests` requests."""
     code = (
-        "import resource, simulator.bench as b; b._engine(%d);"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)" % requests
+        f"import resource, simulator.bench as b; b._engine({requests});"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return float(done.stdout.strip().splitlines()[-1])

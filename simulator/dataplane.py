@@ -169,9 +169,9 @@ class DataPlane:
         return int(hit.sum())
 
     def _finish(self, variant, arrival, end, start, outcome, user, busy) -> None:
-        version = np.array(
-            [self.recorder.versions.index(v.version) for v in self.variants] + [0]
-        )[variant]
+        version = np.array([self.recorder.versions.index(v.version) for v in self.variants] + [0])[
+            variant
+        ]
         self._unrecorded.append((version, end, arrival, start, outcome, busy))
         self._unrecorded_n += len(end)
         if self._unrecorded_n >= _CHUNK:

@@ -22,15 +22,20 @@ _MC_SAMPLES = 1 << 20
 _MC_SEED = 20240101
 
 
-def _number(owner: str, name: str, value: object, *, zero_ok: bool = False) -> float:
-    """Return `value` as a float, or raise ValueError naming the argument."""
-    kind = "non-negative" if zero_ok else "positive"
+def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
+    """Return `value` as a float, or raise ValueError naming the argument.
+
+    `kind` is "positive", "non-negative" or "finite" (any sign).
+    """
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and not zero_ok):
-        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}")
+        x = math.nan
+    if not (
+        math.isfinite(x) and (kind == "finite" or x > 0 or (kind == "non-negative" and x == 0))
+    ):
+        what = "a finite number" if kind == "finite" else f"a {kind} finite number"
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
     return x
 
 
@@ -54,8 +59,8 @@ class ServiceTime(abc.ABC):
 
     def quantile(self, q: float) -> float:
         """Return the q-quantile in seconds (q in [0, 1]), exact unless the class says otherwise."""
-        qf = float(q)
-        if not 0.0 <= qf <= 1.0:
+        qf = _number(f"{type(self).__name__}.quantile", "q", q, "non-negative")
+        if qf > 1.0:
             raise ValueError(f"{type(self).__name__}.quantile: q must be in [0, 1], got {q!r}")
         return float(self._quantile(qf))
 
@@ -108,10 +113,7 @@ class LogNormal(ServiceTime):
     """Right-skewed latency: log S ~ Normal(mu, sigma^2), so p50 = exp(mu)."""
 
     def __init__(self, mu: float, sigma: float):
-        mu_f = float(mu)
-        if not math.isfinite(mu_f):
-            raise ValueError(f"LogNormal: mu must be a finite number (log seconds), got {mu!r}")
-        self.mu = mu_f
+        self.mu = _number("LogNormal", "mu (log seconds)", mu, "finite")
         self.sigma = _number("LogNormal", "sigma", sigma)
         self.mean = math.exp(self.mu + self.sigma**2 / 2)
         self.second_moment = math.exp(2 * self.mu + 2 * self.sigma**2)
@@ -161,7 +163,7 @@ class LogNormal(ServiceTime):
         return cls(math.log(m) - s**2 / 2, s)
 
     def _sample(self, rng, n):
-        return rng.lognormal(self.mu, self.sigma * 1.02, n)
+        return rng.lognormal(self.mu, self.sigma, n)
 
     def _quantile(self, q):
         return math.exp(self.mu + self.sigma * float(ndtri(q)))
@@ -285,7 +287,7 @@ class Shifted(ServiceTime):
         if not isinstance(base, ServiceTime):
             raise ValueError(f"Shifted: base must be a ServiceTime, got {type(base).__name__}")
         self.base = base
-        self.offset = _number("Shifted", "offset", offset, zero_ok=True)
+        self.offset = _number("Shifted", "offset", offset, "non-negative")
         self.mean = base.mean + self.offset
         self.second_moment = base.second_moment + 2 * self.offset * base.mean + self.offset**2
 

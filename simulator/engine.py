@@ -51,7 +51,9 @@ class Simulation:
     def __init__(self, sc: Scenario, seed: int, progress=None) -> None:
         self.sc, self.seed, self.progress = sc, seed, progress
         children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-        self.rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+        self.rng = {
+            name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)
+        }
         self.env = simpy.Environment()
         period = sc.monitoring.period
         self.periods = max(1, math.ceil(sc.duration / period - 1e-9))
@@ -128,7 +130,9 @@ class Simulation:
             if inst.state != IN_SERVICE or "crash" in inst.down_reasons:
                 continue
             self.control.take_down(inst, "crash")
-            yield self.env.timeout(spec.mttr if spec.mttr is not None else inst.variant.provisioning_s)
+            yield self.env.timeout(
+                spec.mttr if spec.mttr is not None else inst.variant.provisioning_s
+            )
             if inst.state == TERMINATED:
                 return
             self.control.bring_up(inst, "crash")
@@ -142,7 +146,9 @@ class Simulation:
             count = math.ceil(outage.fraction * len(live) - 1e-9)
             chosen = self.rng["failures"].choice(len(live), size=count, replace=False)
             hit += [live[j] for j in sorted(chosen)]
-        self.control.audit("ZoneOutage", f"{len(hit)} instances down for {format_duration(outage.duration)}")
+        self.control.audit(
+            "ZoneOutage", f"{len(hit)} instances down for {format_duration(outage.duration)}"
+        )
         for inst in hit:
             self.control.take_down(inst, "zone")
         yield self.env.timeout(outage.duration)
@@ -238,7 +244,10 @@ class Control:
         inst.down_reasons.add(reason)
         if was_serving:
             failed = self.plane.fail_slots([inst.slot], self.env.now)
-            self.audit("InstanceFailure", f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed")
+            self.audit(
+                "InstanceFailure",
+                f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed",
+            )
         self._refresh(inst.variant)
 
     def bring_up(self, inst: Instance, reason: str) -> None:
@@ -262,25 +271,36 @@ class Control:
             versions = [self.sim.recorder.versions.index(variant.version)]
             m = period_metrics(self.sim.recorder, self.sim.gauges, versions, slice(p, p + 1))
             per_minute = m["InvocationsPerInstance"][0] * 60.0 / self.sc.monitoring.period
-            state = self._scaling.setdefault(id(variant), {"high": 0, "low": 0, "out": -math.inf, "in": -math.inf})
+            state = self._scaling.setdefault(
+                id(variant), {"high": 0, "low": 0, "out": -math.inf, "in": -math.inf}
+            )
             if math.isnan(per_minute):
                 continue
             state["high"] = state["high"] + 1 if per_minute > spec.target else 0
             state["low"] = state["low"] + 1 if per_minute < spec.scale_in_ratio * spec.target else 0
             now, n = self.env.now, len(live)
             desired = math.ceil(n * per_minute / spec.target - 1e-9)
-            if state["high"] >= spec.scale_out_datapoints and now - state["out"] >= spec.scale_out_cooldown:
+            if (
+                state["high"] >= spec.scale_out_datapoints
+                and now - state["out"] >= spec.scale_out_cooldown
+            ):
                 target = min(spec.max, max(desired, n + 1))
                 if target > n:
                     state["out"], state["high"] = now, 0
-                    self.audit("ScaleOut", f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)")
+                    self.audit(
+                        "ScaleOut",
+                        f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)",
+                    )
                     self.launch(variant, target - n)
             elif (not spec.disable_scale_in and state["low"] >= spec.scale_in_datapoints
                   and now - max(state["in"], state["out"]) >= spec.scale_in_cooldown):  # fmt: skip
                 target = max(spec.min, desired)
                 if target < n:
                     state["in"], state["low"] = now, 0
-                    self.audit("ScaleIn", f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)")
+                    self.audit(
+                        "ScaleIn",
+                        f"{variant.name}: {n} -> {target} ({per_minute:.0f}/min per instance)",
+                    )
                     self.terminate(variant, n - target)
 
     # ------------------------------------------------------------ records
@@ -305,12 +325,20 @@ class Control:
 
     def alarm_in_alarm(self, names=None) -> bool:
         """Whether any (or any of the named) alarms is in ALARM."""
-        return any(a.state == ALARM for a in self.sim.alarms if names is None or a.spec.name in names)
+        return any(
+            a.state == ALARM for a in self.sim.alarms if names is None or a.spec.name in names
+        )
 
     def version_indices(self, version: str | None) -> list[int]:
         """Recorder rows for one version, or all of them."""
         versions = self.sim.recorder.versions
-        return list(range(len(versions))) if version is None else [versions.index(version)] if version in versions else []
+        return (
+            list(range(len(versions)))
+            if version is None
+            else [versions.index(version)]
+            if version in versions
+            else []
+        )
 
     def _sync(self) -> None:
         self.plane.advance_to(self.env.now)

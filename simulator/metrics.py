@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from .monitoring import (
-    ERROR, FAILED, OK, REJECTED, TIMED_OUT, UNAVAILABLE, Recorder, TimeWeighted, quantile,
+    ERROR,
+    FAILED,
+    OK,
+    REJECTED,
+    TIMED_OUT,
+    UNAVAILABLE,
+    Recorder,
+    TimeWeighted,
+    quantile,
 )  # fmt: skip
 
 

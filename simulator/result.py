@@ -65,6 +65,7 @@ def build_result(sim: Simulation, wall_s: float) -> Result:
         "downtime_s": float(sim.downtime.area.sum()),
         "blast_radius": rec.blast_radius,
         "mean_in_system": mean_in_system,
+        "lambda_w": little_lw,
         "littles_law_gap": _ratio(abs(mean_in_system - little_lw), max(little_lw, 1e-12)),
         "wall_s": wall_s,
         "requests_per_s": sim.plane.requests / wall_s if wall_s > 0 else None,
@@ -93,7 +94,7 @@ def _metrics_frame(sim: Simulation) -> pd.DataFrame:
         for key in ("latency_mean", "latency_p50", "latency_p95", "latency_p99", "wait_mean"):
             frame[f"{key}_ms"] = m.pop(key) * 1e3
         utilisation = m.pop("utilization")
-        metric = next((x.utilisation_metric for x in sim.plane.variants if x.version == version))
+        metric = next(x.utilisation_metric for x in sim.plane.variants if x.version == version)
         frame |= m
         frame[metric] = utilisation
         frames.append(pd.DataFrame(frame))

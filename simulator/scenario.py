@@ -93,8 +93,10 @@ class FleetSpec(Spec):
     def _no_default_model(cls, data: Any) -> Any:
         # The catalog model is only a default when nothing else gives the latency; without
         # this, `model: null` next to a service_time would not survive to_dict (exclude_none).
-        if isinstance(data, dict) and "model" not in data and (
-            data.get("service_time") is not None or data.get("pipeline") is not None
+        if (
+            isinstance(data, dict)
+            and "model" not in data
+            and (data.get("service_time") is not None or data.get("pipeline") is not None)
         ):
             data = {**data, "model": None}
         return data
@@ -284,7 +286,9 @@ def _threshold(value: Any, metric: str | None) -> float:
         try:
             return float(text[:-1]) / 100 if text.endswith("%") else float(text)
         except ValueError:
-            raise ValueError(f"expected a number or a percentage like '5%', got {value!r}") from None
+            raise ValueError(
+                f"expected a number or a percentage like '5%', got {value!r}"
+            ) from None
     return float(value)
 
 
@@ -329,7 +333,8 @@ class Scenario(Spec):
             release.fleet(current)
         except ValidationError as exc:
             problems = [
-                ".".join(map(str, e["loc"])) + ": " * bool(e["loc"])
+                ".".join(map(str, e["loc"]))
+                + ": " * bool(e["loc"])
                 + e["msg"].removeprefix("Value error, ")
                 for e in exc.errors(include_url=False)
             ]

@@ -22,15 +22,20 @@ _BLOCK = 16384
 """Expected arrivals per generated block: amortises numpy calls, bounds memory."""
 
 
-def _number(owner: str, name: str, value: object, *, zero_ok: bool = False) -> float:
-    """Return `value` as a float, or raise ValueError naming the argument."""
-    kind = "non-negative" if zero_ok else "positive"
+def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
+    """Return `value` as a float, or raise ValueError naming the argument.
+
+    `kind` is "positive", "non-negative" or "finite" (any sign).
+    """
     try:
         x = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}") from None
-    if not math.isfinite(x) or x < 0 or (x == 0 and not zero_ok):
-        raise ValueError(f"{owner}: {name} must be a {kind} finite number, got {value!r}")
+        x = math.nan
+    if not (
+        math.isfinite(x) and (kind == "finite" or x > 0 or (kind == "non-negative" and x == 0))
+    ):
+        what = "a finite number" if kind == "finite" else f"a {kind} finite number"
+        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
     return x
 
 
@@ -136,13 +141,11 @@ class Diurnal(_Buffered):
 
     def __init__(self, rate, amplitude, period, peak_at, rng: np.random.Generator):
         self.rate = self.mean_rate = _number("Diurnal", "rate", rate)
-        self.amplitude = _number("Diurnal", "amplitude", amplitude, zero_ok=True)
+        self.amplitude = _number("Diurnal", "amplitude", amplitude, "non-negative")
         if self.amplitude > 1:
             raise ValueError(f"Diurnal: amplitude must be in [0, 1], got {amplitude!r}")
         self.period = _number("Diurnal", "period", period)
-        self.peak_at = float(peak_at)
-        if not math.isfinite(self.peak_at):
-            raise ValueError(f"Diurnal: peak_at must be a finite time in seconds, got {peak_at!r}")
+        self.peak_at = _number("Diurnal", "peak_at", peak_at, "finite")
         self._rng = _generator("Diurnal", rng)
         self._peak = self.rate * (1 + self.amplitude)
         self._width = _BLOCK / self._peak
@@ -180,9 +183,9 @@ class Bursty(_Buffered):
                 raise ValueError(f"Bursty: bursts[{i}] must be (at, duration, multiplier): {b!r}")
             self.bursts.append(
                 (
-                    _number("Bursty", f"bursts[{i}].at", b[0], zero_ok=True),
+                    _number("Bursty", f"bursts[{i}].at", b[0], "non-negative"),
                     _number("Bursty", f"bursts[{i}].duration", b[1]),
-                    _number("Bursty", f"bursts[{i}].multiplier", b[2], zero_ok=True),
+                    _number("Bursty", f"bursts[{i}].multiplier", b[2], "non-negative"),
                 )
             )
         self.every = None if every is None else _number("Bursty", "every", every)
@@ -264,8 +267,8 @@ class MMPP2(_Buffered):
     """
 
     def __init__(self, rate_low, rate_high, mean_low, mean_high, rng: np.random.Generator):
-        self.rate_low = _number("MMPP2", "rate_low", rate_low, zero_ok=True)
-        self.rate_high = _number("MMPP2", "rate_high", rate_high, zero_ok=True)
+        self.rate_low = _number("MMPP2", "rate_low", rate_low, "non-negative")
+        self.rate_high = _number("MMPP2", "rate_high", rate_high, "non-negative")
         self.mean_low = _number("MMPP2", "mean_low", mean_low)
         self.mean_high = _number("MMPP2", "mean_high", mean_high)
         self._rng = _generator("MMPP2", rng)
@@ -308,7 +311,8 @@ class TraceTimestamps(ArrivalProcess):
         self.speedup = _number("TraceTimestamps", "speedup", speedup)
         self.times = t / self.speedup
         end = self.times[-1] if t.size else 0.0
-        self.mean_rate = t.size / end if end > 0 else (math.inf if t.size else 0.0)
+        # over the trace's extent; a trace all at time 0 counts as lasting 1 s (finite)
+        self.mean_rate = t.size / end if end > 0 else float(t.size)
 
     def rate_at(self, t, window: float = 60.0):
         """Return arrivals per second in a `window`-second window centred on t (for plots)."""

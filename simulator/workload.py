@@ -70,7 +70,9 @@ class LogNormal(Spec):
             return dist.LogNormal.from_mean_sigma(self.mean, self.sigma)
         if self.p50 is not None and self.sigma is not None and self.p99 is None:
             return dist.LogNormal(float(np.log(self.p50)), self.sigma)
-        raise ValueError("give exactly two of: p50 and p99, mean and p99, mean and sigma, p50 and sigma")
+        raise ValueError(
+            "give exactly two of: p50 and p99, mean and p99, mean and sigma, p50 and sigma"
+        )
 
 
 class Gamma(Spec):

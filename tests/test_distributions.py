@@ -4,7 +4,7 @@ Statistical checks compare a sample statistic with its exact value and allow K =
 standard errors, the SE computed from the theory (E[S^4] for the second moment), so a
 correct implementation fails a check with probability ~5.7e-7 for an arbitrary seed.
 Seeds are fixed so the suite is reproducible; N = 200,000 draws keeps it fast while
-5 SE stays a tight bound (about 1% of the mean for the spreads used here).
+5 SE stays a tight bound (within 2% of the mean for the spreads used here).
 """
 
 import math

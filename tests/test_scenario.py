@@ -207,9 +207,7 @@ def test_trace_path_is_relative_to_the_scenario_file(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     (folder / "arrivals.csv").write_text("t\n0.5\n1.0\n2.5\n")
     file = tmp_path / "scenarios" / "replay.yaml"
-    file.write_text(
-        "duration: 10\ntraffic: {pattern: trace, path: traces/arrivals.csv}\n"
-    )
+    file.write_text("duration: 10\ntraffic: {pattern: trace, path: traces/arrivals.csv}\n")
     expected = str((folder / "arrivals.csv").resolve())
     monkeypatch.chdir(tmp_path)  # the working directory is NOT the scenario's folder
     for source in ("scenarios/replay.yaml", Path("scenarios/replay.yaml"), file, str(file)):
@@ -701,9 +699,7 @@ def seconds(lo: float, hi: float) -> st.SearchStrategy[Any]:
         st.floats(lo, hi, allow_nan=False, allow_infinity=False),
         st.integers(math.ceil(lo), math.floor(hi)).map(lambda s: f"{s}s"),
         st.integers(math.ceil(lo * 1000), math.floor(hi * 1000)).map(lambda ms: f"{ms}ms"),
-        st.integers(max(1, math.ceil(lo / 60)), max(1, math.floor(hi / 60))).map(
-            lambda m: f"{m}m"
-        ),
+        st.integers(max(1, math.ceil(lo / 60)), max(1, math.floor(hi / 60))).map(lambda m: f"{m}m"),
     )
 
 

@@ -1,0 +1,18 @@
+"""The README's scenario reference is the schema's own, and names every strategy."""
+
+from pathlib import Path
+
+from simulator.schema_doc import reference
+from simulator.strategies import STRATEGIES
+
+README = (Path(__file__).parent.parent / "README.md").read_text()
+
+
+def test_readme_carries_the_current_scenario_reference():
+    start, end = "<!-- schema:start -->\n", "\n<!-- schema:end -->"
+    assert README[README.index(start) + len(start) : README.index(end)] == reference()
+
+
+def test_readme_documents_every_strategy():
+    for name in STRATEGIES:
+        assert f"| `{name}` |" in README

@@ -1,0 +1,238 @@
+"""Engine behaviour: exact control logs, invariants, and theory on plain queues."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import simulator as ds
+from simulator import catalog, theory
+from simulator.alarms import ALARM, OK, AlarmState
+from simulator.scenario import Alarm
+
+EXP_100MS = {"distribution": "exponential", "mean": 0.1}
+
+
+def plain(rate, workers=1, instances=1, duration=600, **fleet):
+    return {
+        "name": "plain",
+        "duration": duration,
+        "traffic": {"pattern": "poisson", "rate": rate},
+        "fleet": {"instances": instances, "workers_per_instance": workers,
+                  "service_time": EXP_100MS} | fleet,
+    }  # fmt: skip
+
+
+def steady_summary(res):
+    return {k: v for k, v in res.summary.items() if k not in ("wall_s", "requests_per_s")}
+
+
+def conserved(s):
+    return s["requests"] == (
+        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
+    )
+
+
+# ---------------------------------------------------------------- invariants
+
+scenarios = st.fixed_dictionaries(
+    {
+        "rate": st.floats(1, 80),
+        "workers": st.integers(1, 4),
+        "instances": st.integers(1, 4),
+        "queue": st.one_of(st.none(), st.integers(0, 5)),
+        "timeout": st.sampled_from([0.3, 60.0]),
+        "routing": st.sampled_from(["random", "least_outstanding"]),
+        "mtbf": st.one_of(st.none(), st.floats(30, 300)),
+        "strategy": st.sampled_from(["none", "big_bang"]),
+        "defect": st.floats(0, 0.5),
+    }
+)
+
+
+def build(p):
+    sc = plain(p["rate"], p["workers"], p["instances"], duration=300,
+               queue_capacity=p["queue"], timeout=p["timeout"], routing=p["routing"],
+               provisioning=20)  # fmt: skip
+    if p["mtbf"]:
+        sc["failures"] = {"instance": {"mtbf": p["mtbf"], "mttr": 15}}
+    if p["strategy"] != "none":
+        sc["release"] = {"defect": {"error_rate": p["defect"]}}
+        sc["strategy"] = {"type": p["strategy"], "start": 100}
+    return sc
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios, st.integers(0, 2**16))
+def test_every_request_has_exactly_one_outcome(p, seed):
+    s = ds.simulate(build(p), seed=seed).summary
+    assert conserved(s), s
+
+
+@settings(max_examples=8, deadline=None)
+@given(scenarios, st.integers(0, 2**16))
+def test_same_seed_same_summary(p, seed):
+    a = ds.simulate(build(p), seed=seed)
+    b = ds.simulate(build(p), seed=seed)
+    assert steady_summary(a) == steady_summary(b)
+    assert a.metrics.equals(b.metrics)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.floats(2, 9), st.integers(1, 3), st.integers(0, 2**16))
+def test_another_worker_never_makes_a_wait_longer(rate, workers, seed):
+    """Common random numbers: same arrivals and service draws, FCFS; the
+    Kiefer-Wolfowitz recursion is monotone in the number of servers, request by request."""
+    logs = []
+    for c in (workers, workers + 1):
+        sc = plain(rate * workers, c, duration=300)
+        sc["monitoring"] = {"request_log": 1.0}
+        logs.append(ds.simulate(sc, seed=seed).requests)
+    fewer, more = (log.set_index("arrival")["wait"] for log in logs)
+    both = fewer.index.intersection(more.index)  # requests still in flight at the end differ
+    assert len(both) >= 0.95 * len(fewer)
+    assert np.all(more[both].to_numpy() <= fewer[both].to_numpy() + 1e-9)
+
+
+def test_span_boundaries_do_not_change_the_result():
+    """The monitoring period sets where spans are cut; results must not depend on it."""
+    sc = plain(30, workers=3, duration=1200)
+    a = ds.simulate(sc | {"monitoring": {"period": 60, "request_log": 1.0}}, seed=4).requests
+    b = ds.simulate(sc | {"monitoring": {"period": 7, "request_log": 1.0}}, seed=4).requests
+    np.testing.assert_allclose(a["wait"], b["wait"], rtol=0, atol=1e-9)
+
+
+# ---------------------------------------------------------------- theory
+
+
+def test_mm2_mean_wait_matches_erlang_c():
+    """M/M/2 at rho 0.8, 10 replications of ~60k requests: theory inside the 99.9%
+    t-interval of the replication means (a real bias of a few % would fail it)."""
+    lam, mu, c = 16.0, 10.0, 2
+    waits = [ds.simulate(plain(lam, c, duration=4000) | {"warmup": 200}, seed=s)
+             .summary["wait_ms"]["mean"] / 1e3 for s in range(10)]  # fmt: skip
+    mean, se = np.mean(waits), np.std(waits, ddof=1) / math.sqrt(10)
+    assert abs(mean - theory.mmc_mean_wait(lam, mu, c)) <= 4.78 * se  # t(0.9995, 9)
+    assert se < 0.05 * mean  # the interval is tight enough to mean something
+
+
+def test_loss_system_blocking_matches_erlang_b():
+    """queue_capacity 0 with 3 workers and offered load 2.5: blocking vs Erlang B.
+    ~200k requests; binomial SE ~ 0.0009; tolerance 5 SE."""
+    res = ds.simulate(plain(25, 3, duration=8000, queue_capacity=0), seed=3).summary
+    p = res["rejected"] / res["requests"]
+    expected = theory.erlang_b(3, 2.5)
+    assert abs(p - expected) <= 5 * math.sqrt(expected * (1 - expected) / res["requests"])
+
+
+def test_timeouts_count_requests_slower_than_the_deadline():
+    sc = plain(2, 1, duration=600, timeout=0.5)
+    sc["fleet"]["service_time"] = {"distribution": "deterministic", "value": 1.0}
+    s = ds.simulate(sc, seed=1).summary
+    assert s["completed"] == 0 and s["timed_out"] > 0 and conserved(s)
+
+
+def test_littles_law_holds_on_a_plain_queue():
+    sc = plain(30, 4, duration=20000) | {"monitoring": {"period": 5}}
+    assert ds.simulate(sc, seed=2).summary["littles_law_gap"] < 0.03
+
+
+# ---------------------------------------------------------------- control logs
+
+
+def release_scenario(strategy, **fleet):
+    sc = plain(20, 2, instances=2, duration=1800, provisioning=120, **fleet)
+    sc["release"] = {}
+    sc["strategy"] = {"type": "big_bang", "start": 300} | strategy
+    return sc
+
+
+def test_big_bang_without_overlap_has_downtime_for_the_provisioning_time():
+    res = ds.simulate(release_scenario({}), seed=1)
+    log = [(t, kind) for t, kind, _ in res.events.itertuples(index=False)]
+    assert log == [(300.0, "UpdateEndpoint"), (300.0, "UpdateEndpointWeightsAndCapacities"),
+                   (300.0, "TerminateInstances"), (300.0, "LaunchInstances"),
+                   (420.0, "UpdateComplete")]  # fmt: skip
+    s = res.summary
+    assert s["outcome"] == "promoted" and s["rollout_duration_s"] == 120.0
+    assert s["downtime_s"] == pytest.approx(120.0)
+    assert s["unavailable"] > 0 and conserved(s)
+    # every unavailable request was sent to the release: it is in the blast radius
+    assert s["blast_radius"] >= s["unavailable"]
+
+
+def test_big_bang_with_overlap_has_no_downtime():
+    res = ds.simulate(release_scenario({"overlap": True}), seed=1)
+    log = [(t, kind) for t, kind, _ in res.events.itertuples(index=False)]
+    assert log == [(300.0, "UpdateEndpoint"), (300.0, "LaunchInstances"),
+                   (420.0, "UpdateEndpointWeightsAndCapacities"), (420.0, "TerminateInstances"),
+                   (420.0, "UpdateComplete")]  # fmt: skip
+    s = res.summary
+    assert s["downtime_s"] == 0.0 and s["unavailable"] == 0
+    # both fleets are billed during the overlap: 4 instances for 120 s, 2 otherwise
+    price = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
+    assert s["cost_usd"] == pytest.approx(price * (2 * 1800 + 2 * 120) / 3600)
+    assert res.metrics["cost_usd"].sum() == pytest.approx(s["cost_usd"])
+    versions = set(res.metrics.loc[res.metrics["Invocations"] > 0, "version"])
+    assert versions == {"v1", "v2"}
+
+
+def test_fixed_mtbf_crashes_at_exact_times_and_fails_in_flight_requests():
+    sc = plain(40, 4, duration=1000)
+    sc["failures"] = {"instance": {"mtbf": 300, "mttr": 60, "distribution": "fixed"}}
+    res = ds.simulate(sc, seed=5)
+    crashes = res.events[res.events["kind"] == "InstanceFailure"]["time"].tolist()
+    back = res.events[res.events["kind"] == "InstanceInService"]["time"].tolist()
+    assert crashes == [300.0, 660.0] and back == [360.0, 720.0]
+    s = res.summary
+    assert s["failed_by_crash"] > 0 and s["unavailable"] > 0
+    assert s["downtime_s"] == pytest.approx(120.0)
+
+
+def test_zone_outage_takes_the_fraction_of_instances_down():
+    sc = plain(20, 1, instances=4, duration=600)
+    sc["failures"] = {"zone_outages": [{"at": 100, "duration": 200, "fraction": 0.5}]}
+    res = ds.simulate(sc, seed=2)
+    down = res.events[res.events["kind"] == "InstanceFailure"]
+    assert len(down) == 2 and set(down["time"]) == {100.0}
+    m = res.metrics.set_index("period")["instances"]
+    assert m.loc[2] == pytest.approx(2.0) and m.loc[8] == pytest.approx(4.0)
+
+
+def test_target_tracking_scales_out_after_three_breaching_minutes():
+    sc = plain(5, 1, instances=1, duration=1800, provisioning=60)
+    sc["fleet"]["service_time"] = {"distribution": "exponential", "mean": 0.02}
+    sc["traffic"] = {"pattern": "bursty", "rate": 5,
+                     "bursts": [{"at": 600, "duration": 1200, "multiplier": 4}]}  # fmt: skip
+    sc["autoscaling"] = {"target": 600, "min": 1, "max": 4}
+    res = ds.simulate(sc, seed=1)
+    outs = res.events[res.events["kind"] == "ScaleOut"]
+    # 1200/min per instance from minute 10: breaching datapoints at 660, 720, 780 s
+    assert outs["time"].iloc[0] == 780.0
+    assert "1 -> 2" in outs["detail"].iloc[0]
+    m = res.metrics.set_index("period")["instances"]
+    assert m.loc[12] == pytest.approx(1.0) and m.loc[15] == pytest.approx(2.0)
+
+
+# ---------------------------------------------------------------- alarms
+
+
+def alarm(n, m, missing="missing"):
+    return AlarmState(Alarm(name="a", metric="error_rate", threshold=0.1, evaluation_periods=n,
+                            datapoints_to_alarm=m, treat_missing_data=missing))  # fmt: skip
+
+
+def test_alarm_needs_m_of_the_last_n_datapoints():
+    a = alarm(3, 2)
+    changes = [a.observe(x) for x in (0.2, 0.0, 0.0, 0.2, 0.0, 0.2, 0.0, 0.0)]
+    assert changes == [OK, None, None, None, None, ALARM, OK, None]
+
+
+def test_alarm_missing_data_policies():
+    assert [alarm(2, 2).observe(x) for x in (None,)] == [None]
+    a = alarm(2, 2, "breaching")
+    assert [a.observe(x) for x in (0.2, None)] == [OK, ALARM]
+    b = alarm(2, 2, "notBreaching")
+    assert [b.observe(x) for x in (0.2, None, 0.2)] == [OK, None, None]
