@@ -213,13 +213,17 @@ class Control:
         inst.state = IN_SERVICE
         self.plane.servers.reset(inst.slot, self.env.now)
 
-    def terminate(self, variant: Variant, count: int | None = None) -> None:
-        """Terminate a variant's instances (all by default; newest first)."""
+    def terminate(self, variant: Variant, count: int | None = None, *, drain: bool = True) -> None:
+        """Terminate a variant's instances (all by default; newest first).
+
+        Draining (SageMaker, a Kubernetes rolling update) lets requests already on the
+        instances finish; without it (Kubernetes Recreate) they fail.
+        """
         self._sync()
         live = variant.live
         victims = live if count is None else live[len(live) - count :]
         for inst in victims:
-            if inst.serving:
+            if inst.serving and not drain:
                 self.plane.fail_slots([inst.slot], self.env.now)
             inst.state = TERMINATED
         if count is None:

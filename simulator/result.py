@@ -51,7 +51,7 @@ def build_result(sim: Simulation, wall_s: float) -> Result:
         "rejected": by["rejected"],
         "timed_out": by["timed_out"],
         "in_flight": in_flight,
-        "failed_by_crash": by["failed"],
+        "failed_in_flight": by["failed"],
         "unavailable": by["unavailable"],
         "latency_ms": _stats(rec.run_latency, lat_sum, n_ok, (0.50, 0.95, 0.99)),
         "wait_ms": _stats(rec.run_wait, wait_sum, n_ok, (0.50, 0.99)),

@@ -187,7 +187,7 @@ def test_fixed_mtbf_crashes_at_exact_times_and_fails_in_flight_requests():
     back = res.events[res.events["kind"] == "InstanceInService"]["time"].tolist()
     assert crashes == [300.0, 660.0] and back == [360.0, 720.0]
     s = res.summary
-    assert s["failed_by_crash"] > 0 and s["unavailable"] > 0
+    assert s["failed_in_flight"] > 0 and s["unavailable"] > 0
     assert s["downtime_s"] == pytest.approx(120.0)
 
 

@@ -35,6 +35,6 @@ class BigBang(StrategyBase):
             ctx.terminate(old)
         else:
             ctx.set_weights({new: 1.0, old: 0.0})
-            ctx.terminate(old)
+            ctx.terminate(old, drain=False)
             yield ctx.launch(new)
         ctx.finish("promoted")
