@@ -59,7 +59,26 @@ class Container(Spec):
         return self
 
 
-class FleetSpec(Spec):
+class _CatalogKeys(Spec):
+    """Catalog keys checked where they are written, so errors name `fleet.target` etc."""
+
+    @field_validator("target", check_fields=False)
+    @classmethod
+    def _known_target(cls, target: str | None) -> str | None:
+        return _catalog_key("target", target, catalog.targets())
+
+    @field_validator("model", check_fields=False)
+    @classmethod
+    def _known_model(cls, model: str | None) -> str | None:
+        return _catalog_key("model", model, catalog.models())
+
+    @field_validator("accelerator", check_fields=False)
+    @classmethod
+    def _known_accelerator(cls, accelerator: str | None) -> str | None:
+        return _catalog_key("accelerator", accelerator, catalog.accelerators())
+
+
+class FleetSpec(_CatalogKeys):
     """A production variant: a model on a hardware target, with its capacity and routing."""
 
     version: str = Field("v1", description="version label shown in metrics")
@@ -101,21 +120,6 @@ class FleetSpec(Spec):
             data = {**data, "model": None}
         return data
 
-    @field_validator("target")
-    @classmethod
-    def _known_target(cls, target: str) -> str:
-        return _catalog_key("target", target, catalog.targets())
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, model: str | None) -> str | None:
-        return _catalog_key("model", model, catalog.models())
-
-    @field_validator("accelerator")
-    @classmethod
-    def _known_accelerator(cls, accelerator: str | None) -> str | None:
-        return _catalog_key("accelerator", accelerator, catalog.accelerators())
-
     @model_validator(mode="after")
     def _check_catalog(self) -> FleetSpec:
         if self.service_time is not None and self.pipeline is not None:
@@ -133,7 +137,7 @@ class FleetSpec(Spec):
         return self
 
 
-class ReleaseSpec(Spec):
+class ReleaseSpec(_CatalogKeys):
     """The new version; every field left out is inherited from the current fleet."""
 
     version: str = "v2"
@@ -153,21 +157,6 @@ class ReleaseSpec(Spec):
     overhead: Duration | None = None
     price_per_hour: float | None = Field(None, ge=0)
     provisioning: Duration | None = None
-
-    @field_validator("target")
-    @classmethod
-    def _known_target(cls, target: str | None) -> str | None:
-        return _catalog_key("target", target, catalog.targets())
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, model: str | None) -> str | None:
-        return _catalog_key("model", model, catalog.models())
-
-    @field_validator("accelerator")
-    @classmethod
-    def _known_accelerator(cls, accelerator: str | None) -> str | None:
-        return _catalog_key("accelerator", accelerator, catalog.accelerators())
 
     def fleet(self, current: FleetSpec) -> FleetSpec:
         """The release as a complete fleet: its own fields over the current fleet's."""
