@@ -94,9 +94,13 @@ def _metrics_frame(sim: Simulation) -> pd.DataFrame:
         for key in ("latency_mean", "latency_p50", "latency_p95", "latency_p99", "wait_mean"):
             frame[f"{key}_ms"] = m.pop(key) * 1e3
         utilisation = m.pop("utilization")
-        metric = next(x.utilisation_metric for x in sim.plane.variants if x.version == version)
+        variant = next(x for x in sim.plane.variants if x.version == version)
         frame |= m
-        frame[metric] = utilisation
+        frame[variant.utilisation_metric] = utilisation
+        # SageMaker's own share of each request's latency (microseconds), a fixed overhead here
+        frame["OverheadLatency"] = np.where(
+            m["Invocations"] > 0, variant.spec.overhead * 1e6, np.nan
+        )
         frames.append(pd.DataFrame(frame))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return table.sort_values(["period", "version"], kind="stable").reset_index(drop=True)

@@ -236,3 +236,14 @@ def test_alarm_missing_data_policies():
     assert [a.observe(x) for x in (0.2, None)] == [OK, ALARM]
     b = alarm(2, 2, "notBreaching")
     assert [b.observe(x) for x in (0.2, None, 0.2)] == [OK, None, None]
+
+
+def test_overhead_latency_is_reported_and_added_to_latency_but_not_to_busy_time():
+    sc = plain(5, 1, duration=600, overhead="20ms")
+    sc["fleet"]["service_time"] = {"distribution": "deterministic", "value": 0.01}
+    res = ds.simulate(sc, seed=1)
+    m = res.metrics[res.metrics["Invocations"] > 0]
+    assert (m["OverheadLatency"] == 20_000).all()
+    assert res.summary["latency_ms"]["mean"] >= 30.0 - 1e-6
+    # busy time is the 10 ms service only: utilisation ~ 5/s x 10 ms = 5%
+    assert m["CPUUtilization"].mean() == pytest.approx(5.0, rel=0.15)
