@@ -37,7 +37,9 @@ class DataPlane:
         self.servers = Servers()
         self.variants: list[Variant] = []
         self.now = 0.0
-        self.sticky = False
+        self.sticky = False  # a user always reaches the same variant (A/B tests, phases)
+        self.by_instance = False  # traffic in proportion to serving instances (Kubernetes)
+        self.mirror: tuple[Variant, float] | None = None  # shadow copies: target, share
         self.requests = 0
         self.pending = {f: np.empty(0, dtype=_dtype(f)) for f in _FIELDS}
         self.log_share = request_log
@@ -51,7 +53,7 @@ class DataPlane:
     def add_variant(self, variant: Variant) -> int:
         """Register a variant; its index is what the kernel sees."""
         self.variants.append(variant)
-        self.recorder.version_index(variant.version, variant.is_release)
+        self.recorder.version_index(variant.version, variant.is_release, variant.shadow)
         self.changed()
         return len(self.variants) - 1
 
@@ -59,9 +61,16 @@ class DataPlane:
         """Weights or serving instances changed: rebuild the routing tables lazily."""
         self._routes = None
 
+    def weights(self) -> np.ndarray:
+        """Each variant's routing weight now (shadow variants only receive copies)."""
+        return np.array(
+            [0.0 if v.shadow else v.weight * (len(v.serving) if self.by_instance else 1.0)
+             for v in self.variants]
+        )  # fmt: skip
+
     def _routing(self):
         if self._routes is None:
-            weights = np.array([v.weight for v in self.variants], dtype=float)
+            weights = self.weights()
             total = weights.sum()
             cum = np.cumsum(weights / total) if total > 0 else np.zeros(len(weights))
             members = [[i.slot for i in v.serving] for v in self.variants]
@@ -110,6 +119,9 @@ class DataPlane:
         else:
             u = _user_hash(user) if self.sticky else rng["route"].random(n)
             variant = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+        if self.mirror is not None:
+            arrival, variant, user = self._with_copies(arrival, variant, user)
+            n = len(arrival)
         service = np.zeros(n)
         error = np.zeros(n, dtype=bool)
         for v in _present(variant, len(self.variants)):
@@ -137,6 +149,18 @@ class DataPlane:
         done_tail[tail] = False
         self._retire_rows({f: a[cut:][done_tail] for f, a in new.items()})
         self.pending = {f: np.concatenate([self.pending[f], new[f][late]]) for f in _FIELDS}
+
+    def _with_copies(self, arrival, variant, user):
+        """Add a shadow copy after each sampled request (the router mirrors it)."""
+        target, share = self.mirror
+        copied = np.flatnonzero(self.rng["route"].random(len(arrival)) < share)
+        if len(copied) == 0:
+            return arrival, variant, user
+        rows = np.concatenate([np.arange(len(arrival)), copied])
+        order = np.argsort(rows, kind="stable")  # each copy right behind its original
+        copy_variant = np.full(len(copied), self.variants.index(target), dtype=np.int64)
+        variant = np.concatenate([variant, copy_variant])[order]
+        return arrival[rows[order]], variant, user[rows[order]]
 
     def _retire(self, t: float) -> None:
         """Hand requests that ended by t to the recorder."""
@@ -172,7 +196,7 @@ class DataPlane:
         version = np.array([self.recorder.versions.index(v.version) for v in self.variants] + [0])[
             variant
         ]
-        self._unrecorded.append((version, end, arrival, start, outcome, busy))
+        self._unrecorded.append((version, end, arrival, start, outcome, busy, user))
         self._unrecorded_n += len(end)
         if self._unrecorded_n >= _CHUNK:
             self.flush()
@@ -195,8 +219,9 @@ class DataPlane:
 
     @property
     def in_system(self) -> int:
-        """Requests waiting or in service now."""
-        return len(self.pending["end"])
+        """Users' requests waiting or in service now (shadow copies are not users')."""
+        shadow = np.array([v.shadow for v in self.variants] + [False])
+        return int(np.count_nonzero(~shadow[self.pending["variant"]]))
 
 
 def _present(index: np.ndarray, limit: int) -> np.ndarray:

@@ -57,9 +57,12 @@ class Simulation:
         self.env = simpy.Environment()
         period = sc.monitoring.period
         self.periods = max(1, math.ceil(sc.duration / period - 1e-9))
-        self.recorder = Recorder(self.periods, period, sc.warmup, sc.slo.latency_p99)
+        self.recorder = Recorder(
+            self.periods, period, sc.warmup, sc.slo.latency_p99, sc.traffic.users
+        )
         self.gauges = Gauges(self.periods, period)
         self.downtime = TimeWeighted(1, math.inf)
+        self.spend = TimeWeighted(1, math.inf)  # USD per second of every billed instance
         arrivals = sc.traffic.build(self.rng["traffic"])
         self.plane = DataPlane(arrivals, sc.traffic.users, self.rng, self.recorder,
                                sc.monitoring.request_log)  # fmt: skip
@@ -69,6 +72,9 @@ class Simulation:
         self.in_system_samples: list[int] = []
         self.outcome = "incomplete"
         self.rollout: tuple[float | None, float | None] = (None, None)
+        self.risk = Exposure()
+        self.rollout_spend: list[float | None] = [None, None]  # USD spent by begin, by end
+        self.details: dict[str, Any] = {}  # what a strategy reports beyond the common keys
 
     def run(self) -> Result:
         """Play the scenario out and assemble the result."""
@@ -87,6 +93,7 @@ class Simulation:
         self.plane.flush()
         self.gauges.close(sc.duration)
         self.downtime.close(sc.duration)
+        self.spend.close(sc.duration)
         return build_result(self, time.perf_counter() - wall)
 
     # ------------------------------------------------------------ processes
@@ -157,6 +164,23 @@ class Simulation:
         self.control.audit("ZoneRecovered", f"{len(hit)} instances back")
 
 
+class Exposure:
+    """When the release first took traffic, whether it took all of it, and the rollback clock."""
+
+    def __init__(self) -> None:
+        self.exposed_at: float | None = None
+        self.full_at: float | None = None
+        self.detected_at: float | None = None
+        self.restored_at: float | None = None
+
+    def exposed(self, t: float, share: float) -> None:
+        """The release's share of traffic changed to `share` at time t."""
+        if share > 0 and self.exposed_at is None:
+            self.exposed_at = t
+        if share >= 1 - 1e-9 and self.full_at is None:
+            self.full_at = t
+
+
 class Control:
     """What strategies and other actors may do; each call first serves requests up to now."""
 
@@ -168,16 +192,23 @@ class Control:
 
     # ------------------------------------------------------------ variants
 
-    def new_variant(self, *, is_release: bool, name: str | None = None) -> Variant:
-        """A variant of the release (or of the current fleet), with no instances yet."""
+    def new_variant(
+        self, *, is_release: bool, label: str | None = None, shadow: bool = False
+    ) -> Variant:
+        """A variant of the release (or of the current fleet), with no instances yet.
+
+        `label` names a separately measured series (a Kayenta baseline, a shadow
+        fleet); variants without one share their version's metrics.
+        """
         sc = self.sc
         spec = sc.release_fleet if is_release else sc.fleet
         defect = sc.release.defect if is_release else None
         names = {v.name for v in self.plane.variants}
-        name = name or spec.version
+        name = label or spec.version
         while name in names:
             name += "'"
         variant = build_variant(name, spec, is_release=is_release, defect=defect)
+        variant.version, variant.shadow = label or spec.version, shadow
         self.plane.add_variant(variant)
         return variant
 
@@ -307,6 +338,57 @@ class Control:
                     )
                     self.terminate(variant, n - target)
 
+    def adopt(self, shadow: Variant) -> Variant:
+        """A warm shadow fleet starts serving users: its instances join a new variant."""
+        self._sync()
+        variant = self.new_variant(is_release=shadow.is_release)
+        variant.instances, shadow.instances = shadow.instances, []
+        for inst in variant.instances:
+            inst.variant = variant
+        self._refresh(shadow)
+        self._refresh(variant)
+        self.audit("AdoptShadow", f"{len(variant.instances)} instances of {shadow.name}")
+        return variant
+
+    # ------------------------------------------------------------ routing modes
+
+    def route_sticky(self) -> None:
+        """Route by user id: a user keeps seeing the same variant (A/B tests, phases)."""
+        self._sync()
+        self.plane.sticky = True
+        self.plane.changed()
+
+    def route_by_instances(self) -> None:
+        """Traffic in proportion to serving instances, as a Kubernetes Service spreads it."""
+        self._sync()
+        self.plane.by_instance = True
+        self.plane.changed()
+        self._downtime()
+
+    def mirror(self, variant: Variant | None, share: float = 0.0) -> None:
+        """Copy a share of requests to a shadow variant (None stops mirroring)."""
+        self._sync()
+        self.plane.mirror = None if variant is None else (variant, share)
+        detail = "off" if variant is None else f"{share:.0%} of requests to {variant.name}"
+        self.audit("ShadowTraffic", detail)
+
+    # ------------------------------------------------------------ risk
+
+    def detected(self, reason: str) -> None:
+        """A gate caught the release: the clock for time-to-detect stops here."""
+        if self.sim.risk.detected_at is None:
+            self.sim.risk.detected_at = self.env.now
+        self.audit("RollbackTriggered", reason)
+
+    def restored(self) -> None:
+        """All traffic is back on the previous version, serving: the rollback is done."""
+        self.sim.risk.restored_at = self.env.now
+        self.audit("RollbackComplete", f"all traffic on {self.current.name}")
+
+    def report(self, **details: Any) -> None:
+        """Strategy-specific results (an A/B test's winner, a shadow's comparison)."""
+        self.sim.details.update(details)
+
     # ------------------------------------------------------------ records
 
     def start_time(self, strategy) -> float:
@@ -318,6 +400,7 @@ class Control:
         self.sim.outcome = outcome
         begun = self.sim.rollout[0]
         self.sim.rollout = (begun, self.env.now)
+        self.sim.rollout_spend[1] = self.sim.spend.total_at(self.env.now)
         if outcome != "steady":
             self.audit("UpdateComplete", outcome)
 
@@ -325,6 +408,7 @@ class Control:
         """Append to the audit trail (CloudTrail-like)."""
         if kind == "UpdateEndpoint" and self.sim.rollout[0] is None:
             self.sim.rollout = (self.env.now, None)
+            self.sim.rollout_spend[0] = self.sim.spend.total_at(self.env.now)
         self.sim.events.append((self.env.now, kind, detail))
 
     def alarm_in_alarm(self, names=None) -> bool:
@@ -347,6 +431,11 @@ class Control:
     def _sync(self) -> None:
         self.plane.advance_to(self.env.now)
 
+    def sync(self) -> None:
+        """Serve and record every request up to now, before reading metrics mid-run."""
+        self._sync()
+        self.plane.flush()
+
     def _refresh(self, variant: Variant) -> None:
         """Routing, gauges and downtime after any change to a variant's instances."""
         self.plane.changed()
@@ -356,12 +445,27 @@ class Control:
         serving = sum(len(v.serving) for v in same)
         billed = sum(sum(i.billed for i in v.instances) for v in same)
         workers = sum(len(v.serving) * v.workers for v in same)
-        price = sum(sum(i.billed for i in v.instances) * v.price_per_hour for v in same)
+        price = _hourly(same)
         self.sim.gauges.set(now, version, serving, billed, workers, price)
+        rate = sum(
+            sum(i.billed for i in v.instances) * v.price_per_hour for v in self.plane.variants
+        )
+        self.sim.spend.set(now, rate / 3600.0)
         self._downtime()
 
     def _downtime(self) -> None:
+        """Downtime share, and how much traffic the release is getting (exposure)."""
         self.sim.downtime.set(self.env.now, self.plane.unavailable_share())
+        weights = self.plane.weights()
+        total = weights.sum()
+        released = sum(w for v, w in zip(self.plane.variants, weights, strict=True)
+                       if v.is_release and v.serving)  # fmt: skip
+        self.sim.risk.exposed(self.env.now, released / total if total > 0 else 0.0)
+
+
+def _hourly(variants: list[Variant]) -> float:
+    """USD per hour of the billed instances of these variants."""
+    return sum(sum(i.billed for i in v.instances) * v.price_per_hour for v in variants)
 
 
 __all__ = ["simulate", "Simulation", "Control", "DOWN"]

@@ -51,6 +51,7 @@ class Variant:
     provisioning_s: float
     utilisation_metric: str
     is_release: bool
+    shadow: bool = False  # receives mirrored copies only; its responses are discarded
     weight: float = 0.0
     instances: list[Instance] = field(default_factory=list)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .monitoring import (
+    BINS,
     ERROR,
     FAILED,
     OK,
+    OUTCOMES,
     REJECTED,
     TIMED_OUT,
     UNAVAILABLE,
@@ -52,16 +54,30 @@ class Gauges:
         return out
 
 
-def period_metrics(rec: Recorder, gauges: Gauges, versions, rows: slice) -> dict[str, np.ndarray]:
-    """CloudWatch-style metrics for the given periods, summed over the given versions."""
-    counts = sum(rec.counts[v][rows] for v in versions)
-    sums = sum(rec.sums[v][rows] for v in versions)
-    hist = sum(rec.hist[v][rows] for v in versions)
+def period_metrics(
+    rec: Recorder, gauges: Gauges, versions, rows: slice, *, merge: bool = False
+) -> dict[str, np.ndarray]:
+    """CloudWatch-style metrics for the given periods, summed over the given versions.
+
+    With `merge`, the periods count as one window (a gate's measurement interval):
+    the result has one row, with percentiles of the pooled latencies.
+    """
+    n = len(range(rec.periods)[rows])
+    counts = sum((rec.counts[v][rows] for v in versions), np.zeros((n, len(OUTCOMES)), np.int64))
+    sums = sum((rec.sums[v][rows] for v in versions), np.zeros((n, 4)))
+    hist = sum((rec.hist[v][rows] for v in versions), np.zeros((n, BINS), np.int64))
+    instances = gauges.area(gauges.in_service, versions, rows) / rec.period
+    capacity = gauges.area(gauges.workers, versions, rows)
+    billed = gauges.area(gauges.billed, versions, rows) / rec.period
+    cost = gauges.area(gauges.cost, versions, rows)
+    if merge:
+        counts, sums, hist = (a.sum(axis=0, keepdims=True) for a in (counts, sums, hist))
+        window = max(n, 1)
+        instances, billed = np.array([instances.sum()]) / window, np.array([billed.sum()]) / window
+        capacity, cost = np.array([capacity.sum()]), np.array([cost.sum()])
     invocations = counts.sum(axis=1).astype(float)
     ok = counts[:, OK].astype(float)
     five_xx = counts[:, [ERROR, FAILED, UNAVAILABLE, TIMED_OUT]].sum(axis=1)
-    instances = gauges.area(gauges.in_service, versions, rows) / rec.period
-    capacity = gauges.area(gauges.workers, versions, rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         latency_mean = np.where(ok > 0, sums[:, 0] / ok, np.nan)
         out = {
@@ -80,7 +96,7 @@ def period_metrics(rec: Recorder, gauges: Gauges, versions, rows: slice) -> dict
             "slo_breaches": sums[:, 3],
             "utilization": np.where(capacity > 0, 100.0 * sums[:, 2] / capacity, np.nan),
             "instances": instances,
-            "billed_instances": gauges.area(gauges.billed, versions, rows) / rec.period,
-            "cost_usd": gauges.area(gauges.cost, versions, rows),
+            "billed_instances": billed,
+            "cost_usd": cost,
         }
     return out

@@ -50,6 +50,10 @@ class TimeWeighted:
         """Account up to time t (the end of the run)."""
         self._accrue(t)
 
+    def total_at(self, t: float) -> float:
+        """The whole integral up to time t (at or after the last change)."""
+        return float(self.area.sum()) + self.value * max(0.0, t - self.since)
+
     def _accrue(self, t: float) -> None:
         t0 = self.since
         while t0 < t:
@@ -67,11 +71,14 @@ class TimeWeighted:
 class Recorder:
     """Per-period, per-version aggregates plus the run-wide after-warm-up statistics."""
 
-    def __init__(self, periods: int, period: float, warmup: float, slo_latency: float | None):
+    def __init__(
+        self, periods: int, period: float, warmup: float, slo_latency: float | None, users: int = 1
+    ) -> None:
         self.periods, self.period, self.warmup = periods, period, warmup
         self.slo = np.inf if slo_latency is None else slo_latency
         self.versions: list[str] = []
         self.release: list[bool] = []
+        self.shadow: list[bool] = []  # shadow copies: kept per version, out of run-wide stats
         self.counts: list[np.ndarray] = []  # per version: [periods, outcomes]
         self.sums: list[np.ndarray] = []  # per version: [periods, (latency, wait, service, slow)]
         self.hist: list[np.ndarray] = []  # per version: [periods, BINS] of ok latencies
@@ -79,19 +86,21 @@ class Recorder:
         self.run_wait = np.zeros(BINS, dtype=np.int64)
         self.run_sums = np.zeros(3)  # after warm-up, ok requests: latency, wait, count
         self.blast_radius = 0
+        self.hurt_users = np.zeros(users, dtype=bool)  # users the release hurt at least once
         self.sojourn_sum = 0.0  # every served request's time in system, for Little's law
 
-    def version_index(self, version: str, is_release: bool) -> int:
+    def version_index(self, version: str, is_release: bool, shadow: bool = False) -> int:
         """Index of a version's rows, created on first use."""
         if version not in self.versions:
             self.versions.append(version)
             self.release.append(is_release)
+            self.shadow.append(shadow)
             self.counts.append(np.zeros((self.periods, len(OUTCOMES)), dtype=np.int64))
             self.sums.append(np.zeros((self.periods, 4)))
             self.hist.append(np.zeros((self.periods, BINS), dtype=np.int64))
         return self.versions.index(version)
 
-    def record(self, version, end, arrival, start, outcome, busy) -> None:
+    def record(self, version, end, arrival, start, outcome, busy, user) -> None:
         """Account finished requests (equal-length arrays; start and busy NaN if never served)."""
         if len(end) == 0:
             return
@@ -99,24 +108,25 @@ class Recorder:
         latency = end - arrival
         wait = start - arrival
         lat_bin = to_bin(latency)
-        entered = (outcome != REJECTED) & (outcome != UNAVAILABLE)
-        self.sojourn_sum += float(latency[entered].sum())
         present = np.flatnonzero(np.bincount(version))
         for v in present:
             if len(present) == 1:
-                cols = (period, outcome, latency, wait, busy, lat_bin)
+                cols = (period, outcome, latency, wait, busy, lat_bin, user)
             else:
                 mine = version == v
                 cols = (period[mine], outcome[mine], latency[mine], wait[mine],
-                        busy[mine], lat_bin[mine])  # fmt: skip
+                        busy[mine], lat_bin[mine], user[mine])  # fmt: skip
             self._record_version(int(v), *cols)
-        steady = (outcome == OK) & (arrival >= self.warmup)
+        users = ~np.array(self.shadow)[version]
+        entered = (outcome != REJECTED) & (outcome != UNAVAILABLE) & users
+        self.sojourn_sum += float(latency[entered].sum())
+        steady = (outcome == OK) & (arrival >= self.warmup) & users
         lat, wt = latency[steady], wait[steady]
         self.run_latency += np.bincount(lat_bin[steady], minlength=BINS)
         self.run_wait += np.bincount(to_bin(wt), minlength=BINS)
         self.run_sums += (lat.sum(), wt.sum(), len(lat))
 
-    def _record_version(self, v, period, outcome, latency, wait, service, lat_bin) -> None:
+    def _record_version(self, v, period, outcome, latency, wait, service, lat_bin, user) -> None:
         _add(self.counts[v], period, outcome)
         ok = outcome == OK
         p_ok = period[ok]
@@ -129,9 +139,10 @@ class Recorder:
         slow &= served
         _add(sums[:, 3:4], period[slow], 0)
         _add(self.hist[v], p_ok, lat_bin[ok])
-        if self.release[v]:
+        if self.release[v] and not self.shadow[v]:
             hurt = (~ok & (outcome != REJECTED)) | slow
             self.blast_radius += int(np.count_nonzero(hurt))
+            self.hurt_users[user[hurt]] = True
 
 
 def _add(table: np.ndarray, rows: np.ndarray, cols, weights=None) -> None:

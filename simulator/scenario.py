@@ -14,8 +14,9 @@ import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import catalog
-from .specbase import Duration, Spec, parse_duration
+from .specbase import Duration, Spec
 from .strategies import STRATEGY_TYPES, StrategySpec
+from .thresholds import AlarmMetric, threshold_validator
 from .workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, ServiceTimeSpec, TrafficSpec
 
 
@@ -220,14 +221,6 @@ class Autoscaling(Spec):
         return self
 
 
-AlarmMetric = Literal[
-    "latency_p99", "latency_p95", "latency_p50", "latency_mean", "ModelLatency",
-    "error_rate", "Invocation5XXErrors", "Invocation4XXErrors", "Invocations",
-    "InvocationsPerInstance", "utilization",
-]  # fmt: skip
-LATENCY_METRICS = {"latency_p99", "latency_p95", "latency_p50", "latency_mean", "ModelLatency"}
-
-
 class Alarm(Spec):
     """A CloudWatch alarm: M of the last N periods breaching puts it in ALARM."""
 
@@ -242,14 +235,8 @@ class Alarm(Spec):
 
     @field_validator("threshold", mode="before")
     @classmethod
-    def _number(cls, value: Any, info: Any) -> float:
-        metric = info.data.get("metric")
-        if metric is None:  # the metric itself is invalid and reported; accept either form
-            try:
-                return _threshold(value, "error_rate")
-            except ValueError:
-                return _threshold(value, "latency_p99")
-        return _threshold(value, metric)
+    def _threshold(cls, value: Any, info: ValidationInfo) -> float:
+        return threshold_validator(value, info)
 
     @model_validator(mode="after")
     def _m_of_n(self) -> Alarm:
@@ -263,22 +250,6 @@ class Alarm(Spec):
     def m(self) -> int:
         """Datapoints that must breach (defaults to all evaluation periods)."""
         return self.datapoints_to_alarm or self.evaluation_periods
-
-
-def _threshold(value: Any, metric: str | None) -> float:
-    if metric in LATENCY_METRICS:
-        return parse_duration(value)
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"expected a number or a percentage like '5%', got {value!r}")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        except ValueError:
-            raise ValueError(
-                f"expected a number or a percentage like '5%', got {value!r}"
-            ) from None
-    return float(value)
 
 
 class Monitoring(Spec):

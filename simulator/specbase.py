@@ -69,3 +69,36 @@ class Spec(BaseModel):
                         f"unknown key '{key}'{hint}; known keys: {', '.join(sorted(known))}"
                     )
         return data
+
+
+def parse_share(value: Any) -> int | float:
+    """An instance count (an int) or a share of a fleet: '25%' or a fraction like 0.25."""
+    if isinstance(value, bool):
+        raise ValueError("expected an instance count or a percentage like '25%', got a boolean")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = float(text[:-1]) / 100 if text.endswith("%") else int(text)
+        except ValueError:
+            raise ValueError(
+                f"expected an instance count or a percentage like '25%', got {value!r}"
+            ) from None
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"an instance count cannot be negative, got {value}")
+        return value
+    if isinstance(value, float) and 0 <= value <= 1:
+        return value
+    raise ValueError(f"expected an instance count or a share between 0% and 100%, got {value!r}")
+
+
+def share_count(share: int | float, of: int, *, round_up: bool) -> int:
+    """Instances a share stands for: counts as they are, percentages rounded like Kubernetes."""
+    if isinstance(share, int):
+        return share
+    exact = share * of
+    return math.ceil(exact - 1e-9) if round_up else math.floor(exact + 1e-9)
+
+
+Share = Annotated[int | float, BeforeValidator(parse_share)]
+"""An instance count (3) or a share of the fleet ('25%', 0.25)."""

@@ -235,15 +235,17 @@ def test_elastic_inference_adds_its_network_hop():
     assert s["latency_ms"]["p99"] < 1e3 * sc.slo.latency_p99
 
 
-def test_big_bang_release_is_promoted_after_downtime():
+def test_big_bang_release_is_rolled_back_by_reprovisioning_the_old_fleet():
     sc = ds.load_scenario(SCENARIOS / "big-bang-release.yaml")
     assert sc.strategy.type == "big_bang" and not sc.strategy.overlap
     assert sc.release.defect.error_rate > 0
     res = short("big-bang-release")
     s = res.summary
-    assert s["outcome"] == "promoted"
+    assert s["outcome"] == "rolled_back" and s["reached_full_traffic"]
     scale_out = catalog.target_info(sc.fleet.target)["provisioning"]["scale_out_s"]
+    # the release took over after provisioning (downtime), v1 came back after provisioning
     assert s["downtime_s"] == pytest.approx(scale_out)
+    assert s["time_to_rollback_s"] == pytest.approx(scale_out)
     assert s["unavailable"] > 0.5 * sc.traffic.rate * scale_out
     assert s["blast_radius"] > 0
     alarms = res.events[res.events["kind"] == "AlarmStateChange"]

@@ -1,0 +1,79 @@
+"""Parallel adoption: old and new both run at full size on the same requests, then cut over.
+
+Users are served by the old system while every request is also sent to the new one
+(a full-size fleet: double the cost for the whole period). Outputs are compared: two
+answers disagree when exactly one of them failed, or, both having answered, with
+probability `divergence` (the models' inherent disagreement). After `duration` the
+new system takes over if the disagreement rate is within `max_disagreement` and it
+meets the checks; otherwise it is abandoned, never having served a user. The risks
+are reported, not hidden: the disagreement found, and the extra instance-hours run.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..gates import closed_periods, window_metrics
+from ..specbase import Duration
+from .base import GatedStrategy, Release
+from .shadow import compare
+
+
+class Parallel(GatedStrategy):
+    """Run both systems on all traffic, compare their outputs, then cut over."""
+
+    type: Literal["parallel"]
+    duration: Duration = Field(1800.0, gt=0, description="how long both systems run")
+    divergence: float = Field(
+        0.0, ge=0, le=1, description="chance two successful answers still differ"
+    )
+    max_disagreement: float = Field(
+        0.01, ge=0, le=1, description="cut over only at or below this disagreement rate"
+    )
+    bake: Duration = Field(300.0, description="gate watch after the cut-over")
+
+    def controller(self, ctx):
+        """Both fleets on every request for `duration`, compare, then cut over or abandon."""
+        yield ctx.env.timeout(ctx.start_time(self))
+        rel = Release(ctx, self, f"parallel adoption {ctx.current.version} + "
+                                 f"{ctx.sc.release.version}")  # fmt: skip
+        old = rel.stable
+        twin = rel.variant(label=f"{ctx.sc.release.version}-parallel", shadow=True)
+        yield ctx.launch(twin, rel.size)
+        ctx.mirror(twin, 1.0)
+        first = closed_periods(ctx)
+        yield ctx.env.timeout(self.duration)
+        ctx.sync()
+        rows = slice(first, closed_periods(ctx))
+        broken = compare(ctx, twin.version, old.version, rows, self.gate.checks)
+        rate = self._disagreement(ctx, twin.version, old.version, rows)
+        if rate is None or rate > self.max_disagreement:
+            broken.append(f"disagreement {rate if rate is not None else 'unmeasured'}")
+        if broken:
+            rel.abandon("parallel run failed: " + ", ".join(map(str, broken)))
+            return
+        ctx.mirror(None)
+        new = ctx.adopt(twin)
+        rel.variants.append(new)
+        ctx.set_weights({new: 1.0, old: 0.0})
+        rel.watch(new)
+        if (yield from rel.bake(self.bake)):
+            yield from rel.promote(new)
+        else:
+            yield from rel.roll_back()
+
+    def _disagreement(self, ctx, new: str, old: str, rows: slice) -> float | None:
+        """Sampled disagreement rate between the two systems' answers, and the report."""
+        mine, theirs = window_metrics(ctx, new, rows), window_metrics(ctx, old, rows)
+        compared = int(mine["Invocations"][0])
+        if compared == 0:
+            return None
+        e_new = float(mine["error_rate"][0])
+        e_old = float(theirs["error_rate"][0])
+        p = e_new * (1 - e_old) + e_old * (1 - e_new) + (1 - e_new) * (1 - e_old) * self.divergence
+        found = int(ctx.sim.rng["strategy"].binomial(compared, min(1.0, p)))
+        ctx.report(parallel={"compared": compared, "disagreements": found,
+                             "disagreement_rate": found / compared})  # fmt: skip
+        return found / compared
