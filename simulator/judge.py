@@ -100,7 +100,7 @@ def hodges_lehmann(x, y, confidence: float) -> tuple[float, float, float]:
     total = diffs.size
     counts = [np.unique(v, return_counts=True)[1].astype(float) for v in (x, y)]
     ties = sum(float((t**3 - t).sum()) for t in counts)  # tie groups within each sample
-    sigma = math.sqrt(m * n / 12.0 * ((m + n + 1) - 0.0))
+    sigma = math.sqrt(m * n / 12.0 * ((m + n + 1) - ties / ((m + n) * (m + n - 1))))
     z = stats.norm.ppf(1.0 - (1.0 - confidence) / 2.0)
     k_lo = min(max(math.ceil(total / 2 - 0.5 - z * sigma), 1), total)
     k_hi = min(max(math.ceil(total / 2 + 0.5 + z * sigma), 1), total)
