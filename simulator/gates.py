@@ -145,7 +145,9 @@ class KayentaGate(GateBase):
         ]
     )
     pass_score: float = Field(95.0, ge=0, le=100, description="the last judgement's bar")
-    marginal_score: float = Field(75.0, ge=0, le=100, description="every judgement's bar")
+    marginal_score: float = Field(
+        75.0, ge=0, le=100, description="a judgement at or below it fails the canary at once"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> KayentaGate:
@@ -173,6 +175,12 @@ def closed_periods(ctx: Control) -> int:
     """Monitoring periods that have ended by now (their metrics are final)."""
     rec = ctx.sim.recorder
     return min(rec.periods, int(math.floor(ctx.env.now / rec.period + _EPS)))
+
+
+def next_period(ctx: Control) -> int:
+    """The first period that starts now or later (whose data all comes after now)."""
+    rec = ctx.sim.recorder
+    return min(rec.periods, int(math.ceil(ctx.env.now / rec.period - _EPS)))
 
 
 def window_metrics(ctx: Control, label: str, rows: slice, *, merge: bool = True):
@@ -248,10 +256,15 @@ class Analysis:
         """Before promotion: Kayenta's last judgement must reach `pass`."""
         if not isinstance(self.spec, KayentaGate) or not self.scores or self.aborted:
             return not self.aborted
-        if self.scores[-1] < self.spec.pass_score:
+        if self._verdict(final=True) == "fail":
             self._abort(f"last canary score {self.scores[-1]:.0f} < pass {self.spec.pass_score:g}")
             return False
         return True
+
+    def _verdict(self, *, final: bool) -> str:
+        """Spinnaker's rule over the judgements so far (see `judge.sequence_verdict`)."""
+        spec = self.spec
+        return judge.sequence_verdict(self.scores, final, spec.pass_score, spec.marginal_score)
 
     def _advancing(self) -> tuple[str, ...]:
         return (PASS,) if isinstance(self.spec, FlaggerGate) else (PASS, FAIL)
@@ -399,7 +412,7 @@ class Analysis:
         self.scores.append(result.score)
         detail = f"score {result.score:.0f} over {rows.stop - rows.start} periods"
         self.ctx.audit("CanaryJudgement", detail + (f" ({result.reason})" if result.reason else ""))
-        if result.score < spec.marginal_score:
-            self._abort(f"canary score {result.score:.0f} < marginal {spec.marginal_score:g}")
+        if self._verdict(final=False) == "fail":
+            self._abort(f"canary score {result.score:.0f} <= marginal {spec.marginal_score:g}")
             return FAIL
         return PASS

@@ -7,7 +7,9 @@ means the same thing wherever it is written.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator
 
 from .specbase import parse_duration
 
@@ -50,3 +52,7 @@ def threshold_validator(value: Any, info: Any) -> float:
         except ValueError:
             return parse_threshold(value, "latency_p99")
     return parse_threshold(value, metric)
+
+
+Rate = Annotated[float, BeforeValidator(parse_rate)]
+"""A share written as a number (0.01) or a percentage ('1%')."""

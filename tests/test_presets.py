@@ -26,15 +26,24 @@ SHORT = 1200.0  # s: the shortened run
 # Lowest availability each preset must keep over its shortened run (the fleets are sized
 # for their traffic; only the big bang's cut-over and defect cost requests).
 MIN_AVAILABILITY = {
+    "ab-test-upsell-ranker": 0.9995,
     "badge-photo-authentication": 0.999,
     "big-bang-release": 0.80,
+    "blue-green-fraud-sagemaker": 0.9995,
+    "canary-fraud-argo": 0.999,  # 3% errors on 5% of traffic for 3 minutes
+    "canary-fraud-flagger": 0.9995,
     "checkout-upsell-recommendations": 0.9995,
     "customer-service-chatbot": 0.999,
     "form-digitising-textract": 0.98,
+    "linear-chatbot-gpu-migration": 0.999,  # 0.5% errors on 25% of traffic for a minute
     "localised-web-content": 0.999,
+    "parallel-forecast-inferentia-port": 0.9995,
+    "phased-regional-content": 0.999,  # 2% errors on 10% of users for a minute
     "presentation-transcripts": 0.95,
+    "rolling-chatbot-sagemaker": 0.9995,
     "seasonal-demand-forecast-batch": 0.999,
     "sentiment-social-posts": 0.999,
+    "shadow-fraud-dnn": 0.9995,  # the shadow's failures are not users'
     "voice-response-polly": 0.999,
 }
 SHORT_DURATION = {"sentiment-social-posts": 2700.0}  # reaches the first flash crowd (30-40 min)

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from .. import abstats
-from ..gates import closed_periods, window_metrics
+from ..gates import closed_periods, next_period, window_metrics
 from ..specbase import Duration, Spec
 from .base import GatedStrategy, Release, instances_for, percent
 
@@ -53,7 +53,7 @@ class ABTest(GatedStrategy):
         ctx.route_sticky()
         ctx.set_weights({treatment: share, control: 1 - share})
         rel.watch(treatment)
-        begun, looked = ctx.env.now, closed_periods(ctx)
+        begun, looked = ctx.env.now, next_period(ctx)  # whole periods of the split
         test = self._test()
         counts = [0, 0, 0, 0]  # conversions and trials: control, then treatment
         rng = ctx.sim.rng["strategy"]
@@ -61,7 +61,7 @@ class ABTest(GatedStrategy):
             if not (yield from rel.bake(self.interval)):
                 yield from rel.roll_back()
                 return
-            rows = slice(looked, closed_periods(ctx))
+            rows = slice(looked, max(looked, closed_periods(ctx)))
             looked = rows.stop
             arms = ((control, self.conversion.control), (treatment, self.conversion.treatment))
             for k, (variant, p) in enumerate(arms):

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from ..gates import closed_periods, window_metrics
 from ..specbase import Duration
+from ..thresholds import Rate
 from .base import GatedStrategy, Release
 from .shadow import compare
 
@@ -26,10 +27,10 @@ class Parallel(GatedStrategy):
 
     type: Literal["parallel"]
     duration: Duration = Field(1800.0, gt=0, description="how long both systems run")
-    divergence: float = Field(
+    divergence: Rate = Field(
         0.0, ge=0, le=1, description="chance two successful answers still differ"
     )
-    max_disagreement: float = Field(
+    max_disagreement: Rate = Field(
         0.01, ge=0, le=1, description="cut over only at or below this disagreement rate"
     )
     bake: Duration = Field(300.0, description="gate watch after the cut-over")
