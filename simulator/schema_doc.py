@@ -12,34 +12,48 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from . import scenario, workload
+from . import gates, scenario, workload
 from .strategies import STRATEGIES
+from .strategies.ab_test import Conversion
+from .strategies.canary import Step
 
-SECTIONS: list[tuple[str, type[BaseModel]]] = [
-    ("top level", scenario.Scenario),
-    ("`traffic` (pattern: poisson)", workload.Poisson),
-    ("`traffic` (pattern: diurnal)", workload.Diurnal),
-    ("`traffic` (pattern: bursty)", workload.Bursty),
-    ("`traffic.bursts[]`", workload.Burst),
-    ("`traffic.mmpp`", workload.MMPPSpec),
-    ("`traffic` (pattern: trace)", workload.Trace),
-    ("`fleet`", scenario.FleetSpec),
-    ("`fleet.pipeline[]`", scenario.Container),
-    ("`release` (unset fields are inherited from `fleet`)", scenario.ReleaseSpec),
-    ("`release.defect`", scenario.Defect),
-    ("`service_time` (distribution: exponential)", workload.Exponential),
-    ("`service_time` (distribution: deterministic)", workload.Deterministic),
-    ("`service_time` (distribution: lognormal; exactly two of the four)", workload.LogNormal),
-    ("`service_time` (distribution: gamma)", workload.Gamma),
-    ("`service_time` (distribution: empirical)", workload.Empirical),
-    ("`failures`", scenario.Failures),
-    ("`failures.instance`", scenario.InstanceFailures),
-    ("`failures.zone_outages[]`", scenario.ZoneOutage),
-    ("`autoscaling`", scenario.Autoscaling),
-    ("`monitoring`", scenario.Monitoring),
-    ("`monitoring.alarms[]`", scenario.Alarm),
-    ("`slo`", scenario.SLO),
-] + [(f"`strategy` (type: {name})", model) for name, model in STRATEGIES.items()]
+SECTIONS: list[tuple[str, type[BaseModel]]] = (
+    [
+        ("top level", scenario.Scenario),
+        ("`traffic` (pattern: poisson)", workload.Poisson),
+        ("`traffic` (pattern: diurnal)", workload.Diurnal),
+        ("`traffic` (pattern: bursty)", workload.Bursty),
+        ("`traffic.bursts[]`", workload.Burst),
+        ("`traffic.mmpp`", workload.MMPPSpec),
+        ("`traffic` (pattern: trace)", workload.Trace),
+        ("`fleet`", scenario.FleetSpec),
+        ("`fleet.pipeline[]`", scenario.Container),
+        ("`release` (unset fields are inherited from `fleet`)", scenario.ReleaseSpec),
+        ("`release.defect`", scenario.Defect),
+        ("`service_time` (distribution: exponential)", workload.Exponential),
+        ("`service_time` (distribution: deterministic)", workload.Deterministic),
+        ("`service_time` (distribution: lognormal; exactly two of the four)", workload.LogNormal),
+        ("`service_time` (distribution: gamma)", workload.Gamma),
+        ("`service_time` (distribution: empirical)", workload.Empirical),
+        ("`failures`", scenario.Failures),
+        ("`failures.instance`", scenario.InstanceFailures),
+        ("`failures.zone_outages[]`", scenario.ZoneOutage),
+        ("`autoscaling`", scenario.Autoscaling),
+        ("`monitoring`", scenario.Monitoring),
+        ("`monitoring.alarms[]`", scenario.Alarm),
+        ("`slo`", scenario.SLO),
+    ]
+    + [(f"`strategy` (type: {name})", model) for name, model in STRATEGIES.items()]
+    + [
+        ("`strategy.steps[]` (canary)", Step),
+        ("`strategy.conversion` (ab_test)", Conversion),
+    ]
+    + [(f"`strategy.gate` (type: {name})", model) for name, model in gates.GATES.items()]
+    + [
+        ("`strategy.gate.checks[]`", gates.Check),
+        ("`strategy.gate.metrics[]` (kayenta)", gates.KayentaMetric),
+    ]
+)
 
 
 def _type(annotation) -> str:
@@ -47,7 +61,11 @@ def _type(annotation) -> str:
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is typing.Annotated:
         meta = " ".join(str(m) for m in args[1:])
-        return "duration" if "parse_duration" in meta else _type(args[0])
+        for parser, name in (("parse_duration", "duration"), ("parse_share", "count or percent"),
+                             ("parse_rate", "number or percent")):  # fmt: skip
+            if parser in meta:
+                return name
+        return _type(args[0])
     if origin is typing.Literal:
         return " or ".join(f"`{a}`" for a in args)
     if origin in (typing.Union, types.UnionType):
@@ -67,6 +85,8 @@ def _default(field) -> str:
     value = field.default_factory() if field.default_factory else field.default
     if isinstance(value, BaseModel):
         return "defaults"
+    if isinstance(value, dict) and set(value) == {"type"}:
+        return f"type `{value['type']}`"
     return "none" if value is None else repr(value)
 
 

@@ -16,3 +16,10 @@ def test_readme_carries_the_current_scenario_reference():
 def test_readme_documents_every_strategy():
     for name in STRATEGIES:
         assert f"| `{name}` |" in README
+
+
+def test_readme_documents_every_gate():
+    from simulator.gates import GATES
+
+    for name in GATES:
+        assert f"| `{name}` |" in README

@@ -34,8 +34,10 @@ class ABTest(GatedStrategy):
 
     type: Literal["ab_test"]
     split: float = Field(50.0, gt=0, lt=100, description="percent of users on the treatment")
-    conversion: Conversion = Conversion()
-    test: Literal["sequential", "two_proportion"] = "sequential"
+    conversion: Conversion = Field(Conversion(), description="conversion rate of each arm")
+    test: Literal["sequential", "two_proportion"] = Field(
+        "sequential", description="mSPRT (peeking-safe) or the fixed-horizon z-test"
+    )
     alpha: float = Field(0.05, gt=0, lt=1, description="false-positive rate of the test")
     mde: float = Field(0.10, gt=0, description="relative lift the fixed-horizon test plans for")
     power: float = Field(0.8, gt=0, lt=1, description="power the fixed-horizon test plans for")
