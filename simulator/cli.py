@@ -67,8 +67,12 @@ def _flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return f"{value:,.0f}"
     if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+        return f"{value:,.4g}"
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

@@ -103,6 +103,12 @@ class AlarmsGate(GateBase):
     datapoints_to_alarm: int | None = Field(None, ge=1, description="of the derived alarms")
     min_requests: int = Field(0, ge=0, description="SageMaker bakes on regardless of traffic")
 
+    @model_validator(mode="after")
+    def _m_of_n(self) -> AlarmsGate:
+        if (self.datapoints_to_alarm or 0) > self.evaluation_periods:
+            raise ValueError("datapoints_to_alarm must not exceed evaluation_periods")
+        return self
+
 
 class FlaggerGate(GateBase):
     """Flagger's canary analysis (`spec.analysis`)."""
@@ -234,21 +240,28 @@ class Analysis:
     def wait(self, since: float, bake: float) -> Generator[Any, Any, bool]:
         """Wait out a bake that began at `since`; True to go on, False if aborted.
 
-        The release may go on once a measurement taken at or after the end of the bake
-        allows it: Flagger needs a passing check, the others a conclusive one (low
-        traffic pauses). A bake of 0 goes on at once.
+        Argo's analysis runs in the background: the pause lasts its duration, cut short
+        by an abort. The alarms, Flagger and Kayenta gates judge the bake itself, so the
+        release goes on only once a measurement taken at or after its end allows it:
+        Flagger needs a passing check, the others one that is not failing outright. Low
+        traffic (an inconclusive measurement) holds every gate. A bake of 0 goes on at once.
         """
         deadline = since + bake
         if isinstance(self.spec, NoGate) or self.done or bake <= 0:
             if deadline > self.env.now and not self.aborted:
                 yield self.env.timeout(deadline - self.env.now)
             return not self.aborted
+        if isinstance(self.spec, ArgoGate):
+            while not self.aborted and self.env.now < deadline - _EPS:
+                timer = self.env.timeout(deadline - self.env.now)
+                yield timer if self.done else timer | self._tick
+            while not self.aborted and not self.done and self.last[1] == INCONCLUSIVE:
+                yield self._tick
+            return not self.aborted
         while not self.aborted:
             at, verdict = self.last
             if at >= deadline - _EPS and verdict in self._advancing():
                 return True
-            if self.done:
-                return (yield from self.wait(since, bake))
             yield self._tick
         return False
 

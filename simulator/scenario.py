@@ -311,6 +311,18 @@ class Scenario(Spec):
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than duration")
         if self.strategy.type != "none" and self.release is None:
             raise ValueError(f"strategy '{self.strategy.type}' needs a 'release' to roll out")
+        gate = getattr(self.strategy, "gate", None)
+        interval = getattr(gate, "interval", None)
+        if interval is not None and interval < self.monitoring.period - 1e-9:
+            raise ValueError(
+                f"strategy.gate.interval ({interval:g} s) must be at least monitoring.period "
+                f"({self.monitoring.period:g} s): a measurement reads whole periods"
+            )
+        named = getattr(gate, "alarms", None) or []
+        unknown = sorted(set(named) - {a.name for a in self.monitoring.alarms})
+        if unknown:
+            raise ValueError(f"strategy.gate.alarms: no alarm named {', '.join(unknown)} in "
+                             "monitoring.alarms")  # fmt: skip
         return self
 
     @property

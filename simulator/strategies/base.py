@@ -14,9 +14,9 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from ..gates import Analysis, GateSpec
+from ..gates import Analysis, GateSpec, KayentaGate
 from ..specbase import Duration, Spec
 
 if TYPE_CHECKING:
@@ -47,6 +47,13 @@ class GatedStrategy(StrategyBase):
     scale_down_delay: Duration = Field(
         30.0, description="old instances kept after traffic leaves them (Argo: 30s)"
     )
+
+    @model_validator(mode="after")
+    def _gate_fits(self) -> GatedStrategy:
+        if isinstance(self.gate, KayentaGate) and self.type != "canary":
+            raise ValueError("a kayenta gate compares a canary with its baseline: use it with "
+                             f"strategy 'canary', not '{self.type}'")  # fmt: skip
+        return self
 
 
 class Release:
@@ -92,6 +99,9 @@ class Release:
             yield from self.roll_back()
             return
         yield self.scale_to(release, self.size)
+        if self.analysis is not None and self.analysis.aborted:  # failed while scaling up
+            yield from self.roll_back()
+            return
         final = {release: 1.0} | {v: 0.0 for v in self._others(release)}
         if any(v.weight != w for v, w in final.items()):
             self.ctx.set_weights(final)

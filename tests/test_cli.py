@@ -1,0 +1,48 @@
+"""The command line: results as JSON, and user mistakes as one clear line with exit 2."""
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from simulator.cli import app
+
+PRESET = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
+runner = CliRunner()
+
+
+def test_run_json_carries_the_risk_and_cost_keys():
+    result = runner.invoke(app, ["run", str(PRESET), "--seed", "1", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["outcome"] == "rolled_back" and summary["strategy"] == "canary"
+    for key in (
+        "time_to_detect_s",
+        "time_to_rollback_s",
+        "users_affected",
+        "update_cost_usd",
+        "slo_violation_minutes",
+        "error_budget_burned",
+        "reached_full_traffic",
+    ):
+        assert key in summary
+
+
+def test_run_table_overrides_the_strategy_and_shows_the_audit_trail():
+    result = runner.invoke(app, ["run", str(PRESET), "--strategy", "blue_green", "--events"])
+    assert result.exit_code == 0, result.output
+    assert "blue_green" in result.stdout and "RollbackTriggered" in result.stdout
+    assert "reached_full_traffic" in result.stdout
+
+
+def test_unknown_strategy_and_bad_gate_alarm_are_clear_errors(tmp_path):
+    result = runner.invoke(app, ["run", str(PRESET), "--strategy", "canaree"])
+    assert result.exit_code == 2 and "canaree" in result.output
+    assert "Traceback" not in result.output
+    bad = tmp_path / "bad.yaml"
+    text = PRESET.read_text().replace("type: argo", "type: alarms\n    alarms: [missing-alarm]")
+    text = text.replace("    interval: 1m\n    failure_limit: 2\n", "")
+    bad.write_text(text)
+    result = runner.invoke(app, ["run", str(bad)])
+    assert result.exit_code == 2, result.output
+    assert "strategy.gate.alarms" in result.output and "missing-alarm" in result.output
