@@ -11,6 +11,7 @@ import simulator as ds
 from simulator import catalog, theory
 from simulator.alarms import ALARM, OK, AlarmState
 from simulator.scenario import Alarm
+from simulator.strategies import STRATEGY_TYPES
 
 EXP_100MS = {"distribution": "exponential", "mean": 0.1}
 
@@ -46,7 +47,7 @@ scenarios = st.fixed_dictionaries(
         "timeout": st.sampled_from([0.3, 60.0]),
         "routing": st.sampled_from(["random", "least_outstanding"]),
         "mtbf": st.one_of(st.none(), st.floats(30, 300)),
-        "strategy": st.sampled_from(["none", "big_bang"]),
+        "strategy": st.sampled_from(STRATEGY_TYPES),
         "defect": st.floats(0, 0.5),
     }
 )
@@ -60,8 +61,22 @@ def build(p):
         sc["failures"] = {"instance": {"mtbf": p["mtbf"], "mttr": 15}}
     if p["strategy"] != "none":
         sc["release"] = {"defect": {"error_rate": p["defect"]}}
-        sc["strategy"] = {"type": p["strategy"], "start": 100}
+        sc["strategy"] = {"type": p["strategy"], "start": 100} | SHORT.get(p["strategy"], {})
     return sc
+
+
+# Strategy settings that play a whole release out within the 300 s runs above.
+SHORT = {
+    "big_bang": {"bake": 60},
+    "phased": {"bake": 30},
+    "parallel": {"duration": 60, "bake": 30},
+    "rolling": {"bake": 20},
+    "canary": {"steps": [{"weight": 20, "bake": 60}]},
+    "ab_test": {"interval": 60, "max_duration": 120},
+    "blue_green": {"wait_interval": 30},
+    "linear": {"wait_interval": 20},
+    "shadow": {"duration": 60, "bake": 30},
+}
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

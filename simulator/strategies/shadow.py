@@ -11,6 +11,7 @@ is discarded before any user met it.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field
@@ -69,10 +70,15 @@ def compare(ctx, candidate: str, production: str, rows: slice, checks) -> list[s
     keys = ("Invocations", "error_rate", "latency_p50", "latency_p99")
     ctx.report(
         comparison={
-            "candidate": {k: float(mine[k][0]) for k in keys},
-            "production": {k: float(theirs[k][0]) for k in keys},
+            "candidate": {k: _number(mine[k][0]) for k in keys},
+            "production": {k: _number(theirs[k][0]) for k in keys},
         }
     )
     if mine["Invocations"][0] == 0:
         return ["no shadow requests"]
     return broken_checks(checks if checks is not None else default_checks(ctx), mine)
+
+
+def _number(value: float) -> float | None:
+    """A reported figure; None where there was nothing to measure (no NaN in JSON)."""
+    return None if math.isnan(value) else float(value)
