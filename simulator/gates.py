@@ -216,6 +216,7 @@ class Analysis:
         self.aborted: str | None = None
         self.done = False  # Argo: `count` measurements taken, the run is Successful
         self._tick = self.env.event()
+        self.abort_event = self.env.event()  # fires when the gate decides to roll back
         self._stopped = False
         self._begin = 0.0
         self._alarms: list[Any] = []
@@ -350,6 +351,7 @@ class Analysis:
     def _abort(self, reason: str) -> None:
         self.aborted = f"{self.spec.type}: {reason}"
         self.ctx.detected(self.aborted)
+        self.abort_event.succeed()
 
     # ------------------------------------------------------------ data
 

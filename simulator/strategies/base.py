@@ -85,6 +85,15 @@ class Release:
         missing = count - len(variant.live)
         return self.ctx.launch(variant, missing) if missing > 0 else self.env.timeout(0)
 
+    def grow(self, ready) -> Generator[Any, Any, bool]:
+        """Wait for launched instances to serve, unless the gate aborts first (False)."""
+        if self.analysis is None:
+            yield ready
+            return True
+        if not self.analysis.aborted:
+            yield ready | self.analysis.abort_event
+        return not self.analysis.aborted
+
     def bake(self, seconds: float) -> Generator[Any, Any, bool]:
         """Hold for a bake while the gate watches; False if it aborted."""
         if self.analysis is None:
@@ -98,8 +107,7 @@ class Release:
         if self.analysis is not None and not self.analysis.final():
             yield from self.roll_back()
             return
-        yield self.scale_to(release, self.size)
-        if self.analysis is not None and self.analysis.aborted:  # failed while scaling up
+        if not (yield from self.grow(self.scale_to(release, self.size))):
             yield from self.roll_back()
             return
         final = {release: 1.0} | {v: 0.0 for v in self._others(release)}

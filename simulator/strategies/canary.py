@@ -93,7 +93,9 @@ class Canary(GatedStrategy):
             ready = [rel.scale_to(canary, count)]
             if baseline is not None:
                 ready.append(rel.scale_to(baseline, count))
-            yield ctx.env.all_of(ready)
+            if not (yield from rel.grow(ctx.env.all_of(ready))):
+                yield from rel.roll_back()
+                return
             weights = {canary: share, stable: max(0.0, 1 - share * (2 if kayenta else 1))}
             if baseline is not None:
                 weights[baseline] = share

@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..gates import closed_periods, window_metrics
+from ..gates import closed_periods, next_period, window_metrics
 from ..specbase import Duration
 from ..thresholds import Rate
 from .base import GatedStrategy, Release
@@ -44,10 +44,10 @@ class Parallel(GatedStrategy):
         twin = rel.variant(label=f"{ctx.sc.release.version}-parallel", shadow=True)
         yield ctx.launch(twin, rel.size)
         ctx.mirror(twin, 1.0)
-        first = closed_periods(ctx)
+        first = next_period(ctx)  # whole periods of mirrored traffic
         yield ctx.env.timeout(self.duration)
         ctx.sync()
-        rows = slice(first, closed_periods(ctx))
+        rows = slice(first, max(first, closed_periods(ctx)))
         broken = compare(ctx, twin.version, old.version, rows, self.gate.checks)
         rate = self._disagreement(ctx, twin.version, old.version, rows)
         if rate is None or rate > self.max_disagreement:
@@ -66,15 +66,29 @@ class Parallel(GatedStrategy):
             yield from rel.roll_back()
 
     def _disagreement(self, ctx, new: str, old: str, rows: slice) -> float | None:
-        """Sampled disagreement rate between the two systems' answers, and the report."""
+        """Disagreement rate between the two systems' answers over the compared requests.
+
+        Of the N compared requests, F_new failed on the new system and (scaled to N)
+        F_old on the old one; failures being independent, the number that failed on both
+        is hypergeometric. Exactly one failing is a disagreement; of those both answered,
+        each differs with probability `divergence`.
+        """
         mine, theirs = window_metrics(ctx, new, rows), window_metrics(ctx, old, rows)
         compared = int(mine["Invocations"][0])
         if compared == 0:
             return None
-        e_new = float(mine["error_rate"][0])
-        e_old = float(theirs["error_rate"][0])
-        p = e_new * (1 - e_old) + e_old * (1 - e_new) + (1 - e_new) * (1 - e_old) * self.divergence
-        found = int(ctx.sim.rng["strategy"].binomial(compared, min(1.0, p)))
+        failed_new = _failures(mine)
+        served_old = theirs["Invocations"][0]
+        failed_old = min(compared, round(_failures(theirs) * compared / max(served_old, 1)))
+        rng = ctx.sim.rng["strategy"]
+        both = int(rng.hypergeometric(failed_old, compared - failed_old, failed_new))
+        answered = compared - failed_new - failed_old + both
+        found = failed_new + failed_old - 2 * both + int(rng.binomial(answered, self.divergence))
         ctx.report(parallel={"compared": compared, "disagreements": found,
                              "disagreement_rate": found / compared})  # fmt: skip
         return found / compared
+
+
+def _failures(m) -> int:
+    """Requests of a window that got no answer (5XX or 4XX)."""
+    return int(m["Invocation5XXErrors"][0] + m["Invocation4XXErrors"][0])

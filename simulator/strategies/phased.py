@@ -47,7 +47,9 @@ class Phased(GatedStrategy):
         ctx.route_sticky()
         for phase in self.phases:
             share = percent(phase)
-            yield rel.scale_to(new, instances_for(share, size))
+            if not (yield from rel.grow(rel.scale_to(new, instances_for(share, size)))):
+                yield from rel.roll_back()
+                return
             ctx.set_weights({new: share, old: 1.0 - share})
             keep = instances_for(1.0 - share, size) if share < 1 else 0
             if len(old.live) > keep:

@@ -40,10 +40,19 @@ class Rolling(GatedStrategy):
         return self
 
     def limits(self, size: int) -> tuple[int, int]:
-        """(surge, unavailable) in instances, rounded as Kubernetes does (and never both 0)."""
+        """(surge, unavailable) in instances, rounded as Kubernetes does.
+
+        When both round to 0, Kubernetes' ResolveFenceposts allows one unavailable.
+        """
         surge = share_count(self.max_surge, size, round_up=True)
         unavailable = share_count(self.max_unavailable, size, round_up=False)
-        return (surge, unavailable) if surge or unavailable else (1, 0)
+        return (surge, unavailable) if surge or unavailable else (0, 1)
+
+    def _rollback_batch(self, size: int) -> int | None:
+        """RollbackMaximumBatchSize in instances (None: the whole old fleet at once)."""
+        if self.rollback_batch is None:
+            return None
+        return max(1, share_count(self.rollback_batch, size, round_up=False))
 
     def controller(self, ctx):
         """Kill what availability allows, add what surge allows, bake each new batch."""
@@ -61,12 +70,10 @@ class Rolling(GatedStrategy):
                 ctx.terminate(old, kill)
             add = min(size - len(new.live), size + surge - len(old.live) - len(new.live))
             if add > 0:
-                yield ctx.launch(new, add)
+                grown = yield from rel.grow(ctx.launch(new, add))
                 rel.watch(new)
-                if not (yield from rel.bake(self.bake)):
-                    batch = None if self.rollback_batch is None else max(
-                        1, share_count(self.rollback_batch, size, round_up=False))  # fmt: skip
-                    yield from rel.roll_back(batch=batch)
+                if not grown or not (yield from rel.bake(self.bake)):
+                    yield from rel.roll_back(batch=self._rollback_batch(size))
                     return
             elif kill <= 0:  # instances down (crashes): wait for the fleet to recover
                 yield ctx.env.timeout(ctx.sc.monitoring.period)

@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..gates import broken_checks, closed_periods, default_checks, window_metrics
+from ..gates import broken_checks, closed_periods, default_checks, next_period, window_metrics
 from ..specbase import Duration
 from .base import GatedStrategy, Release, percent
 
@@ -42,10 +42,10 @@ class Shadow(GatedStrategy):
         shadow = rel.variant(label=f"{ctx.sc.release.version}-shadow", shadow=True)
         yield ctx.launch(shadow, self.instances)
         ctx.mirror(shadow, percent(self.sampling))
-        first = closed_periods(ctx)
+        first = next_period(ctx)  # whole periods of mirrored traffic
         yield ctx.env.timeout(self.duration)
         ctx.sync()
-        rows = slice(first, closed_periods(ctx))
+        rows = slice(first, max(first, closed_periods(ctx)))
         broken = compare(ctx, shadow.version, stable.version, rows, self.gate.checks)
         if broken or not self.promote:
             reason = "shadow failed: " + ", ".join(broken) if broken else "report only"

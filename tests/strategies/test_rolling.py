@@ -143,11 +143,13 @@ def test_rounding_of_percentages():
 def test_when_both_round_to_zero_kubernetes_allows_one_unavailable_not_one_surge():
     """N=3, maxSurge 0, maxUnavailable 25% (floor 0.75 = 0): Kubernetes' ResolveFenceposts
     sets maxUnavailable to 1, so the fleet never grows beyond 3 instances."""
+    surge, unavailable = kubernetes_limits(0, "25%", 3)
+    assert (surge, unavailable) == (0, 1)
     res = ds.simulate(scenario({"max_surge": 0, "max_unavailable": "25%"}, instances=3), seed=1)
     moments = timeline(res, 3)
     assert res.summary["outcome"] == "promoted"
-    assert max(sum(live.values()) for _, live, _ in moments) == 3
-    assert min(sum(serving.values()) for _, _, serving in moments) == 3 - 1
+    assert max(sum(live.values()) for _, live, _ in moments) == 3 + surge
+    assert min(sum(serving.values()) for _, _, serving in moments) == 3 - unavailable
 
 
 def test_reconstructed_counts_match_the_instances_metric():
@@ -285,6 +287,28 @@ def test_defective_release_relaunches_old_instances_batch_by_batch(rollback_batc
     _, live, serving = moments[-1]
     assert live == {"v1": 10, "v2": 0} and serving["v1"] == 10
     assert series(res, "v1", "instances").iloc[-1] == 10
+
+
+def test_rollback_starts_at_once_when_the_gate_fires_between_batches():
+    """SageMaker batches of 1, 2-minute bakes, derived alarms needing 3 breaching periods:
+    batch 1's bake passes, batch 2 is launched (one more old instance retired) and the
+    alarm fires while it provisions. The rollback must start then: no more old instances
+    retired, the missing old instance relaunched at once, so time to roll back is one
+    provisioning time (not the rest of batch 2's provisioning on top)."""
+    gate = {"type": "alarms", "evaluation_periods": 3}
+    strategy = {"max_surge": 1, "max_unavailable": 0, "bake": 120, "gate": gate}
+    res = ds.simulate(scenario(strategy, {"error_rate": 0.05}), seed=1)
+    s, ev = res.summary, res.events
+    exposed = START + PROVISIONING
+    detected = ev[ev.kind == "RollbackTriggered"].time.item()
+    assert detected == exposed + 3 * 60
+    second = exposed + 120  # batch 2 launched when batch 1's bake passed
+    assert second < detected < second + PROVISIONING
+    later = ev[ev.time >= detected]
+    assert not ((later.kind == "TerminateInstances") & later.detail.str.endswith(" of v1")).any()
+    relaunch = later[(later.kind == "LaunchInstances") & later.detail.str.endswith(" for v1")]
+    assert list(relaunch.time) == [detected]
+    assert s["time_to_rollback_s"] == PROVISIONING
 
 
 def test_update_cost_is_price_times_instance_seconds():
