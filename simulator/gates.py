@@ -241,22 +241,30 @@ class Analysis:
     def wait(self, since: float, bake: float) -> Generator[Any, Any, bool]:
         """Wait out a bake that began at `since`; True to go on, False if aborted.
 
-        Argo's analysis runs in the background: the pause lasts its duration, cut short
-        by an abort. The alarms, Flagger and Kayenta gates judge the bake itself, so the
-        release goes on only once a measurement taken at or after its end allows it:
-        Flagger needs a passing check, the others one that is not failing outright. Low
-        traffic (an inconclusive measurement) holds every gate. A bake of 0 goes on at once.
+        Argo's analysis runs in the background, and SageMaker's alarms are evaluated
+        every period: their bakes are timers cut short by an abort (the alarms' bake also
+        waits for the evaluation of a period ending with it). Flagger and Kayenta judge
+        the bake itself: the release goes on once a measurement taken at or after its end
+        allows it (Flagger: a passing check). Low traffic (an inconclusive measurement)
+        holds every gate. A bake of 0 goes on at once.
         """
         deadline = since + bake
         if isinstance(self.spec, NoGate) or self.done or bake <= 0:
             if deadline > self.env.now and not self.aborted:
                 yield self.env.timeout(deadline - self.env.now)
             return not self.aborted
-        if isinstance(self.spec, ArgoGate):
+        if isinstance(self.spec, ArgoGate | AlarmsGate):
             while not self.aborted and self.env.now < deadline - _EPS:
                 timer = self.env.timeout(deadline - self.env.now)
                 yield timer if self.done else timer | self._tick
-            while not self.aborted and not self.done and self.last[1] == INCONCLUSIVE:
+            if isinstance(self.spec, AlarmsGate):
+                while not self.aborted and self._next_period < closed_periods(self.ctx):
+                    yield self._tick
+            while (
+                not (self.aborted or self.done)
+                and self.last[1] == INCONCLUSIVE
+                and (self.last[0] > -math.inf)
+            ):
                 yield self._tick
             return not self.aborted
         while not self.aborted:
@@ -265,6 +273,11 @@ class Analysis:
                 return True
             yield self._tick
         return False
+
+    def fail(self, reason: str) -> None:
+        """Abort from outside the measurements (a deadline passed)."""
+        if not self.aborted and not self._stopped:
+            self._abort(reason)
 
     def final(self) -> bool:
         """Before promotion: Kayenta's last judgement must reach `pass`."""
@@ -289,6 +302,9 @@ class Analysis:
         spec = self.spec
         if isinstance(spec, ArgoGate) and spec.initial_delay > 0:
             yield self.env.timeout(spec.initial_delay)
+        if isinstance(spec, AlarmsGate):  # CloudWatch evaluates at period boundaries
+            period = self.ctx.sc.monitoring.period
+            yield self.env.timeout(math.ceil(self.env.now / period - _EPS) * period - self.env.now)
         taken = 0
         while not self._stopped and not self.aborted:
             yield self.env.timeout(self.interval)

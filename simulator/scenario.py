@@ -311,6 +311,7 @@ class Scenario(Spec):
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than duration")
         if self.strategy.type != "none" and self.release is None:
             raise ValueError(f"strategy '{self.strategy.type}' needs a 'release' to roll out")
+        self.strategy.check_fleet(self.fleet.instances)
         gate = getattr(self.strategy, "gate", None)
         interval = getattr(gate, "interval", None)
         if interval is not None and interval < self.monitoring.period - 1e-9:

@@ -36,6 +36,9 @@ class StrategyBase(Spec):
         """The SimPy process that carries the release out."""
         raise NotImplementedError
 
+    def check_fleet(self, size: int) -> None:
+        """Raise ValueError if a setting cannot work on a fleet of `size` instances."""
+
 
 class GatedStrategy(StrategyBase):
     """A strategy whose release a gate can stop (see `gates.py` for every gate's fields)."""

@@ -50,6 +50,17 @@ class BlueGreen(GatedStrategy):
             raise ValueError("linear_step must be between 10% and 50% of the fleet")
         return self
 
+    def check_fleet(self, size: int) -> None:
+        """SageMaker's limits on instance counts: canary 1 to 50%, linear steps 10-50%."""
+        if self.traffic == "CANARY" and isinstance(self.canary_size, int):
+            if not 1 <= self.canary_size <= 0.5 * size:
+                raise ValueError(f"strategy.canary_size: {self.canary_size} instances is not "
+                                 f"between 1 and 50% of the {size}-instance fleet")  # fmt: skip
+        if self.traffic == "LINEAR" and isinstance(self.linear_step, int):
+            if not max(1, 0.1 * size) <= self.linear_step <= 0.5 * size:
+                raise ValueError(f"strategy.linear_step: {self.linear_step} instances is not "
+                                 f"between 10% and 50% of the {size}-instance fleet")  # fmt: skip
+
     def shares(self, size: int) -> list[float]:
         """Green's share of traffic after each shift: capacity on green over the fleet."""
         if self.traffic == "ALL_AT_ONCE":
@@ -67,16 +78,19 @@ class BlueGreen(GatedStrategy):
                                  f"{ctx.sc.release.version}")  # fmt: skip
         blue = rel.stable
         green = rel.variant()
-        deadline = ctx.env.now + self.max_execution_timeout
-        yield ctx.launch(green)
-        rel.watch(green)
+        analysis = rel.watch(green)
+        ctx.env.process(self._deadline(ctx, analysis))
+        if not (yield from rel.grow(ctx.launch(green))):
+            yield from rel.roll_back()
+            return
         for share in self.shares(rel.size):
             ctx.set_weights({green: share, blue: 1.0 - share})
-            ok = yield from rel.bake(self.wait_interval)
-            if ok and ctx.env.now > deadline:
-                ctx.detected("MaximumExecutionTimeoutInSeconds exceeded")
-                ok = False
-            if not ok:
+            if not (yield from rel.bake(self.wait_interval)):
                 yield from rel.roll_back()
                 return
         yield from rel.promote(green, keep_for=self.termination_wait)
+
+    def _deadline(self, ctx, analysis):
+        """MaximumExecutionTimeoutInSeconds: an update still shifting then rolls back."""
+        yield ctx.env.timeout(self.max_execution_timeout)
+        analysis.fail("MaximumExecutionTimeoutInSeconds exceeded")

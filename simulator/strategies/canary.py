@@ -15,7 +15,7 @@ rollback moves traffic back at once and scales the canary down after
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -36,11 +36,14 @@ class Canary(GatedStrategy):
 
     type: Literal["canary"]
     steps: list[Step] | None = Field(
-        None, description="Argo-style steps; default 10%, 25%, 50% with 5m bakes"
+        None,
+        description="Argo-style steps; default 10%, 25%, 50% with 5m bakes; [] promotes at once",
     )
     step_weight: float | None = Field(None, gt=0, le=100, description="Flagger stepWeight")
     max_weight: float = Field(50.0, gt=0, le=100, description="Flagger maxWeight")
-    step_weights: list[float] | None = Field(None, description="Flagger stepWeights")
+    step_weights: list[Annotated[float, Field(gt=0, le=100)]] | None = Field(
+        None, min_length=1, description="Flagger stepWeights"
+    )
     scale: Literal["weight", "full"] = Field(
         "weight",
         description="canary size: its share of the fleet (Argo), or the whole fleet (Flagger)",
@@ -55,7 +58,7 @@ class Canary(GatedStrategy):
         flagger = self.step_weight is not None or self.step_weights is not None
         if flagger and self.steps is not None:
             raise ValueError("give either 'steps' (Argo) or 'step_weight'/'step_weights' (Flagger)")
-        if isinstance(self.gate, KayentaGate) and max(self.weights()) > 50:
+        if isinstance(self.gate, KayentaGate) and max(self.weights(), default=0) > 50:
             raise ValueError("with a kayenta gate the canary and its baseline share traffic: "
                              "weights must not exceed 50")  # fmt: skip
         return self
@@ -74,7 +77,9 @@ class Canary(GatedStrategy):
                 w = min(w + self.step_weight, self.max_weight)
                 weights.append(w)
             return [(w, interval) for w in weights]
-        steps = self.steps or [Step(weight=w, bake=300) for w in (10, 25, 50)]
+        steps = self.steps
+        if steps is None:
+            steps = [Step(weight=w, bake=300) for w in (10, 25, 50)]
         return [(s.weight, s.bake) for s in steps]
 
     def controller(self, ctx):

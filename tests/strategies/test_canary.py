@@ -70,6 +70,10 @@ def terminations(res):
     return out
 
 
+def timed_first(res, name):
+    return kind(res, name)["time"].iloc[0]
+
+
 def periods(res, version, t0, t1):
     """Metrics rows of one version for the periods lying wholly inside [t0, t1)."""
     m = res.metrics
@@ -137,7 +141,9 @@ def test_argo_steps_size_the_canary_by_weight_rounded_up_and_keep_the_stable_fle
     for (weight, _), t0, t1 in zip(plan, bounds, bounds[1:], strict=False):
         inside = periods(res, "v2", t0, t1)
         assert len(inside) >= 5
-        assert inside["instances"].tolist() == pytest.approx([canary_count(weight, n)] * len(inside))
+        assert inside["instances"].tolist() == pytest.approx(
+            [canary_count(weight, n)] * len(inside)
+        )
     # the stable fleet is never scaled down while the canary grows
     stable = periods(res, "v1", 0, bounds[-1])
     assert stable["instances"].tolist() == pytest.approx([n] * len(stable))
@@ -181,7 +187,8 @@ def share_within_tolerance(res, versions, shifted, weights_of):
 
 
 def test_traffic_share_of_each_version_follows_the_weights():
-    """Seed 3, 50 req/s, steps of 5 min: ~12000 requests per step (4 whole periods)."""
+    """Seed 3, 50 req/s, 5 min bakes: 12000-18000 requests per step (4-6 whole periods,
+    provisioning for the next step included, the weight being unchanged meanwhile)."""
     plan = [(10, 300), (25, 300), (60, 300)]
     res = ds.simulate(scenario({"steps": steps(*plan)}), seed=3)
     _, shifted, _ = timeline(plan, 4)
@@ -190,6 +197,49 @@ def test_traffic_share_of_each_version_follows_the_weights():
         res, ("v1", "v2"), shifted, lambda t: {"v2": weights[t], "v1": 1 - weights[t]}
     )
     assert checked == 2 * len(plan)
+
+
+def test_argo_pauses_are_timers_under_a_background_analysis():
+    """With the Argo gate the analysis runs beside the steps: each pause lasts exactly its
+    duration (90 s, 0 s, 30 s here), whatever the 60 s measurement interval."""
+    plan = [(10, 90), (20, 0), (30, 30)]
+    strategy = {"steps": steps(*plan), "gate": {"type": "argo", "interval": 60}}
+    res = ds.simulate(scenario(strategy, duration=1800), seed=8)
+    launched, shifted, end = timeline(plan, 4)
+    assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
+    assert [(t, c) for t, c, _ in launches(res)] == launched
+    assert terminations(res) == [(end, 4, "v1")]
+
+
+def test_argo_first_pause_is_not_held_for_the_first_measurement():
+    """A first pause shorter than the analysis interval: no measurement has been taken
+    yet, which is not an inconclusive (low-traffic) one, so the pause still lasts 30 s.
+    Shifts at 420, 450 and 480 s."""
+    plan = [(10, 30), (20, 30), (25, 30)]
+    strategy = {"steps": steps(*plan), "gate": {"type": "argo", "interval": 60}}
+    res = ds.simulate(scenario(strategy, duration=1800), seed=8)
+    _, shifted, _ = timeline(plan, 4)
+    assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
+
+
+def test_a_gate_that_fires_during_a_scale_up_rolls_back_at_once():
+    """Argo failureLimit 1: the 10% step's 60 s pause ends at the first failed measurement
+    (1 failure is within the limit), the canary starts growing to 2 instances (ready 120 s
+    later) and the second failure, one interval on, aborts without waiting for them.
+    error_rate 0.05 on ~300 canary requests a minute: P(a minute without errors) ~ 2e-7."""
+    gate = {"type": "argo", "interval": 60, "failure_limit": 1}
+    strategy = {"steps": steps((10, 60), (50, 60)), "gate": gate}
+    res = ds.simulate(scenario(strategy, defect={"error_rate": 0.05}, duration=1800), seed=9)
+    first = START + PROV
+    grow = first + 60
+    assert launches(res) == [(START, 1, "v2"), (grow, canary_count(50, 4) - 1, "v2")]
+    trig = timed_first(res, "RollbackTriggered")
+    assert trig == grow + 60 < grow + PROV
+    assert shifts(res)[-1] == (trig, {"v1": 1.0, "v2": 0.0})
+    assert all(w["v2"] <= 0.1 for _, w in shifts(res))
+    # the instances still provisioning go with the rest, scale_down_delay later
+    assert terminations(res) == [(trig + 30.0, canary_count(50, 4), "v2")]
+    assert res.summary["outcome"] == "rolled_back"
 
 
 # ---------------------------------------------------------------- Flagger form
@@ -267,7 +317,9 @@ def test_kayenta_runs_a_baseline_of_the_old_version_sized_and_weighted_like_the_
     bounds = [t for t, _ in shifted]
     for (weight, _), t0, t1 in zip(plan, bounds, bounds[1:], strict=False):
         inside = periods(res, "v1-baseline", t0, t1)
-        assert inside["instances"].tolist() == pytest.approx([canary_count(weight, n)] * len(inside))
+        assert inside["instances"].tolist() == pytest.approx(
+            [canary_count(weight, n)] * len(inside)
+        )
 
     assert res.summary["outcome"] == "promoted"
     end = terminations(res)
@@ -289,7 +341,9 @@ def test_kayenta_rejects_weights_above_50(strategy):
 
 
 def test_kayenta_accepts_a_weight_of_exactly_50():
-    sc = ds.load_scenario(scenario({"steps": steps((25, 60), (50, 60)), "gate": {"type": "kayenta"}}))
+    sc = ds.load_scenario(
+        scenario({"steps": steps((25, 60), (50, 60)), "gate": {"type": "kayenta"}})
+    )
     assert sc.strategy.weights() == [25, 50]
 
 
@@ -317,6 +371,20 @@ def test_argo_steps_and_flagger_weights_together_are_rejected(flagger):
 def test_bad_canary_fields_are_named(strategy, field):
     with pytest.raises(ds.ScenarioError, match=re.escape(field) + ":"):
         ds.load_scenario(scenario(strategy))
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        [150],  # a canary of 6 instances on a fleet of 4, weight 1.5
+        [-10, 20],  # a negative routing weight: no canary traffic, the rollout never ends
+        [0, 20],
+    ],
+)
+def test_flagger_step_weights_are_percentages_like_step_weight(weights):
+    """stepWeights are traffic percentages (0, 100], as step_weight and steps[].weight are."""
+    with pytest.raises(ds.ScenarioError, match=r"strategy\.step_weights"):
+        ds.load_scenario(scenario({"step_weights": weights}))
 
 
 # ---------------------------------------------------------------- promote and roll back
