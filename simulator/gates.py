@@ -229,7 +229,7 @@ class Analysis:
         self._begin = self.env.now
         if isinstance(self.spec, AlarmsGate):
             self._alarms = self._alarm_states()
-            self._next_period = self._closed_periods()
+            self._next_period = closed_periods(self.ctx)
         if not isinstance(self.spec, NoGate):
             self.env.process(self._run())
         return self
@@ -371,14 +371,11 @@ class Analysis:
 
     # ------------------------------------------------------------ data
 
-    def _closed_periods(self) -> int:
-        return closed_periods(self.ctx)
-
     def _window(self, since: float) -> slice:
         """The closed periods that ended after `since`."""
         rec = self.ctx.sim.recorder
         first = max(0, int(math.floor(since / rec.period + _EPS)))
-        return slice(min(first, self._closed_periods()), self._closed_periods())
+        return slice(min(first, closed_periods(self.ctx)), closed_periods(self.ctx))
 
     def _metrics(self, label: str, rows: slice, *, merge: bool = True) -> dict[str, np.ndarray]:
         return window_metrics(self.ctx, label, rows, merge=merge)
@@ -405,7 +402,7 @@ class Analysis:
                 if limit is not None
             ]  # fmt: skip
         states = [AlarmState(a) for a in chosen]
-        for p in range(self._closed_periods()):
+        for p in range(closed_periods(self.ctx)):
             for state in states:
                 state.observe(self._alarm_value(state.spec, p))
         return states
@@ -418,7 +415,7 @@ class Analysis:
         return None if math.isnan(value) else value
 
     def _measure_alarms(self) -> str:
-        closed = self._closed_periods()
+        closed = closed_periods(self.ctx)
         rows = slice(self._next_period, closed)
         for p in range(self._next_period, closed):
             for state in self._alarms:

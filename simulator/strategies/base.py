@@ -159,6 +159,22 @@ class Release:
                 self.ctx.terminate(v)
         self.ctx.finish("rolled_back")
 
+    def guardrails_supported(self) -> bool:
+        """SageMaker deployment guardrails do not apply to endpoints on ml.inf1 instances."""
+        sc = self.ctx.sc
+        targets = (sc.fleet.target, sc.release_fleet.target)
+        if any(t.startswith("ml.inf1.") for t in targets):
+            detail = "ml.inf1 endpoint: all at once, no baking, no auto-rollback"
+            self.ctx.audit("GuardrailsUnsupported", detail)
+            return False
+        return True
+
+    def all_at_once(self):
+        """SageMaker's fallback without guardrails: new fleet, full shift, old fleet gone."""
+        new = self.variant()
+        yield self.ctx.launch(new)
+        yield from self.promote(new, keep_for=0.0)
+
     def _others(self, release: Variant) -> list[Variant]:
         return [v for v in [self.stable, *self.variants] if v is not release]
 

@@ -7,6 +7,8 @@ twice its capacity during the update. Traffic then shifts to green in one go
 CloudWatch alarms, as AutoRollbackConfiguration) watches; any alarm in ALARM shifts
 100% back to blue. Blue is kept for `termination_wait` after the full shift, then
 terminated. A rollout still going after `max_execution_timeout` is rolled back.
+Guardrails do not apply to ml.inf1 endpoints: SageMaker then updates all at once, with
+no baking and no auto-rollback, and so does the simulation.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ class BlueGreen(GatedStrategy):
         yield ctx.env.timeout(ctx.start_time(self))
         rel = Release(ctx, self, f"{self.traffic} blue/green {ctx.current.version} -> "
                                  f"{ctx.sc.release.version}")  # fmt: skip
+        if not rel.guardrails_supported():
+            yield from rel.all_at_once()
+            return
         blue = rel.stable
         green = rel.variant()
         analysis = rel.watch(green)

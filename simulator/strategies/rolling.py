@@ -7,7 +7,9 @@ its share of serving instances and capacity dips are visible. SageMaker's
 RollingUpdatePolicy is the same walk with `max_surge` = MaximumBatchSize,
 `max_unavailable` = 0 and `bake` = WaitIntervalInSeconds, the gate's alarms
 watching each bake. Rolling back launches the old instances again,
-`rollback_batch` at a time (RollbackMaximumBatchSize; default all at once).
+`rollback_batch` at a time (RollbackMaximumBatchSize; default all at once). As
+SageMaker does, an endpoint on ml.inf1 instances updates all at once instead, with no
+baking and no auto-rollback.
 """
 
 from __future__ import annotations
@@ -58,6 +60,9 @@ class Rolling(GatedStrategy):
         """Kill what availability allows, add what surge allows, bake each new batch."""
         yield ctx.env.timeout(ctx.start_time(self))
         rel = Release(ctx, self, f"rolling {ctx.current.version} -> {ctx.sc.release.version}")
+        if not rel.guardrails_supported():
+            yield from rel.all_at_once()
+            return
         old, size = rel.stable, rel.size
         surge, unavailable = self.limits(size)
         new = rel.variant()

@@ -234,3 +234,21 @@ def test_every_request_has_exactly_one_outcome(defect):
     s = ds.simulate(sc, seed=43).summary
     assert s["completed"] > 0 and s["errors"] > 0 and s["rejected"] > 0 and s["timed_out"] > 0
     assert conserved(s)
+
+
+@pytest.mark.parametrize("strategy", ["linear", "blue_green", "rolling"])
+def test_inf1_endpoints_fall_back_to_all_at_once_without_baking(strategy):
+    """SageMaker guardrails do not apply to ml.inf1: the update is all at once, with no
+    baking, so even a badly defective release is promoted, never rolled back."""
+    sc = scenario({"type": strategy}, defect={"error_rate": 0.5})
+    sc["release"]["target"] = "ml.inf1.xlarge"
+    res = ds.simulate(sc, seed=1)
+    events = res.events
+    assert "GuardrailsUnsupported" in set(events["kind"])
+    assert res.summary["outcome"] == "promoted" and res.summary["time_to_detect_s"] is None
+    shifts = events[events["kind"] == "UpdateEndpointWeightsAndCapacities"]
+    assert shifts["detail"].tolist() == ["v2=1, v1=0"]
+    # the release inherits the fleet's provisioning time: one full-size launch, then the shift
+    launched = events.loc[events["kind"] == "LaunchInstances", ["time", "detail"]]
+    assert launched.values.tolist() == [[START, "4 x ml.inf1.xlarge for v2"]]
+    assert shifts["time"].iloc[0] == START + PROV
