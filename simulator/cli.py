@@ -1,4 +1,4 @@
-"""The `deploysim` command line: run, validate and bench.
+"""The `deploysim` command line: run, validate and bench (compare and sweep: cli_experiments).
 
 User mistakes (a bad scenario, an unknown strategy) print one clear message and
 exit with status 2; no stack traces.
@@ -196,3 +196,6 @@ def bench(
 def main() -> None:
     """Entry point for `python -m simulator`."""
     app()
+
+
+from . import cli_experiments  # noqa: E402, F401  (registers compare and sweep)

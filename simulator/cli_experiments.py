@@ -1,0 +1,166 @@
+"""The experiment commands: `deploysim compare` and `deploysim sweep`.
+
+Replications run on both cores by default, or on a Dask cluster with `--scheduler`;
+a progress bar shows for anything longer than a second. Tables print the headline
+metrics with their 95% intervals; `--json` prints one JSON object with every column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from .cli import _fail, app, out, progress_bar
+from .scenario import ScenarioError, load_scenario
+
+HEADLINE = [
+    ("rolled back", "rolled_back"),
+    ("blast radius", "blast_radius"),
+    ("users affected", "users_affected"),
+    ("detect s", "time_to_detect_s"),
+    ("roll back s", "time_to_rollback_s"),
+    ("downtime s", "downtime_s"),
+    ("SLO min", "slo_violation_minutes"),
+    ("p99 ms", "latency_ms.p99"),
+    ("availability", "availability"),
+    ("cost $", "cost_usd"),
+    ("update $", "update_cost_usd"),
+    ("$/1M", "cost_per_million_usd"),
+]
+
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default local cores")
+]
+Workers = Annotated[int | None, typer.Option(help="local processes (default: every core)")]
+
+
+def _progress(update):
+    return lambda done, total: update(done / total)
+
+
+def _cell(table: pd.DataFrame, row: Any, metric: str) -> str:
+    """'mean ± half-width' of one metric (or '-' where it was never measured)."""
+    mean = table.at[row, f"{metric}_mean"] if f"{metric}_mean" in table else math.nan
+    if mean is None or math.isnan(mean):
+        return "-"
+    low, high = table.at[row, f"{metric}_ci_low"], table.at[row, f"{metric}_ci_high"]
+    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
+    if half <= 1e-9 * max(abs(mean), 1e-300):  # identical replications (rounding noise)
+        half = 0.0
+    text = f"{mean:,.4g}"
+    return text if math.isnan(half) else f"{text} ± {half:,.2g}"
+
+
+def _print(table: pd.DataFrame, title: str) -> None:
+    """Metrics down, strategies (or sweep points) across: narrow enough for a terminal."""
+    view = Table(title=title)
+    view.add_column("metric")
+    for row in table.index:
+        view.add_column(str(row), justify="right")
+    for name, metric in HEADLINE:
+        if f"{metric}_mean" in table:
+            view.add_row(name, *(_cell(table, row, metric) for row in table.index))
+    out.print(view)
+
+
+def _json(table: pd.DataFrame) -> str:
+    clean = table.astype(object).where(table.notna(), None)
+    return json.dumps({str(k): v for k, v in clean.to_dict(orient="index").items()})
+
+
+@app.command()
+def compare(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    strategies: Annotated[str, typer.Option(help="comma-separated strategy types")],
+    replications: Annotated[int, typer.Option(min=1)] = 10,
+    seed: Annotated[int, typer.Option()] = 0,
+    baseline: Annotated[
+        str | None, typer.Option(help="also print paired differences against this strategy")
+    ] = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Strategies side by side, replication k of each on the same random numbers."""
+    from .experiments import compare as run_compare
+    from .experiments import differences
+
+    names = [s.strip() for s in strategies.split(",") if s.strip()]
+    try:
+        sc = load_scenario(scenario)
+        for name in names:
+            load_scenario(sc.to_dict() | {"strategy": {"type": name}})
+        if baseline is not None and baseline not in names:
+            _fail(f"--baseline {baseline!r} is not one of the strategies: {', '.join(names)}")
+        with progress_bar(f"comparing {len(names)} strategies", quiet=as_json) as update:
+            table = run_compare(sc, names, replications, seed, scheduler=scheduler,
+                                workers=workers, progress=_progress(update))  # fmt: skip
+    except ScenarioError as exc:
+        _fail(str(exc))
+    diffs = differences(table.attrs["replications"], baseline) if baseline else None
+    if as_json:
+        payload = {"table": json.loads(_json(table))}
+        if diffs is not None:
+            payload["differences"] = json.loads(_json(diffs))
+        print(json.dumps(payload))
+        return
+    _print(table, f"{sc.name}: {replications} replications, seed {seed} (mean ± 95% CI)")
+    if diffs is not None:
+        paired = diffs.rename(columns=lambda c: c.replace("_diff_", "_"))
+        _print(paired, f"paired differences against {baseline} (common random numbers)")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="FIELD=V1,V2,... (dotted path, e.g. fleet.instances=2,4)"),
+    ],
+    replications: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    csv: Annotated[Path | None, typer.Option(help="also write every replication here")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Every combination of the given field values, replicated, with 95% intervals."""
+    from .experiments import aggregate, grid_points
+    from .experiments import sweep as run_sweep
+
+    grid: dict[str, list[Any]] = {}
+    for item in set_:
+        path, sep, values = item.partition("=")
+        if not sep or not path.strip() or not values.strip():
+            _fail(f"--set {item!r}: expected FIELD=V1,V2,... such as fleet.instances=2,4")
+        grid[path.strip()] = [_value(v) for v in values.split(",")]
+    try:
+        points = grid_points(grid)
+        with progress_bar(f"sweeping {len(points)} points", quiet=as_json) as update:
+            tidy = run_sweep(scenario, points, replications, seed, scheduler=scheduler,
+                             workers=workers, progress=_progress(update))  # fmt: skip
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    if csv is not None:
+        tidy.to_csv(csv, index=False)
+    table = aggregate(tidy, list(grid))
+    table.index = [", ".join(map(str, key if isinstance(key, tuple) else (key,)))
+                   for key in table.index]  # fmt: skip
+    if as_json:
+        print(_json(table))
+        return
+    fields = ", ".join(grid)
+    _print(table, f"sweep over ({fields}): {replications} replications each (mean ± 95% CI)")
+
+
+def _value(text: str) -> Any:
+    """A command-line value as YAML reads it: 4 -> int, 0.5 -> float, 10m stays text."""
+    import yaml
+
+    return yaml.safe_load(text.strip())
