@@ -83,13 +83,16 @@ def compare(
     baseline: Annotated[
         str | None, typer.Option(help="also print paired differences against this strategy")
     ] = None,
+    warmup: Annotated[
+        str | None, typer.Option(help="'mser5': detect the warm-up from pilot runs first")
+    ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Strategies side by side, replication k of each on the same random numbers."""
     from .experiments import compare as run_compare
-    from .experiments import differences
+    from .experiments import detect_warmup, differences
 
     names = [s.strip() for s in strategies.split(",") if s.strip()]
     try:
@@ -98,6 +101,13 @@ def compare(
             load_scenario(sc.to_dict() | {"strategy": {"type": name}})
         if baseline is not None and baseline not in names:
             _fail(f"--baseline {baseline!r} is not one of the strategies: {', '.join(names)}")
+        if warmup not in (None, "mser5"):
+            _fail(f"--warmup {warmup!r}: the one detector is 'mser5'")
+        if warmup == "mser5":
+            detected = detect_warmup(sc, seed)
+            if not as_json:
+                out.print(f"MSER-5 warm-up: {detected:g} s (the scenario says {sc.warmup:g} s)")
+            sc = load_scenario(sc.to_dict() | {"warmup": detected})
         with progress_bar(f"comparing {len(names)} strategies", quiet=as_json) as update:
             table = run_compare(sc, names, replications, seed, scheduler=scheduler,
                                 workers=workers, progress=_progress(update))  # fmt: skip

@@ -260,6 +260,54 @@ def replicate_to_precision(
         )
 
 
+# ------------------------------------------------------------------ warm-up
+
+
+def detect_warmup(
+    scenario: Scenario | dict | str,
+    seed: int = 0,
+    *,
+    pilots: int = 3,
+    column: str = "wait_mean_ms",
+) -> float:
+    """MSER-5 warm-up of the scenario, the largest over a few pilot runs, in seconds.
+
+    The pilots use seeds of their own (spawned apart from the replications' seeds), so
+    the runs that pick the warm-up are not the ones measured after it.
+    """
+    from .engine import simulate
+    from .warmup import warmup_time
+
+    sc = load_scenario(scenario)
+    pilot_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0])
+    times = [
+        warmup_time(simulate(sc, seed=s).metrics, column, sc.monitoring.period)
+        for s in replication_seeds(pilot_seed, pilots)
+    ]
+    return float(max(times))
+
+
+def warmup_effect(
+    scenario: Scenario | dict | str,
+    replications: int = 10,
+    seed: int = 0,
+    *,
+    metric: str = "wait_ms.mean",
+    column: str = "wait_mean_ms",
+    **kw: Any,
+) -> pd.DataFrame:
+    """The metric with the scenario's own warm-up and with MSER-5's, side by side."""
+    sc = load_scenario(scenario)
+    detected = detect_warmup(sc, seed, column=column)
+    rows = {}
+    for label, warmup in (("scenario", sc.warmup), ("mser5", detected)):
+        data = sc.to_dict() | {"warmup": warmup}
+        mean, low, high = interval(numeric(replicate(data, replications, seed, **kw))[metric])
+        rows[label] = {"warmup_s": warmup, f"{metric}_mean": mean,
+                       f"{metric}_ci_low": low, f"{metric}_ci_high": high}  # fmt: skip
+    return pd.DataFrame(rows).T
+
+
 # ------------------------------------------------------------------ sweeps
 
 
