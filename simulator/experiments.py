@@ -253,8 +253,8 @@ def replicate_to_precision(
             frame.attrs["precision"] = {"metric": metric, "mean": mean, "half_width": half,
                                         "relative": relative_half}  # fmt: skip
             return frame
-        wanted = n * (half / max(target, 1e-300)) ** 2
-        more = int(min(maximum, max(n + 1, math.ceil(wanted)))) - n
+        wanted = n * (half / target) ** 2 if target > 0 else math.inf
+        more = int(min(maximum, max(n + 1, math.ceil(min(wanted, maximum))))) - n
         frame = pd.concat(
             [frame, replicate(scenario, more, seed, first=n, **kw)], ignore_index=True
         )
@@ -312,23 +312,32 @@ def warmup_effect(
 
 
 def set_path(data: dict, path: str, value: Any) -> dict:
-    """A copy of scenario data with one dotted field set (`strategy.steps.0.weight`)."""
+    """A copy of scenario data with one dotted field set (`strategy.steps.0.weight`).
+
+    Missing mappings on the way are created; list indices must exist; any other step
+    (into a number or a string) is an error naming the path.
+    """
     out = copy.deepcopy(data)
     parts = path.split(".")
     node: Any = out
-    for i, part in enumerate(parts[:-1]):
-        key: Any = int(part) if isinstance(node, list) else part
+    for i, part in enumerate(parts):
+        where = ".".join(parts[:i]) or "the scenario"
+        last = i == len(parts) - 1
         if isinstance(node, list):
-            if not 0 <= key < len(node):
-                raise ValueError(f"{path}: no item {key} in {'.'.join(parts[:i]) or 'scenario'}")
-        elif key not in node or node[key] is None:
-            node[key] = {}
-        node = node[key]
-    last = parts[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
+            if not part.isdigit() or int(part) >= len(node):
+                raise ValueError(f"{path}: {where} is a list of {len(node)}; "
+                                 f"{part!r} is not one of its indices")  # fmt: skip
+            key: Any = int(part)
+        elif isinstance(node, dict):
+            key = part
+            if not last and node.get(key) is None:
+                node[key] = {}
+        else:
+            raise ValueError(f"{path}: {where} is a {type(node).__name__}, not a mapping or list")
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
     return out
 
 
@@ -343,7 +352,7 @@ def grid_points(grid: dict[str, Sequence[Any]]) -> list[dict[str, Any]]:
 def random_points(
     space: dict[str, tuple[float, float] | Sequence[Any]], samples: int, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """Random points: a (low, high) pair is sampled uniformly, a list by choice."""
+    """Random points: (low, high) uniformly (integers if both are), a list by choice."""
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
     points = []
     for _ in range(samples):
@@ -351,8 +360,10 @@ def random_points(
         for path, values in space.items():
             if isinstance(values, tuple) and len(values) == 2:
                 low, high = values
-                x = rng.uniform(low, high)
-                point[path] = int(round(x)) if isinstance(low, int) and isinstance(high, int) else x
+                if isinstance(low, int) and isinstance(high, int):
+                    point[path] = int(rng.integers(low, high + 1))
+                else:
+                    point[path] = float(rng.uniform(low, high))
             else:
                 point[path] = values[int(rng.integers(len(values)))]
         points.append(point)
@@ -384,9 +395,10 @@ def sweep(
     return pd.concat([params, frame.drop(columns=["arm"])], axis=1)
 
 
-def aggregate(tidy: pd.DataFrame, by: Sequence[str], confidence: float = CONFIDENCE):
+def aggregate(tidy: pd.DataFrame, by: str | Sequence[str], confidence: float = CONFIDENCE):
     """Mean and interval per point of a sweep (or any grouping of replications)."""
-    rows = {key: summarize(group, confidence) for key, group in tidy.groupby(list(by))}
-    table = pd.DataFrame(rows).T
-    table.index.names = list(by)
+    keys = [by] if isinstance(by, str) else list(by)
+    groups = tidy.groupby(keys if len(keys) > 1 else keys[0], sort=False)
+    table = pd.DataFrame({key: summarize(group, confidence) for key, group in groups}).T
+    table.index.names = keys
     return table
