@@ -3,7 +3,8 @@
 Both models see an M/M/8 queue at rho = 0.9 (10 ms mean service); the engine is
 warmed up first so its one-off JIT compilation is not counted. The memory check runs
 the engine in a fresh process per size and reads that process's peak RSS, to show
-memory does not grow with the number of requests.
+memory does not grow with the number of requests. The replication check times the same
+replications of a strategy preset on one process and on a pool of two.
 """
 
 from __future__ import annotations
@@ -59,7 +60,27 @@ def peak_rss_mb(requests: int) -> float:
     return float(done.stdout.strip().splitlines()[-1])
 
 
-def run_bench(requests: int, reference_requests: int, memory_requests: int = 0) -> dict:
+def replication_speedup(replications: int, workers: int = 2) -> dict:
+    """Wall time of the same replications of a strategy preset serially and on a pool."""
+    from pathlib import Path
+
+    from .experiments import replicate
+
+    preset = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
+    replicate(preset, 1, 0, workers=1)  # load the compiled kernel before timing
+    times = {}
+    for n in (1, workers):
+        started = time.perf_counter()
+        replicate(preset, replications, 0, workers=n)
+        times[n] = time.perf_counter() - started
+    return {"scenario": preset.stem, "replications": replications, "workers": workers,
+            "serial_s": times[1], "pool_s": times[workers],
+            "speedup": times[1] / times[workers]}  # fmt: skip
+
+
+def run_bench(
+    requests: int, reference_requests: int, memory_requests: int = 0, replications: int = 0
+) -> dict:
     """Both models on the same workload in one run; the speed-up and, optionally, memory."""
     _engine(20_000)  # compile the kernel before timing
     engine = _engine(requests)
@@ -71,6 +92,8 @@ def run_bench(requests: int, reference_requests: int, memory_requests: int = 0) 
     if memory_requests:
         sizes = (memory_requests // 10, memory_requests)
         report["memory"] = [{"requests": n, "peak_rss_mb": peak_rss_mb(n)} for n in sizes]
+    if replications:
+        report["replications"] = replication_speedup(replications)
     return report
 
 

@@ -166,12 +166,15 @@ def bench(
     memory_requests: Annotated[
         int, typer.Option(help="requests in the memory check; 0 skips it")
     ] = 0,
+    replications: Annotated[
+        int, typer.Option(help="replications timed on 1 and 2 processes; 0 skips it")
+    ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Requests/s of the engine against a per-request SimPy model, in one run."""
     from .bench import run_bench
 
-    report = run_bench(requests, reference_requests, memory_requests)
+    report = run_bench(requests, reference_requests, memory_requests, replications)
     if as_json:
         print(json.dumps(report))
         return
@@ -191,6 +194,11 @@ def bench(
         out.print(
             f"peak RSS simulating {check['requests']:,} requests: {check['peak_rss_mb']:,.0f} MB"
         )
+    if "replications" in report:
+        r = report["replications"]
+        out.print(f"{r['replications']} replications of {r['scenario']}: {r['serial_s']:.1f} s "
+                  f"on 1 process, {r['pool_s']:.1f} s on {r['workers']}: "
+                  f"[bold]{r['speedup']:.2f}x[/]")  # fmt: skip
 
 
 def main() -> None:
