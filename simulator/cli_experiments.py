@@ -1,4 +1,4 @@
-"""The experiment commands: `deploysim compare` and `deploysim sweep`.
+"""The experiment commands: compare, sweep, and the questions (capacity, power, pareto).
 
 Replications run on both cores by default, or on a Dask cluster with `--scheduler`;
 a progress bar shows for anything longer than a second. Tables print the headline
@@ -144,12 +144,7 @@ def sweep(
     from .experiments import aggregate, grid_points
     from .experiments import sweep as run_sweep
 
-    grid: dict[str, list[Any]] = {}
-    for item in set_:
-        path, sep, values = item.partition("=")
-        if not sep or not path.strip() or not values.strip():
-            _fail(f"--set {item!r}: expected FIELD=V1,V2,... such as fleet.instances=2,4")
-        grid[path.strip()] = [_value(v) for v in values.split(",")]
+    grid = _grid(set_)
     try:
         points = grid_points(grid)
         with progress_bar(f"sweeping {len(points)} points", quiet=as_json) as update:
@@ -174,3 +169,159 @@ def _value(text: str) -> Any:
     import yaml
 
     return yaml.safe_load(text.strip())
+
+
+@app.command()
+def capacity(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    field: Annotated[str, typer.Option(help="the count to search")] = "fleet.instances",
+    metric: Annotated[str, typer.Option(help="summary metric held to the limit")] = (
+        "latency_ms.p99"
+    ),
+    limit: Annotated[float | None, typer.Option(help="default: slo.latency_p99 in ms")] = None,
+    targets: Annotated[
+        str | None, typer.Option(help="comma-separated catalog targets: find the cheapest")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=2)] = 10,
+    seed: Annotated[int, typer.Option()] = 0,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
+    maximum: Annotated[int, typer.Option(min=1)] = 64,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """The fewest instances (or the cheapest target) meeting the SLO with confidence."""
+    from .questions import capacity_search, cheapest_target
+
+    kw = dict(replications=replications, seed=seed, confidence=confidence, maximum=maximum,
+              metric=metric, limit=limit, field=field, scheduler=scheduler,
+              workers=workers)  # fmt: skip
+    try:
+        sc = load_scenario(scenario)
+        with progress_bar("searching", quiet=as_json):
+            if targets:
+                choice = cheapest_target(sc, [t.strip() for t in targets.split(",")], **kw)
+                table, answer = choice.table, {"target": choice.target,
+                                               "instances": choice.instances,
+                                               "cost_per_hour": choice.cost_per_hour}  # fmt: skip
+            else:
+                result = capacity_search(sc, **kw)
+                table, answer = result.table, {field: result.value, "limit": result.limit}
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps({"answer": answer, "table": json.loads(table.to_json(orient="records"))}))
+        return
+    view = Table(title=f"{sc.name}: capacity search ({replications} replications, "
+                       f"{confidence:.0%} one-sided)")  # fmt: skip
+    for column in table.columns:
+        view.add_column(str(column), justify="right")
+    for row in table.itertuples(index=False):
+        view.add_row(*(_fmt_value(v) for v in row))
+    out.print(view)
+    out.print("answer: " + ", ".join(f"{k} = {_fmt_value(v)}" for k, v in answer.items()))
+
+
+@app.command()
+def power(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file with a release defect")],
+    weights: Annotated[str, typer.Option(help="canary weights in percent, e.g. 5,10,25")],
+    bakes: Annotated[str, typer.Option(help="bake times, e.g. 1m,5m")] = "5m",
+    replications: Annotated[int, typer.Option(min=1)] = 20,
+    seed: Annotated[int, typer.Option()] = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """How often a canary gate catches the defect before full rollout, and how fast."""
+    from .questions import detection_power, false_rollback_rate
+    from .specbase import parse_duration
+
+    try:
+        w = [float(x) for x in weights.split(",")]
+        b = [parse_duration(x.strip()) for x in bakes.split(",")]
+    except ValueError as exc:
+        _fail(f"--weights/--bakes: {exc}")
+    kw = dict(weights=w, bakes=b, replications=replications, seed=seed,
+              scheduler=scheduler, workers=workers)  # fmt: skip
+    try:
+        with progress_bar("measuring detection power", quiet=as_json):
+            caught = detection_power(scenario, **kw)
+            false = false_rollback_rate(scenario, **kw)
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "power": json.loads(caught.to_json(orient="records")),
+                    "false_rollback": json.loads(false.to_json(orient="records")),
+                }
+            )
+        )
+        return
+    view = Table(title=f"canary detection power ({replications} replications per cell)")
+    for column in ("weight %", "bake s", "power", "95% CI", "detect s", "blast radius",
+                   "false rollbacks"):  # fmt: skip
+        view.add_column(column, justify="right")
+    for (_, r), (_, f) in zip(caught.iterrows(), false.iterrows(), strict=True):
+        view.add_row(_fmt_value(r["weight"]), _fmt_value(r["bake"]), f"{r['power']:.2f}",
+                     f"{r['power_ci_low']:.2f}-{r['power_ci_high']:.2f}",
+                     _fmt_value(r["time_to_detect_s_mean"]), _fmt_value(r["blast_radius_mean"]),
+                     f"{f['false_rollback_rate']:.2f}")  # fmt: skip
+    out.print(view)
+
+
+@app.command()
+def pareto(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    set_: Annotated[
+        list[str], typer.Option("--set", help="FIELD=V1,V2,... over strategy settings")
+    ],
+    replications: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+) -> None:
+    """Risk (blast radius), rollout duration and cost over settings: the Pareto front."""
+    from .experiments import grid_points
+    from .questions import risk_cost_front
+
+    grid = _grid(set_)
+    try:
+        with progress_bar("sweeping", quiet=as_json):
+            table = risk_cost_front(scenario, grid_points(grid), replications, seed,
+                                    scheduler=scheduler, workers=workers)  # fmt: skip
+    except (ScenarioError, ValueError) as exc:
+        _fail(str(exc))
+    columns = [*grid, "blast_radius_mean", "rollout_duration_s_mean", "cost_usd_mean", "pareto"]
+    shown = table[[c for c in columns if c in table]]
+    if as_json:
+        print(shown.to_json(orient="records"))
+        return
+    view = Table(title=f"risk, duration and cost ({replications} replications per point)")
+    for column in shown.columns:
+        view.add_column(column.removesuffix("_mean"), justify="right")
+    for row in shown.itertuples(index=False):
+        view.add_row(*(_fmt_value(v) for v in row))
+    out.print(view)
+
+
+def _grid(items: list[str]) -> dict[str, list[Any]]:
+    """--set FIELD=V1,V2 options as a grid of values."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        path, sep, values = item.partition("=")
+        if not sep or not path.strip() or not values.strip():
+            _fail(f"--set {item!r}: expected FIELD=V1,V2,... such as fleet.instances=2,4")
+        grid[path.strip()] = [_value(v) for v in values.split(",")]
+    return grid
+
+
+def _fmt_value(value: Any) -> str:
+    from .cli import _fmt
+
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return _fmt(value.item() if hasattr(value, "item") else value)

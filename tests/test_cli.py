@@ -46,3 +46,54 @@ def test_unknown_strategy_and_bad_gate_alarm_are_clear_errors(tmp_path):
     result = runner.invoke(app, ["run", str(bad)])
     assert result.exit_code == 2, result.output
     assert "strategy.gate.alarms" in result.output and "missing-alarm" in result.output
+
+
+FLAGGER = PRESET.parent / "canary-fraud-flagger.yaml"
+
+
+def test_compare_json_is_the_compare_table(tmp_path):
+    import simulator as ds
+
+    args = ["compare", str(FLAGGER), "--strategies", "canary,rolling", "--replications", "2",
+            "--seed", "3", "--workers", "1", "--baseline", "rolling", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    table = ds.compare(FLAGGER, ["canary", "rolling"], replications=2, seed=3, workers=1)
+    assert set(payload["table"]) == {"canary", "rolling"}
+    for strategy in ("canary", "rolling"):
+        got = payload["table"][strategy]
+        assert got["blast_radius_mean"] == table.at[strategy, "blast_radius_mean"]
+        assert got["cost_usd_ci_high"] == table.at[strategy, "cost_usd_ci_high"]
+    assert set(payload["differences"]) == {"canary"}
+
+
+def test_sweep_and_pareto_cover_every_point():
+    args = ["sweep", str(FLAGGER), "--set", "fleet.instances=3,5", "--replications", "1",
+            "--workers", "1", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = json.loads(result.stdout)
+    assert set(table) == {"3", "5"}
+    assert table["5"]["cost_usd_mean"] > table["3"]["cost_usd_mean"]
+    args = ["pareto", str(FLAGGER), "--set", "strategy.step_weight=10,25", "--replications", "1",
+            "--workers", "1", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["strategy.step_weight"] for r in rows] == [10, 25]
+    assert any(r["pareto"] for r in rows)
+
+
+def test_experiment_commands_report_bad_input_cleanly():
+    cases = [
+        ["sweep", str(FLAGGER), "--set", "fleet.instancs=2"],
+        ["sweep", str(FLAGGER), "--set", "fleet.instances"],
+        ["compare", str(FLAGGER), "--strategies", "canary,canry"],
+        ["compare", str(FLAGGER), "--strategies", "canary", "--baseline", "rolling"],
+        ["power", str(FLAGGER), "--weights", "5,x"],
+    ]
+    for args in cases:
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "error" in result.output and "Traceback" not in result.output
