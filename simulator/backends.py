@@ -10,6 +10,7 @@ spares scripts the `if __name__ == "__main__"` guard that a fork server needs.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import threading
@@ -49,6 +50,7 @@ class ProcessPool:
     def map(self, fn: Callable, tasks: Sequence[Any], progress: Progress = None) -> list:
         """Run the tasks on the pool; results in task order."""
         if threading.active_count() == 1:
+            _load_kernel()  # the forked workers inherit it instead of each loading it
             context = multiprocessing.get_context("fork")
         else:
             context = multiprocessing.get_context("forkserver")
@@ -87,6 +89,14 @@ class Dask:
         finally:
             if own:
                 client.close()
+
+
+@functools.cache
+def _load_kernel() -> None:
+    """Run a tiny simulation once, so numba's compiled kernel is loaded in this process."""
+    from .engine import simulate
+
+    simulate({"duration": 1, "traffic": {"pattern": "poisson", "rate": 10}}, seed=0)
 
 
 def backend_for(scheduler: Any = None, workers: int | None = None) -> Backend:
