@@ -93,6 +93,8 @@ def run(
     strategy: Annotated[str | None, typer.Option(help="override the scenario's strategy")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     events: Annotated[bool, typer.Option(help="also print the audit trail")] = False,
+    save: Annotated[bool, typer.Option(help="keep the result in the run store")] = True,
+    label: Annotated[str | None, typer.Option(help="a note kept with the saved run")] = None,
 ) -> None:
     """Simulate one scenario and print its summary."""
     from .engine import simulate
@@ -103,6 +105,10 @@ def run(
             res = simulate(sc, seed=seed, strategy=strategy, progress=update)
     except ScenarioError as exc:
         _fail(str(exc))
+    if save:
+        from .cli_runs import save_run
+
+        res.summary["run_id"] = save_run(res, sc, seed, label)
     if as_json:
         print(json.dumps(_jsonable(res.summary)))
         return
@@ -206,4 +212,4 @@ def main() -> None:
     app()
 
 
-from . import cli_experiments  # noqa: E402, F401  (registers compare and sweep)
+from . import cli_experiments, cli_runs  # noqa: E402, F401  (register their commands)

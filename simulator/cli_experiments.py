@@ -38,6 +38,7 @@ Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default local cores")
 ]
 Workers = Annotated[int | None, typer.Option(help="local processes (default: every core)")]
+Save = Annotated[bool, typer.Option(help="keep the table in the run store")]
 
 
 def _progress(update):
@@ -88,6 +89,7 @@ def compare(
     ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
+    save: Save = True,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Strategies side by side, replication k of each on the same random numbers."""
@@ -114,6 +116,11 @@ def compare(
     except ScenarioError as exc:
         _fail(str(exc))
     diffs = differences(table.attrs["replications"], baseline) if baseline else None
+    if save:
+        from .cli_runs import save_experiment
+
+        save_experiment(table, kind="compare", scenario=sc, seed=seed,
+                        replications=replications, params={"strategies": names})  # fmt: skip
     if as_json:
         payload = {"table": json.loads(_json(table))}
         if diffs is not None:
@@ -138,6 +145,7 @@ def sweep(
     scheduler: Scheduler = None,
     workers: Workers = None,
     csv: Annotated[Path | None, typer.Option(help="also write every replication here")] = None,
+    save: Save = True,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Every combination of the given field values, replicated, with 95% intervals."""
@@ -155,6 +163,11 @@ def sweep(
     if csv is not None:
         tidy.to_csv(csv, index=False)
     table = aggregate(tidy, list(grid))
+    if save:
+        from .cli_runs import save_experiment
+
+        save_experiment(table.reset_index(), kind="sweep", scenario=scenario, seed=seed,
+                        replications=replications, params={"grid": grid})  # fmt: skip
     table.index = [", ".join(map(str, key if isinstance(key, tuple) else (key,)))
                    for key in table.index]  # fmt: skip
     if as_json:

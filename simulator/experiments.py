@@ -399,6 +399,8 @@ def aggregate(tidy: pd.DataFrame, by: str | Sequence[str], confidence: float = C
     """Mean and interval per point of a sweep (or any grouping of replications)."""
     keys = [by] if isinstance(by, str) else list(by)
     groups = tidy.groupby(keys if len(keys) > 1 else keys[0], sort=False)
-    table = pd.DataFrame({key: summarize(group, confidence) for key, group in groups}).T
+    table = pd.DataFrame(
+        {key: summarize(group.drop(columns=keys), confidence) for key, group in groups}
+    ).T
     table.index.names = keys
     return table

@@ -97,3 +97,30 @@ def test_experiment_commands_report_bad_input_cleanly():
         result = runner.invoke(app, args)
         assert result.exit_code == 2, (args, result.output)
         assert "error" in result.output and "Traceback" not in result.output
+
+
+def test_runs_are_saved_listed_shown_and_exported(tmp_path):
+    result = runner.invoke(app, ["run", str(PRESET), "--seed", "2", "--json", "--label", "x"])
+    run_id = json.loads(result.stdout)["run_id"]
+    args = ["compare", str(FLAGGER), "--strategies", "canary", "--replications", "2",
+            "--workers", "1", "--json"]  # fmt: skip
+    assert runner.invoke(app, args).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["runs", "--json"]).stdout)
+    assert [r["kind"] for r in listed] == ["compare", "run"]
+    assert listed[1]["id"] == run_id and listed[1]["label"] == "x"
+    assert listed[1]["outcome"] == "rolled_back"
+    shown = json.loads(runner.invoke(app, ["runs", "show", str(run_id), "--json"]).stdout)
+    assert shown["seed"] == 2 and shown["outcome"] == "rolled_back"
+    exp = json.loads(
+        runner.invoke(
+            app, ["runs", "show", str(listed[0]["id"]), "--kind", "experiment", "--json"]
+        ).stdout  # fmt: skip
+    )
+    assert exp["meta"]["kind"] == "compare" and "canary" in exp["table"]
+    target = tmp_path / "metrics.csv"
+    result = runner.invoke(app, ["runs", "export", str(run_id), str(target), "--kind", "run"])
+    assert result.exit_code == 0 and target.read_text().startswith("time_s")
+    missing = runner.invoke(app, ["runs", "show", "999"])
+    assert missing.exit_code == 2 and "999" in missing.output
+    assert runner.invoke(app, ["run", str(PRESET), "--no-save", "--json"]).exit_code == 0
+    assert len(json.loads(runner.invoke(app, ["runs", "--json"]).stdout)) == 2
