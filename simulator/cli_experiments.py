@@ -211,7 +211,8 @@ def capacity(
               workers=workers)  # fmt: skip
     try:
         sc = load_scenario(scenario)
-        with progress_bar("searching", quiet=as_json):
+        with progress_bar("searching", quiet=as_json) as update:
+            kw["progress"] = _progress(update)
             if targets:
                 choice = cheapest_target(sc, [t.strip() for t in targets.split(",")], **kw)
                 table, answer = choice.table, {"target": choice.target,
@@ -258,9 +259,9 @@ def power(
     kw = dict(weights=w, bakes=b, replications=replications, seed=seed,
               scheduler=scheduler, workers=workers)  # fmt: skip
     try:
-        with progress_bar("measuring detection power", quiet=as_json):
-            caught = detection_power(scenario, **kw)
-            false = false_rollback_rate(scenario, **kw)
+        with progress_bar("measuring detection power", quiet=as_json) as update:
+            caught = detection_power(scenario, progress=_progress(update), **kw)
+            false = false_rollback_rate(scenario, progress=_progress(update), **kw)
     except (ScenarioError, ValueError) as exc:
         _fail(str(exc))
     if as_json:
@@ -303,9 +304,10 @@ def pareto(
 
     grid = _grid(set_)
     try:
-        with progress_bar("sweeping", quiet=as_json):
+        with progress_bar("sweeping", quiet=as_json) as update:
             table = risk_cost_front(scenario, grid_points(grid), replications, seed,
-                                    scheduler=scheduler, workers=workers)  # fmt: skip
+                                    scheduler=scheduler, workers=workers,
+                                    progress=_progress(update))  # fmt: skip
     except (ScenarioError, ValueError) as exc:
         _fail(str(exc))
     columns = [*grid, "blast_radius_mean", "rollout_duration_s_mean", "cost_usd_mean", "pareto"]
