@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 import simulator as ds
+from tests.strategies.audit import conserved, steady
 
 PROVISIONING = 120.0
 START = 300.0
@@ -29,16 +30,6 @@ def scenario(strategy=None, defect=None, rate=50, duration=3600, users=100_000,
         "monitoring": {"period": PERIOD, "request_log": request_log},
         "strategy": {"type": "ab_test"} | (strategy or {}),
     }  # fmt: skip
-
-
-def steady(summary):
-    return {k: v for k, v in summary.items() if k not in ("wall_s", "requests_per_s")}
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
 
 
 def split_time(res):

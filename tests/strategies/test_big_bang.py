@@ -7,12 +7,12 @@ periods, so every event time is exact.
 """
 
 import math
-import re
 
 import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
 
 START, PERIOD = 300.0, 60.0
 OLD_PROV, NEW_PROV = 120.0, 180.0
@@ -34,44 +34,6 @@ def scenario(strategy, defect=None, rate=50, duration=3600, **fleet):
     }  # fmt: skip
 
 
-def kind(res, name):
-    ev = res.events
-    return ev[ev["kind"] == name]
-
-
-def timed(res, name):
-    return kind(res, name)[["time", "detail"]].values.tolist()
-
-
-def shifts(res):
-    out = []
-    for t, detail in timed(res, "UpdateEndpointWeightsAndCapacities"):
-        out.append((t, {k: float(v) for k, v in (p.split("=") for p in detail.split(", "))}))
-    return out
-
-
-def launches(res):
-    return [(t, *re.fullmatch(r"(\d+) x \S+ for (\S+)", d).groups())
-            for t, d in timed(res, "LaunchInstances")]  # fmt: skip
-
-
-def terminations(res):
-    return [(t, *re.fullmatch(r"(\d+) of (\S+)", d).groups())
-            for t, d in timed(res, "TerminateInstances")]  # fmt: skip
-
-
-def periods(res, version, t0, t1):
-    m = res.metrics
-    return m[(m["version"] == version) & (m["time_s"] >= t0 - 1e-9)
-             & (m["time_s"] + PERIOD <= t1 + 1e-9)]  # fmt: skip
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
-
-
 # ---------------------------------------------------------------- Recreate
 
 
@@ -82,8 +44,8 @@ def test_without_overlap_the_endpoint_is_down_for_the_release_provisioning_time(
     cutover = START + NEW_PROV
     # the old fleet stops first (weights to the empty new fleet), then the new one launches
     assert shifts(res) == [(START, {"v2": 1.0, "v1": 0.0})]
-    assert terminations(res) == [(START, str(N), "v1")]
-    assert launches(res) == [(START, str(N), "v2")]
+    assert terminations(res, count=str) == [(START, str(N), "v1")]
+    assert launches(res, count=str) == [(START, str(N), "v2")]
     assert s["downtime_s"] == pytest.approx(NEW_PROV)
     assert s["outcome"] == "promoted" and s["rollout_duration_s"] == NEW_PROV + 240
 
@@ -145,9 +107,9 @@ def test_with_overlap_there_is_no_downtime_and_both_fleets_are_billed_meanwhile(
     res = ds.simulate(scenario({"overlap": True, "bake": 240}, duration=duration), seed=2)
     s = res.summary
     cutover = START + NEW_PROV
-    assert launches(res) == [(START, str(N), "v2")]
+    assert launches(res, count=str) == [(START, str(N), "v2")]
     assert shifts(res) == [(cutover, {"v2": 1.0, "v1": 0.0})]
-    assert terminations(res) == [(cutover, str(N), "v1")]
+    assert terminations(res, count=str) == [(cutover, str(N), "v1")]
     assert s["downtime_s"] == 0.0 and s["unavailable"] == 0 and s["errors"] == 0
     # SageMaker drains: nothing in flight on the old fleet fails
     assert s["failed_in_flight"] == 0
@@ -195,13 +157,13 @@ def test_defective_release_is_rolled_back_by_launching_the_old_fleet_again(overl
     assert timed(res, "RollbackTriggered")[0][0] == detected
     assert s["time_to_detect_s"] == PERIOD
     # the old fleet is gone, so rolling back means provisioning it again (its own start-up)
-    assert launches(res)[-1] == (detected, str(N), "v1")
+    assert launches(res, count=str)[-1] == (detected, str(N), "v1")
     assert s["time_to_rollback_s"] == OLD_PROV
     restored = detected + OLD_PROV
     assert timed(res, "RollbackComplete") == [[restored, "all traffic on v1"]]
     assert shifts(res)[-1] == (restored, {"v1": 1.0, "v2": 0.0})
     # big bang's scale_down_delay is 0: the release goes at once
-    assert terminations(res)[-1] == (restored, str(N), "v2")
+    assert terminations(res, count=str)[-1] == (restored, str(N), "v2")
     assert timed(res, "UpdateComplete") == [[restored, "rolled_back"]]
     assert s["outcome"] == "rolled_back" and s["reached_full_traffic"]
     assert s["release_defective"] and not s["false_rollback"]

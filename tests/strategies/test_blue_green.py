@@ -6,12 +6,12 @@ whole periods every bake ends exactly, so event times are exact.
 """
 
 import math
-import re
 
 import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
 
 START, PROV, PERIOD = 300.0, 120.0, 60.0
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
@@ -29,44 +29,6 @@ def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, **fleet
         "monitoring": {"period": PERIOD},
         "strategy": {"type": "blue_green"} | strategy,
     }  # fmt: skip
-
-
-def kind(res, name):
-    ev = res.events
-    return ev[ev["kind"] == name]
-
-
-def timed(res, name):
-    return kind(res, name)[["time", "detail"]].values.tolist()
-
-
-def shifts(res):
-    out = []
-    for t, detail in timed(res, "UpdateEndpointWeightsAndCapacities"):
-        out.append((t, {k: float(v) for k, v in (p.split("=") for p in detail.split(", "))}))
-    return out
-
-
-def launches(res):
-    return [(t, int(n), name) for t, d in timed(res, "LaunchInstances")
-            for n, name in [re.fullmatch(r"(\d+) x \S+ for (\S+)", d).groups()]]  # fmt: skip
-
-
-def terminations(res):
-    return [(t, int(n), name) for t, d in timed(res, "TerminateInstances")
-            for n, name in [re.fullmatch(r"(\d+) of (\S+)", d).groups()]]  # fmt: skip
-
-
-def periods(res, version, t0, t1):
-    m = res.metrics
-    return m[(m["version"] == version) & (m["time_s"] >= t0 - 1e-9)
-             & (m["time_s"] + PERIOD <= t1 + 1e-9)]  # fmt: skip
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
 
 
 def expected_shifts(shares, wait):

@@ -13,6 +13,7 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import conserved, kind, launches, periods, shifts, steady, terminations
 
 START, PROV, PERIOD = 300.0, 120.0, 60.0
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
@@ -39,46 +40,8 @@ def steps(*pairs):
 # ---------------------------------------------------------------- reading a run
 
 
-def kind(res, name):
-    ev = res.events
-    return ev[ev["kind"] == name]
-
-
-def shifts(res):
-    """(time, {variant: weight}) for every UpdateEndpointWeightsAndCapacities."""
-    out = []
-    for t, detail in kind(res, "UpdateEndpointWeightsAndCapacities")[["time", "detail"]].values:
-        out.append((t, {k: float(v) for k, v in (p.split("=") for p in detail.split(", "))}))
-    return out
-
-
-def launches(res):
-    """(time, count, variant) for every LaunchInstances."""
-    out = []
-    for t, detail in kind(res, "LaunchInstances")[["time", "detail"]].values:
-        n, name = re.fullmatch(r"(\d+) x \S+ for (\S+)", detail).groups()
-        out.append((t, int(n), name))
-    return out
-
-
-def terminations(res):
-    """(time, count, variant) for every TerminateInstances."""
-    out = []
-    for t, detail in kind(res, "TerminateInstances")[["time", "detail"]].values:
-        n, name = re.fullmatch(r"(\d+) of (\S+)", detail).groups()
-        out.append((t, int(n), name))
-    return out
-
-
 def timed_first(res, name):
     return kind(res, name)["time"].iloc[0]
-
-
-def periods(res, version, t0, t1):
-    """Metrics rows of one version for the periods lying wholly inside [t0, t1)."""
-    m = res.metrics
-    return m[(m["version"] == version) & (m["time_s"] >= t0 - 1e-9)
-             & (m["time_s"] + PERIOD <= t1 + 1e-9)]  # fmt: skip
 
 
 def canary_count(weight, n):
@@ -108,17 +71,8 @@ def timeline(plan, n, *, scale="weight", delay=30.0):
     return launched, shifted, t + delay
 
 
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
-
-
 def same_run(a, b):
-    strip = ("wall_s", "requests_per_s")
-    return {k: v for k, v in a.summary.items() if k not in strip} == {
-        k: v for k, v in b.summary.items() if k not in strip
-    }
+    return steady(a.summary) == steady(b.summary)
 
 
 # ---------------------------------------------------------------- Argo steps

@@ -7,6 +7,7 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import at, conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 PROVISIONING = 120.0
@@ -30,20 +31,6 @@ def scenario(strategy=None, defect=None, rate=50, duration=3000, instances=N):
         "monitoring": {"period": PERIOD},
         "strategy": {"type": "parallel", "duration": RUN, "bake": 300} | (strategy or {}),
     }  # fmt: skip
-
-
-def steady(summary):
-    return {k: v for k, v in summary.items() if k not in ("wall_s", "requests_per_s")}
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
-
-
-def at(res, kind):
-    return list(res.events[res.events.kind == kind].time)
 
 
 def binomial_band(rate, n, sds=5.0):

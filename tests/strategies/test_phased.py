@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import simulator as ds
+from tests.strategies.audit import conserved, steady
 
 PROVISIONING = 120.0
 START = 300.0
@@ -27,16 +28,6 @@ def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, users=1
         "monitoring": {"period": 60, "request_log": request_log},
         "strategy": {"type": "phased"} | strategy,
     }  # fmt: skip
-
-
-def steady(summary):
-    return {k: v for k, v in summary.items() if k not in ("wall_s", "requests_per_s")}
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
 
 
 def live_counts(events, n):

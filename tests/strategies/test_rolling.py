@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 PROVISIONING = 120.0
@@ -29,16 +30,6 @@ def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, **fleet
         "monitoring": {"period": 60},
         "strategy": {"type": "rolling"} | strategy,
     }  # fmt: skip
-
-
-def steady(summary):
-    return {k: v for k, v in summary.items() if k not in ("wall_s", "requests_per_s")}
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
 
 
 def scaled(value, n, up):

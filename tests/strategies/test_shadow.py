@@ -6,6 +6,7 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests.strategies.audit import at, conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 PROVISIONING = 120.0
@@ -32,25 +33,10 @@ def scenario(strategy=None, defect=None, rate=50, duration=3600, instances=4, re
     return sc
 
 
-def steady(summary):
-    return {k: v for k, v in summary.items() if k not in ("wall_s", "requests_per_s")}
-
-
-def conserved(s):
-    return s["requests"] == (
-        s["completed"] + s["errors"] + s["rejected"] + s["timed_out"] + s["in_flight"]
-    )
-
-
 def rows(res, version, t0, t1):
     """A version's metrics over the periods inside [t0, t1)."""
     m = res.metrics
     return m[(m.version == version) & (m.time_s >= t0) & (m.time_s + PERIOD <= t1)]
-
-
-def at(res, kind):
-    times = res.events[res.events.kind == kind].time
-    return list(times)
 
 
 # ---------------------------------------------------------------- users never see it
