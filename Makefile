@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/big-bang-release.yaml
 
-.PHONY: install run test validate bench clean
+.PHONY: install run app test validate bench clean
 
 install: $(STAMP)
 
@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/deploysim run $(SCENARIO) --events
+
+app: $(STAMP)
+	$(BIN)/deploysim app
 
 test: $(STAMP)
 	$(BIN)/ruff check .

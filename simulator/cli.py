@@ -207,6 +207,24 @@ def bench(
                   f"[bold]{r['speedup']:.2f}x[/]")  # fmt: skip
 
 
+@app.command(name="app")
+def app_command(
+    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
+    browser: Annotated[bool, typer.Option(help="open a browser tab")] = True,
+) -> None:
+    """Start the Streamlit front end on localhost."""
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    if not script.exists():
+        _fail(f"the front end is not installed beside the package (looked for {script})")
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.headless", str(not browser).lower()]  # fmt: skip
+    raise typer.Exit(subprocess.call(command))
+
+
 def main() -> None:
     """Entry point for `python -m simulator`."""
     app()

@@ -1,0 +1,55 @@
+"""One run over time: traffic per version, latency against the SLO, errors, capacity, cost."""
+
+import streamlit as st
+
+from app import charts, state
+from simulator.strategies import STRATEGY_TYPES
+
+st.title("One run over time")
+
+data = state.scenario_form("run")
+if data is not None:
+    left, right = st.columns(2)
+    current = data.get("strategy", {}).get("type", "none")
+    choices = [s for s in STRATEGY_TYPES if s != "none" or data.get("release") is None]
+    strategy = left.selectbox(
+        "Strategy",
+        choices,
+        index=choices.index(current) if current in choices else 0,
+        key="strategy",
+    )
+    seed = right.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
+    text = state.yaml_text(data)
+    override = None if strategy == current else strategy
+    with st.spinner("simulating..."):
+        res = state.simulate(text, int(seed), override)
+    s = res.summary
+    cols = st.columns(5)
+    cols[0].metric("Outcome", s["outcome"])
+    cols[1].metric("Blast radius", f"{s['blast_radius']:,}")
+    cols[2].metric("Availability", f"{s['availability']:.4%}" if s["availability"] else "-")
+    cols[3].metric("p99 (ms)", f"{s['latency_ms']['p99']:,.1f}" if s["latency_ms"]["p99"] else "-")
+    cols[4].metric("Cost ($)", f"{s['cost_usd']:,.2f}")
+    slo_ms = 1e3 * data["slo"]["latency_p99"] if data.get("slo", {}).get("latency_p99") else None
+    m, events = res.metrics, res.events
+    st.plotly_chart(charts.traffic_share(m), key="share")
+    st.plotly_chart(charts.latency(m, slo_ms, events), key="latency")
+    st.plotly_chart(charts.errors(m, events), key="errors")
+    st.plotly_chart(charts.capacity_cost(m, events), key="capacity")
+    st.subheader("What happened, when")
+    st.plotly_chart(charts.timeline(events), key="timeline")
+    st.dataframe(events, key="events")
+    st.download_button(
+        "Download the metrics (CSV)",
+        m.to_csv(index=False).encode(),
+        "metrics.csv",
+        "text/csv",
+        key="csv",
+    )
+    st.download_button(
+        "Download the scenario (YAML)",
+        text.encode(),
+        "scenario.yaml",
+        "application/yaml",
+        key="yaml",
+    )

@@ -1,0 +1,161 @@
+"""What the pages share: the scenario form, cached simulation calls, and clean errors.
+
+Simulations are cached on their inputs (the scenario as YAML text, the seed, the
+strategies), so running the same inputs again is instant; a bad scenario is shown as
+the field paths and reasons `load_scenario` reports, never as a stack trace.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+import yaml
+
+import simulator as ds
+from simulator import catalog
+from simulator.scenario import ScenarioError
+from simulator.strategies import STRATEGY_TYPES
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+RELEASES = [s for s in STRATEGY_TYPES if s != "none"]
+
+
+def presets() -> dict[str, Path]:
+    """The shipped scenarios by name."""
+    return {p.stem: p for p in sorted(SCENARIOS.glob("*.yaml"))}
+
+
+def scenario_form(key: str) -> dict | None:
+    """Sidebar: a preset or an uploaded YAML, then the parameters that matter most.
+
+    Returns the edited scenario as plain data, or None (with the reason shown) when it
+    is not valid.
+    """
+    side = st.sidebar
+    side.header("Scenario")
+    upload = side.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=f"{key}-up")
+    pasted = side.text_area("...or paste one", key=f"{key}-paste", height=80)
+    names = list(presets())
+    default = names.index("canary-fraud-argo") if "canary-fraud-argo" in names else 0
+    own = upload is not None or bool(pasted.strip())
+    name = side.selectbox("Preset", names, index=default, key=f"{key}-preset", disabled=own)
+    try:
+        if upload is not None:
+            sc = ds.load_scenario(_as_text(upload.getvalue().decode("utf-8", errors="replace")))
+        elif pasted.strip():
+            sc = ds.load_scenario(_as_text(pasted))
+        else:
+            sc = ds.load_scenario(presets()[name])
+    except ScenarioError as exc:
+        st.error(f"This scenario cannot be run:\n\n```\n{exc}\n```")
+        return None
+    data = sc.to_dict()
+    return _edit(data, key)
+
+
+def _as_text(text: str) -> str:
+    """YAML text as load_scenario reads it (a one-line text would look like a file name)."""
+    return text if "\n" in text else text + "\n"
+
+
+def _edit(data: dict, key: str) -> dict | None:
+    side = st.sidebar
+    side.subheader("Traffic and fleet")
+    traffic = data["traffic"]
+    if "rate" in traffic:
+        traffic["rate"] = side.number_input(
+            "Traffic (requests/s)", min_value=0.1, value=float(traffic["rate"]), key=f"{key}-rate"
+        )
+    fleet = data["fleet"]
+    targets = catalog.targets()
+    fleet["target"] = side.selectbox(
+        "Current target", targets, index=targets.index(fleet["target"]), key=f"{key}-target"
+    )
+    fleet["instances"] = int(
+        side.number_input(
+            "Instances", min_value=1, max_value=200, value=int(fleet["instances"]), key=f"{key}-n"
+        )
+    )
+    if data.get("release") is not None:
+        side.subheader("Release")
+        release = data["release"]
+        current = release.get("target", fleet["target"])
+        release["target"] = side.selectbox(
+            "Release target", targets, index=targets.index(current), key=f"{key}-rtarget"
+        )
+        defect = release.setdefault("defect", {})
+        defect["error_rate"] = side.slider(
+            "Injected error rate",
+            0.0,
+            0.2,
+            float(defect.get("error_rate", 0.0)),
+            0.005,
+            key=f"{key}-err",
+        )
+        defect["latency_factor"] = side.slider(
+            "Injected latency factor",
+            0.5,
+            3.0,
+            float(defect.get("latency_factor", 1.0)),
+            0.1,
+            key=f"{key}-lat",
+        )
+    side.subheader("SLO")
+    slo = data.setdefault("slo", {})
+    p99 = side.number_input(
+        "p99 latency SLO (ms)",
+        min_value=1.0,
+        value=1e3 * float(slo.get("latency_p99") or 0.5),
+        key=f"{key}-slo",
+    )
+    slo["latency_p99"] = p99 / 1e3
+    try:
+        ds.load_scenario(data)
+    except ScenarioError as exc:
+        st.error(f"These settings cannot be run:\n\n```\n{exc}\n```")
+        return None
+    return data
+
+
+def yaml_text(data: dict) -> str:
+    """The scenario as YAML (what the cache keys on, and what users download)."""
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def simulate(text: str, seed: int, strategy: str | None = None) -> ds.Result:
+    """One run, cached on its inputs."""
+    return ds.simulate(ds.load_scenario(text), seed=seed, strategy=strategy)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def compare(text: str, strategies: tuple[str, ...], replications: int, seed: int) -> pd.DataFrame:
+    """A comparison, cached on its inputs (the raw replications in attrs)."""
+    bar = st.progress(0.0, text="simulating...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{done} of {total} runs")
+
+    table = ds.compare(
+        ds.load_scenario(text), list(strategies), replications, seed, progress=progress
+    )
+    bar.empty()
+    return table
+
+
+def mean_ci(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
+    """'mean ± half-width' cells for the chosen metrics, one row per strategy."""
+    out: dict[str, Any] = {}
+    for label, metric in metrics.items():
+        if f"{metric}_mean" not in table:
+            continue
+        mean = table[f"{metric}_mean"]
+        half = (table[f"{metric}_ci_high"] - table[f"{metric}_ci_low"]) / 2
+        out[label] = [
+            "-" if pd.isna(m) else f"{m:,.4g}" + ("" if pd.isna(h) else f" ± {h:,.2g}")
+            for m, h in zip(mean, half, strict=True)
+        ]
+    return pd.DataFrame(out, index=table.index)

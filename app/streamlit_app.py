@@ -1,0 +1,27 @@
+"""deploysim's front end: compare release strategies for risk, cost and performance.
+
+Thin on purpose: pages live in `app/pages/`, charts in `app/charts.py` (pure
+functions), and every number comes from the `simulator` package's public API.
+Run it with `deploysim app` (or `streamlit run app/streamlit_app.py`).
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `streamlit run` puts only app/ on the path
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="deploysim", page_icon=":material/rocket_launch:", layout="wide")
+pages = [
+    st.Page(
+        "pages/compare.py", title="Compare strategies", icon=":material/compare:", default=True
+    ),
+    st.Page("pages/run.py", title="One run over time", icon=":material/timeline:"),
+    st.Page("pages/catalog.py", title="Hardware catalog", icon=":material/memory:"),
+    st.Page("pages/learn.py", title="Learn: queues and canaries", icon=":material/school:"),
+    st.Page("pages/history.py", title="Past runs", icon=":material/history:"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,484 @@
+"""The chart layer (app/charts.py): the figures' data against the frames they were built from.
+
+Every expected value is recomputed here from the Result or table independently of the chart
+code (groupby/pivot on the metrics frame, filters on the events frame). Runs are short:
+1 h simulated at 50 req/s (about 0.3 s each), replications serial (`workers=1`).
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+
+import simulator as ds
+from app import charts
+from simulator import catalog as cat
+from simulator import experiments as ex
+from simulator import questions, validation
+
+PRICE = cat.target_info("ml.c5.xlarge")["price_per_hour"]
+PERIOD = 60
+SLO_MS = 1000.0
+
+
+def scenario(strategy, defect=None, rate=50, duration=3600, **fleet):
+    return {
+        "name": "t", "duration": duration, "warmup": 300,
+        "traffic": {"pattern": "poisson", "rate": rate},
+        "fleet": {"version": "v1", "instances": 4, "workers_per_instance": 2,
+                  "service_time": {"distribution": "exponential", "mean": 0.05},
+                  "provisioning": 120} | fleet,
+        "release": {"version": "v2", "defect": defect or {}},
+        "slo": {"latency_p99": "1s", "availability": 0.999},
+        "monitoring": {"period": PERIOD},
+        "strategy": strategy,
+    }  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def canary():
+    # 5% errors: the Flagger gate fails the first check of the 10% step and rolls back.
+    return ds.simulate(scenario({"type": "canary"}, {"error_rate": 0.05}), seed=1)
+
+
+@pytest.fixture(scope="module")
+def blue_green():
+    return ds.simulate(scenario({"type": "blue_green"}), seed=1)
+
+
+@pytest.fixture(scope="module")
+def shadow():
+    return ds.simulate(scenario({"type": "shadow", "duration": 600, "bake": 300}), seed=1)
+
+
+@pytest.fixture(scope="module")
+def kayenta():
+    return ds.simulate(scenario({"type": "canary", "gate": {"type": "kayenta"}}), seed=1)
+
+
+@pytest.fixture(scope="module")
+def failures():
+    # An alarm that goes to ALARM (and back to OK), a zone outage and the instance failures
+    # it causes: every kind of marker, and kinds that must not be marked.
+    sc = scenario({"type": "canary", "gate": {"type": "alarms"}}, {"error_rate": 0.05})
+    sc["monitoring"]["alarms"] = [
+        {"name": "errs", "metric": "error_rate", "threshold": "1%", "version": "v2"}
+    ]
+    sc["failures"] = {"zone_outages": [{"at": 1200, "duration": 300, "fraction": 0.5}]}
+    return ds.simulate(sc, seed=1)
+
+
+def traces(fig, **match):
+    return [t for t in fig.data if all(getattr(t, k) == v for k, v in match.items())]
+
+
+def by_name(fig, name):
+    (trace,) = traces(fig, name=name)
+    return trace
+
+
+def column(metrics, version, col):
+    rows = metrics[metrics["version"] == version].sort_values("time_s")
+    return rows["time_s"].to_numpy(), rows[col].to_numpy(dtype=float)
+
+
+def user_shares(metrics):
+    """Invocations / user invocations per period, computed without the chart code."""
+    counts = metrics.groupby(["time_s", "version"])["Invocations"].sum().unstack(fill_value=0)
+    users = counts[[v for v in counts.columns if not v.endswith(("-shadow", "-parallel"))]]
+    total = users.sum(axis=1)
+    return counts, total
+
+
+def assert_titled(fig):
+    assert fig.layout.title.text
+    assert "(" in fig.layout.xaxis.title.text and "(" in fig.layout.yaxis.title.text
+
+
+# ---------------------------------------------------------------- colours
+
+
+def test_version_color_is_per_version_and_copies_share_their_models_colour():
+    versions = ["v1", "v2", "v2-shadow", "v1-baseline"]
+    c = {v: charts.version_color(v, versions) for v in versions}
+    assert c["v1"] != c["v2"] != c["v1-baseline"] != c["v1"]
+    assert c["v2-shadow"] == c["v2"]
+    # the same list gives the same colours wherever it is asked
+    assert charts.version_color("v2", list(versions)) == c["v2"]
+    with pytest.raises(ValueError, match="v3"):
+        charts.version_color("v3", versions)
+
+
+def test_a_version_has_the_same_colour_on_every_run_chart(canary):
+    m, ev = canary.metrics, canary.events
+    figs = [
+        charts.traffic_share(m),
+        charts.latency(m, SLO_MS, ev),
+        charts.errors(m, ev),
+        charts.capacity_cost(m, ev),
+    ]
+    for v in ("v1", "v2"):
+        want = charts.version_color(v, ["v1", "v2"])
+        seen = {
+            t.line.color for f in figs for t in f.data if t.name.split(" ")[0] == v
+        }  # "v2", "v2 p99", "v2 instances"
+        assert seen == {want}, (v, seen)
+
+
+# ---------------------------------------------------------------- traffic share
+
+
+def test_traffic_share_stacks_invocation_shares_that_sum_to_one(canary):
+    m = canary.metrics
+    fig = charts.traffic_share(m)
+    assert_titled(fig)
+    counts, total = user_shares(m)
+    stacked = traces(fig, stackgroup="users")
+    assert sorted(t.name for t in stacked) == ["v1", "v2"]
+    stack_sum = np.zeros(len(total))
+    for t in stacked:
+        np.testing.assert_array_equal(t.x, total.index.to_numpy())
+        np.testing.assert_allclose(t.y, (counts[t.name] / total).to_numpy(), rtol=1e-12)
+        stack_sum += t.y
+    np.testing.assert_allclose(stack_sum[total.to_numpy() > 0], 1.0, rtol=1e-12)
+    # v2 got traffic only after its weight was set (UpdateEndpointWeightsAndCapacities)
+    weights_at = canary.events.query("kind == 'UpdateEndpointWeightsAndCapacities'")["time"].min()
+    v2 = by_name(fig, "v2")
+    before = v2.x + PERIOD <= weights_at
+    assert before.any() and (v2.y[before] == 0).all()
+    assert v2.y[v2.x == weights_at][0] > 0
+
+
+def test_traffic_share_shows_zero_in_a_period_without_traffic(blue_green):
+    m = blue_green.metrics.copy()
+    quiet = m["time_s"] == 600.0
+    m.loc[quiet, "Invocations"] = 0.0
+    fig = charts.traffic_share(m)
+    for t in traces(fig, stackgroup="users"):
+        assert t.y[t.x == 600.0][0] == 0
+        assert not np.isnan(t.y).any()
+    # and the other periods still sum to 1
+    total = sum(t.y for t in traces(fig, stackgroup="users"))
+    np.testing.assert_allclose(total[fig.data[0].x != 600.0], 1.0, rtol=1e-12)
+
+
+def test_shadow_copies_are_dashed_lines_outside_the_stack(shadow):
+    m = shadow.metrics
+    fig = charts.traffic_share(m)
+    copy = by_name(fig, "v2-shadow")
+    assert copy.stackgroup is None and copy.line.dash == "dash"
+    assert copy.line.color == charts.version_color("v2", ["v1", "v2"])
+    counts, total = user_shares(m)
+    np.testing.assert_allclose(copy.y, (counts["v2-shadow"] / total).to_numpy(), rtol=1e-12)
+    # sampling 100%: while mirroring, about one copy per user request (copies still in
+    # flight at a period boundary move a few between periods: 5% of ~3000 is ample)
+    mirrored = copy.y > 0
+    assert mirrored.sum() >= 600 / PERIOD - 2
+    np.testing.assert_allclose(copy.y[mirrored][1:-1], 1.0, atol=0.05)
+    # the copies do not dilute the users' shares
+    stack = sum(t.y for t in traces(fig, stackgroup="users"))
+    np.testing.assert_allclose(stack, 1.0, rtol=1e-12)
+
+
+def test_a_kayenta_baseline_serves_users_so_it_is_stacked(kayenta):
+    m = kayenta.metrics
+    assert "v1-baseline" in set(m["version"])
+    fig = charts.traffic_share(m)
+    baseline = by_name(fig, "v1-baseline")
+    assert baseline.stackgroup == "users" and baseline.line.dash is None
+    # The baseline answers users: while the weights were "v2=0.5, v1=0, v1-baseline=0.5"
+    # it carried half of the user traffic. Seed 1; each period has ~3000 requests, so a share's sd
+    # is about sqrt(0.25 / 3000) = 0.009; the tolerance 0.05 is over 5 sd.
+    ev = kayenta.events.query("kind == 'UpdateEndpointWeightsAndCapacities'").reset_index()
+    steps = [dict(kv.split("=") for kv in d.split(", ")) for d in ev["detail"]]
+    step = max(range(len(steps) - 1), key=lambda k: float(steps[k].get("v1-baseline", 0)))
+    weights = steps[step]
+    assert float(weights["v1-baseline"]) > 0 and float(weights["v1"]) == 0
+    start, end = ev.loc[step, "time"], ev.loc[step + 1, "time"]
+    inside = (baseline.x >= start) & (baseline.x + PERIOD <= end)
+    assert inside.sum() >= 5
+    np.testing.assert_allclose(baseline.y[inside], float(weights["v1-baseline"]), atol=0.05)
+    np.testing.assert_allclose(by_name(fig, "v2").y[inside], float(weights["v2"]), atol=0.05)
+    stack = sum(t.y for t in traces(fig, stackgroup="users"))
+    np.testing.assert_allclose(stack, 1.0, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- latency, errors, markers
+
+
+def test_latency_traces_are_the_metrics_columns_with_the_slo_line(canary):
+    m, ev = canary.metrics, canary.events
+    fig = charts.latency(m, SLO_MS, ev)
+    assert_titled(fig)
+    assert "ms" in fig.layout.yaxis.title.text
+    for v in ("v1", "v2"):
+        for p in ("p50", "p95", "p99"):
+            x, y = column(m, v, f"latency_{p}_ms")
+            t = by_name(fig, f"{v} {p}")
+            np.testing.assert_array_equal(t.x, x)
+            np.testing.assert_array_equal(t.y, y)  # NaN where v2 had no traffic
+    (slo,) = [s for s in fig.layout.shapes if s.name == "slo"]
+    assert slo.y0 == slo.y1 == SLO_MS and slo.yref == "y"
+
+
+def test_latency_without_slo_or_events_has_no_shapes(canary):
+    fig = charts.latency(canary.metrics)
+    assert len(fig.layout.shapes) == 0
+    assert len(fig.data) == 6  # 2 versions x 3 percentiles
+
+
+def test_errors_are_the_error_rate_in_percent(canary):
+    m = canary.metrics
+    fig = charts.errors(m, canary.events)
+    assert_titled(fig)
+    assert "%" in fig.layout.yaxis.title.text
+    for v in ("v1", "v2"):
+        x, y = column(m, v, "error_rate")
+        t = by_name(fig, v)
+        np.testing.assert_array_equal(t.x, x)
+        np.testing.assert_allclose(t.y, 100 * y, rtol=1e-12)
+    # the defect (5% errors) shows on v2 during the canary step
+    assert np.nanmax(by_name(fig, "v2").y) > 1
+
+
+def test_time_charts_mark_the_rollback_at_its_event_time(canary):
+    ev = canary.events
+    (trigger,) = ev.loc[ev["kind"] == "RollbackTriggered", ["time", "detail"]].itertuples(
+        index=False
+    )
+    markers = charts.event_markers(ev)
+    assert [mk["time"] for mk in markers if mk["kind"] == "RollbackTriggered"] == [trigger.time]
+    for fig in (
+        charts.latency(canary.metrics, SLO_MS, ev),
+        charts.errors(canary.metrics, ev),
+        charts.capacity_cost(canary.metrics, ev),
+    ):
+        lines = [s for s in fig.layout.shapes if (s.name or "").startswith("event:")]
+        assert {s.x0 for s in lines} == {mk["time"] for mk in markers}
+        (line,) = [s for s in lines if s.x0 == trigger.time]
+        assert "RollbackTriggered" in line.name and line.x1 == line.x0 and line.yref == "paper"
+        hover = [a.hovertext for a in fig.layout.annotations if a.x == trigger.time]
+        assert any(trigger.detail in h for h in hover)
+
+
+def test_event_markers_keep_key_events_and_alarms_entering_alarm(failures):
+    ev = failures.events
+    kinds = set(ev["kind"])
+    # the run has every kind the filter must decide on
+    assert {"AlarmStateChange", "ZoneOutage", "InstanceFailure", "ZoneRecovered"} <= kinds
+    assert (ev["detail"].str.contains("-> OK")).any()
+    marked = {
+        "UpdateEndpoint", "UpdateEndpointWeightsAndCapacities", "RollbackTriggered",
+        "RollbackComplete", "UpdateComplete", "ZoneOutage", "InstanceFailure",
+    }  # fmt: skip
+    keep = ev["kind"].isin(marked) | (
+        (ev["kind"] == "AlarmStateChange") & ev["detail"].str.contains(r"-> ALARM \(")
+    )
+    want = ev[keep]
+    got = charts.event_markers(ev)
+    assert [(mk["time"], mk["kind"]) for mk in got] == list(
+        zip(want["time"], want["kind"], strict=True)
+    )
+    for mk, detail in zip(got, want["detail"], strict=True):
+        assert mk["kind"] in mk["label"] and detail in mk["label"]
+    assert charts.event_markers(None) == [] and charts.event_markers(ev.iloc[:0]) == []
+
+
+# ---------------------------------------------------------------- capacity and cost
+
+
+def test_capacity_cost_cumulative_cost_ends_at_the_runs_cost(blue_green):
+    m, s = blue_green.metrics, blue_green.summary
+    fig = charts.capacity_cost(m, blue_green.events)
+    assert fig.layout.title.text and "$" not in fig.layout.xaxis.title.text
+    assert "USD" in fig.layout.yaxis2.title.text
+    cost = by_name(fig, "cumulative cost")
+    assert cost.yaxis == "y2"
+    assert cost.y[0] == 0 and cost.x[0] == 0
+    assert cost.y[-1] == pytest.approx(s["cost_usd"], rel=1e-9)
+    assert (np.diff(cost.y) >= 0).all()
+    # the first period's cost is reached at its end: 4 v1 instances for one period
+    assert cost.x[1] == PERIOD
+    assert cost.y[1] == pytest.approx(4 * PRICE * PERIOD / 3600, rel=1e-9)
+    per_period = m.groupby("time_s")["cost_usd"].sum().cumsum()
+    np.testing.assert_allclose(cost.y[1:], per_period.to_numpy(), rtol=1e-12)
+    for v in ("v1", "v2"):
+        x, y = column(m, v, "instances")
+        t = by_name(fig, f"{v} instances")
+        assert t.yaxis == "y"
+        np.testing.assert_array_equal(t.x, x)
+        np.testing.assert_array_equal(t.y, y)
+
+
+# ---------------------------------------------------------------- timeline
+
+
+def test_timeline_has_one_point_per_event_with_its_detail(failures):
+    ev = failures.events
+    fig = charts.timeline(ev)
+    assert fig.layout.title.text and "(s)" in fig.layout.xaxis.title.text
+    points = [(x, y, d) for t in fig.data for x, y, d in zip(t.x, t.y, t.text, strict=True)]
+    assert sorted(points) == sorted(zip(ev["time"], ev["kind"], ev["detail"], strict=True))
+    assert len({t.name for t in fig.data}) == ev["kind"].nunique() == len(fig.data)
+    assert all("%{text}" in t.hovertemplate for t in fig.data)
+    assert charts.timeline(ev.iloc[:0]).data == ()
+
+
+# ---------------------------------------------------------------- experiment tables
+
+
+@pytest.fixture(scope="module")
+def comparison():
+    sc = scenario({"type": "canary"}, {"error_rate": 0.02}, duration=1800)
+    return ex.compare(sc, ["canary", "blue_green"], replications=3, workers=1)
+
+
+def test_risk_cost_markers_sit_at_the_means_with_the_intervals(comparison):
+    table = comparison
+    fig = charts.risk_cost(table)
+    assert_titled(fig)
+    assert [t.name for t in fig.data] == list(table.index)
+    for name, row in table.iterrows():
+        t = by_name(fig, name)
+        assert t.x == (row["cost_usd_mean"],) and t.y == (row["blast_radius_mean"],)
+        assert t.text == (name,)
+        assert t.error_x.array[0] == pytest.approx(row["cost_usd_ci_high"] - row["cost_usd_mean"])
+        assert t.error_x.arrayminus[0] == pytest.approx(
+            row["cost_usd_mean"] - row["cost_usd_ci_low"]
+        )
+        assert t.error_y.array[0] == pytest.approx(
+            row["blast_radius_ci_high"] - row["blast_radius_mean"]
+        )
+        assert t.error_y.arrayminus[0] == pytest.approx(
+            row["blast_radius_mean"] - row["blast_radius_ci_low"]
+        )
+        assert t.error_x.visible and t.error_y.visible
+    # the canary caught the defect on a slice of traffic: less blast radius than blue/green
+    assert by_name(fig, "canary").y[0] < by_name(fig, "blue_green").y[0]
+
+
+def test_risk_cost_draws_no_bar_for_an_unknown_interval(comparison):
+    table = comparison.copy()
+    table.loc["canary", "blast_radius_ci_low"] = math.nan
+    table.loc["canary", "blast_radius_ci_high"] = math.nan
+    fig = charts.risk_cost(table)
+    canary = by_name(fig, "canary")
+    assert canary.error_y.visible is False and canary.error_x.visible is True
+    assert by_name(fig, "blue_green").error_y.visible is True
+
+
+@pytest.fixture(scope="module")
+def catalog_table():
+    return cat.catalog_table()
+
+
+def test_catalog_has_one_point_per_row_coloured_by_family(catalog_table):
+    table = catalog_table
+    fig = charts.catalog(table)
+    assert_titled(fig)
+    assert sum(len(t.x) for t in fig.data) == len(table)
+    colours = {}
+    for t in fig.data:
+        family, model = t.name.split(" · ")
+        rows = table[(table["family"] == family) & (table["model"] == model)]
+        np.testing.assert_array_equal(t.x, rows["cost_per_million_usd"].to_numpy())
+        np.testing.assert_array_equal(t.y, rows["p50_ms"].to_numpy())
+        for hover, target, sources in zip(
+            t.hovertext, rows["target"], rows["sources"], strict=True
+        ):
+            assert target in hover
+            assert all(part in hover for part in sources.split(" | "))
+        colours.setdefault(family, set()).add(t.marker.color)
+    assert all(len(c) == 1 for c in colours.values())
+    assert len(set().union(*colours.values())) == table["family"].nunique()
+    symbols = {t.name.split(" · ")[1]: t.marker.symbol for t in fig.data}
+    assert len(set(symbols.values())) == table["model"].nunique()
+
+
+def test_catalog_falls_back_to_price_per_hour_and_can_show_p99(catalog_table):
+    table = catalog_table.drop(columns=["cost_per_million_usd"])
+    fig = charts.catalog(table, latency="p99")
+    xs = np.concatenate([t.x for t in fig.data])
+    ys = np.concatenate([t.y for t in fig.data])
+    assert sorted(xs) == sorted(table["price_per_hour"])
+    assert sorted(ys) == sorted(table["p99_ms"])
+    assert "hour" in fig.layout.xaxis.title.text
+    empty = charts.catalog(catalog_table.iloc[:0])
+    assert empty.data == ()
+
+
+@pytest.fixture(scope="module")
+def validation_rows():
+    picked = [c for c in validation.cases(scale=0.01) if c.name.startswith("M/M/1 rho=0.")][:2]
+    return pd.DataFrame([validation.run_case(c, replications=2, seed=0) for c in picked])
+
+
+def test_theory_check_on_validate_output_is_simulated_over_theory(validation_rows):
+    table = validation_rows
+    fig = charts.theory_check(table)
+    assert_titled(fig)
+    theory, sim = by_name(fig, "theory"), by_name(fig, "simulated")
+    assert list(sim.x) == list(table["case"]) == list(theory.x)
+    assert list(theory.y) == [1.0] * len(table)
+    np.testing.assert_allclose(sim.y, table["simulated"] / table["theory"], rtol=1e-12)
+    np.testing.assert_allclose(sim.error_y.array, table["ci_half_width"] / table["theory"])
+    assert len(sim.marker.color) == len(table)
+
+
+def test_theory_check_on_a_simple_frame_draws_the_curve_and_the_intervals(validation_rows):
+    v = validation_rows
+    rho = v["case"].str.extract(r"rho=([\d.]+)")[0].astype(float)
+    table = pd.DataFrame({
+        "x": rho, "theory": v["theory"], "simulated": v["simulated"],
+        "ci_low": v["simulated"] - v["ci_half_width"],
+        "ci_high": v["simulated"] + 2 * v["ci_half_width"],  # asymmetric on purpose
+    }).iloc[::-1]  # fmt: skip
+    fig = charts.theory_check(table, x_title="utilisation (rho)", y_title="mean wait (s)")
+    assert_titled(fig)
+    order = table.sort_values("x")
+    theory, sim = by_name(fig, "theory"), by_name(fig, "simulated")
+    np.testing.assert_array_equal(theory.x, order["x"])
+    np.testing.assert_array_equal(theory.y, order["theory"])
+    np.testing.assert_array_equal(sim.y, order["simulated"])
+    np.testing.assert_allclose(sim.error_y.array, order["ci_high"] - order["simulated"])
+    np.testing.assert_allclose(sim.error_y.arrayminus, order["simulated"] - order["ci_low"])
+    with pytest.raises(ValueError, match="ci_low"):
+        charts.theory_check(table.drop(columns=["ci_low"]))
+
+
+@pytest.fixture(scope="module")
+def power_table():
+    sc = scenario({"type": "canary"}, {"error_rate": 0.05}, rate=20, duration=1800)
+    return questions.detection_power(
+        sc, weights=[10, 50], bakes=[120, 300], replications=2, workers=1
+    )
+
+
+def test_detection_power_has_a_line_per_bake_with_wilson_bars(power_table):
+    table = power_table
+    fig = charts.detection_power(table)
+    assert_titled(fig)
+    assert [t.name for t in fig.data] == ["bake 120 s", "bake 300 s"]
+    for t, bake in zip(fig.data, [120.0, 300.0], strict=True):
+        rows = table[table["bake"] == bake].sort_values("weight")
+        np.testing.assert_array_equal(t.x, rows["weight"])
+        np.testing.assert_array_equal(t.y, rows["power"])
+        np.testing.assert_allclose(t.error_y.array, rows["power_ci_high"] - rows["power"])
+        np.testing.assert_allclose(t.error_y.arrayminus, rows["power"] - rows["power_ci_low"])
+        assert ((t.y >= 0) & (t.y <= 1)).all()
+
+
+def test_every_chart_is_a_figure_with_a_legend(canary, comparison):
+    figs = [
+        charts.traffic_share(canary.metrics),
+        charts.latency(canary.metrics),
+        charts.errors(canary.metrics),
+        charts.capacity_cost(canary.metrics),
+        charts.timeline(canary.events),
+        charts.risk_cost(comparison),
+    ]
+    for fig in figs:
+        assert isinstance(fig, go.Figure) and fig.layout.showlegend is True
+        assert all(t.name for t in fig.data)
