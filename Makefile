@@ -1,11 +1,13 @@
-# Two entry points for a fresh machine: `make run` (install, then the main job) and
-# `make test` (install, then lint and the whole test suite). Everything lives in .venv.
+# Two entry points for a fresh machine: `make run` (install, then the front end on
+# localhost) and `make test` (install, then lint and the whole test suite, browser
+# included). Python packages live in .venv; the browser is Debian's chromium.
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-SCENARIO ?= scenarios/big-bang-release.yaml
+SCENARIO ?= scenarios/canary-fraud-argo.yaml
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run app test validate bench clean
+.PHONY: install run simulate test browser validate bench clean
 
 install: $(STAMP)
 
@@ -16,14 +18,20 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/deploysim run $(SCENARIO) --events
-
-app: $(STAMP)
 	$(BIN)/deploysim app
 
-test: $(STAMP)
+simulate: $(STAMP)
+	$(BIN)/deploysim run $(SCENARIO) --events
+
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Headless Chromium for the browser test: Debian's package (Playwright's download is
+# not reachable here).
+browser:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 validate: $(STAMP)
 	$(BIN)/deploysim validate

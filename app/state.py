@@ -155,7 +155,16 @@ def mean_ci(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
         mean = table[f"{metric}_mean"]
         half = (table[f"{metric}_ci_high"] - table[f"{metric}_ci_low"]) / 2
         out[label] = [
-            "-" if pd.isna(m) else f"{m:,.4g}" + ("" if pd.isna(h) else f" ± {h:,.2g}")
+            "-" if pd.isna(m) else _number(m, 4) + ("" if pd.isna(h) else f" ± {_number(h, 2)}")
             for m, h in zip(mean, half, strict=True)
         ]
     return pd.DataFrame(out, index=table.index)
+
+
+def _number(x: float, digits: int) -> str:
+    """Readable figures: 17,110 rather than 1.711e+04; small ones to `digits` digits."""
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    if abs(x) < 1e-9:
+        return "0"
+    return f"{x:,.{digits}g}"

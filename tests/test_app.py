@@ -60,7 +60,7 @@ def test_run_page_draws_one_run_and_its_audit_trail():
     )
     assert events["kind"].tolist() == res.events["kind"].tolist()
     outcome = [m for m in at.metric if m.label == "Outcome"][0]
-    assert outcome.value == res.summary["outcome"]
+    assert outcome.value == res.summary["outcome"].replace("_", " ")
 
 
 def test_run_page_follows_the_strategy_widget():

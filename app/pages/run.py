@@ -25,7 +25,7 @@ if data is not None:
         res = state.simulate(text, int(seed), override)
     s = res.summary
     cols = st.columns(5)
-    cols[0].metric("Outcome", s["outcome"])
+    cols[0].metric("Outcome", s["outcome"].replace("_", " "))
     cols[1].metric("Blast radius", f"{s['blast_radius']:,}")
     cols[2].metric("Availability", f"{s['availability']:.4%}" if s["availability"] else "-")
     cols[3].metric("p99 (ms)", f"{s['latency_ms']['p99']:,.1f}" if s["latency_ms"]["p99"] else "-")
