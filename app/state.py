@@ -53,7 +53,8 @@ def scenario_form(key: str) -> dict | None:
         st.error(f"This scenario cannot be run:\n\n```\n{exc}\n```")
         return None
     data = sc.to_dict()
-    return _edit(data, key)
+    source = name if not own else f"own-{hash((upload.name if upload else '', pasted))}"
+    return _edit(data, f"{key}-{source}")  # widgets start afresh for another scenario
 
 
 def _as_text(text: str) -> str:
@@ -103,6 +104,38 @@ def _edit(data: dict, key: str) -> dict | None:
             0.1,
             key=f"{key}-lat",
         )
+    if data.get("release") is not None:
+        side.subheader("Strategy settings")
+        text = side.text_area(
+            "strategy (YAML; `type` picks it, the rest are its parameters)",
+            yaml.safe_dump(data["strategy"], sort_keys=False),
+            height=140,
+            key=f"{key}-strategy",
+        )
+        try:
+            data["strategy"] = yaml.safe_load(text) or {"type": "none"}
+        except yaml.YAMLError as exc:
+            st.error(f"strategy settings are not valid YAML: {exc}")
+            return None
+    side.subheader("Failures")
+    crashes = data.setdefault("failures", {}).get("instance")
+    if side.toggle("Instance crashes", value=crashes is not None, key=f"{key}-crash"):
+        crashes = crashes or {"mtbf": 72 * 3600.0, "mttr": 600.0}
+        mtbf = side.number_input(
+            "Mean time between failures (h)",
+            min_value=0.01,
+            value=float(crashes["mtbf"]) / 3600,
+            key=f"{key}-mtbf",
+        )
+        mttr = side.number_input(
+            "Time to repair (min)",
+            min_value=0.0,
+            value=float(crashes.get("mttr") or 600) / 60,
+            key=f"{key}-mttr",
+        )
+        data["failures"]["instance"] = {"mtbf": mtbf * 3600, "mttr": mttr * 60}
+    else:
+        data["failures"].pop("instance", None)
     side.subheader("SLO")
     slo = data.setdefault("slo", {})
     p99 = side.number_input(
@@ -112,6 +145,15 @@ def _edit(data: dict, key: str) -> dict | None:
         key=f"{key}-slo",
     )
     slo["latency_p99"] = p99 / 1e3
+    slo["availability"] = side.number_input(
+        "Availability SLO",
+        min_value=0.5,
+        max_value=1.0,
+        step=0.0005,
+        format="%.4f",
+        value=float(slo.get("availability") or 0.999),
+        key=f"{key}-avail",
+    )
     try:
         ds.load_scenario(data)
     except ScenarioError as exc:

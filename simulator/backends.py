@@ -56,12 +56,17 @@ class ProcessPool:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["simulator.engine"])
         out: list[Any] = [None] * len(tasks)
-        with ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(min(self.workers, len(tasks)), mp_context=context)
+        try:
             futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
             for done, future in enumerate(as_completed(futures), start=1):
                 out[futures[future]] = future.result()
                 if progress is not None:
                     progress(done, len(tasks))
+        except BaseException:  # cancelled (Ctrl-C, a stopped Streamlit run) or failed
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
         return out
 
 
@@ -81,10 +86,14 @@ class Dask:
             futures = client.map(fn, list(tasks), pure=False)
             index = {f.key: i for i, f in enumerate(futures)}
             out: list[Any] = [None] * len(tasks)
-            for done, future in enumerate(as_completed(futures), start=1):
-                out[index[future.key]] = future.result()
-                if progress is not None:
-                    progress(done, len(tasks))
+            try:
+                for done, future in enumerate(as_completed(futures), start=1):
+                    out[index[future.key]] = future.result()
+                    if progress is not None:
+                        progress(done, len(tasks))
+            except BaseException:  # cancelled or failed: free the cluster
+                client.cancel(futures)
+                raise
             return out
         finally:
             if own:

@@ -51,6 +51,26 @@ def test_compare_page_shows_a_bad_scenario_as_its_fields():
     assert "Traceback" not in message
 
 
+def test_strategy_settings_and_failures_from_the_sidebar_reach_the_run():
+    at = page("run")
+
+    def strategy_box():
+        return [t for t in at.text_area if t.label.startswith("strategy (YAML")][0]
+
+    strategy_box().input("type: blue_green\ntraffic: LINEAR\nlinear_step: 25%\n").run()
+    assert not at.exception
+    details = at.dataframe[0].value["detail"].tolist()
+    assert "LINEAR blue/green v1 -> v2" in details
+    strategy_box().input("type: blue_green\ncanary_size: 90%\ntraffic: CANARY\n").run()
+    assert at.error and "canary_size" in at.error[0].value
+    strategy_box().input("type: canary\n").run()
+    [t for t in at.toggle if t.label == "Instance crashes"][0].set_value(True).run()
+    [n for n in at.number_input if n.label.startswith("Mean time between")][0].set_value(0.2)
+    at.run()
+    assert not at.exception
+    assert "InstanceFailure" in at.dataframe[0].value["kind"].tolist()
+
+
 def test_run_page_draws_one_run_and_its_audit_trail():
     at = page("run")
     assert len(at.get("plotly_chart")) == 5
@@ -61,14 +81,6 @@ def test_run_page_draws_one_run_and_its_audit_trail():
     assert events["kind"].tolist() == res.events["kind"].tolist()
     outcome = [m for m in at.metric if m.label == "Outcome"][0]
     assert outcome.value == res.summary["outcome"].replace("_", " ")
-
-
-def test_run_page_follows_the_strategy_widget():
-    at = page("run")
-    at.selectbox(key="strategy").set_value("blue_green").run()
-    assert not at.exception
-    kinds = at.dataframe[0].value["detail"].tolist()
-    assert any("blue/green" in k for k in kinds)
 
 
 def test_catalog_page_lists_every_target_and_model():

@@ -483,3 +483,19 @@ def test_warmup_is_detected_on_pilot_seeds_and_its_effect_is_shown():
     assert effect.loc["mser5", "warmup_s"] == detected
     same = ex.replicate(sc | {"warmup": detected}, 3, 4, workers=1)
     assert effect.loc["mser5", "wait_ms.mean_mean"] == pytest.approx(same["wait_ms.mean"].mean())
+
+
+def test_a_cancelled_experiment_ends_at_the_first_result():
+    """A progress callback that raises (as a stopped Streamlit run or Ctrl-C does) ends the
+    experiment at the first finished replication: the exception comes through, no table
+    is returned, and the pool's queued replications are cancelled, not awaited."""
+    sc = {"name": "t", "duration": 120, "traffic": {"pattern": "poisson", "rate": 10}}
+    seen = []
+
+    def stop(done, total):
+        seen.append(done)
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ex.replicate(sc, 40, seed=1, workers=2, progress=stop)
+    assert seen == [1]

@@ -3,26 +3,16 @@
 import streamlit as st
 
 from app import charts, state
-from simulator.strategies import STRATEGY_TYPES
 
 st.title("One run over time")
 
 data = state.scenario_form("run")
 if data is not None:
-    left, right = st.columns(2)
-    current = data.get("strategy", {}).get("type", "none")
-    choices = [s for s in STRATEGY_TYPES if s != "none" or data.get("release") is None]
-    strategy = left.selectbox(
-        "Strategy",
-        choices,
-        index=choices.index(current) if current in choices else 0,
-        key="strategy",
-    )
-    seed = right.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
+    seed = st.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
+    st.caption("The strategy and its settings are in the sidebar (Strategy settings).")
     text = state.yaml_text(data)
-    override = None if strategy == current else strategy
     with st.spinner("simulating..."):
-        res = state.simulate(text, int(seed), override)
+        res = state.simulate(text, int(seed))
     s = res.summary
     cols = st.columns(5)
     cols[0].metric("Outcome", s["outcome"].replace("_", " "))
