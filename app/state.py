@@ -66,9 +66,29 @@ def _edit(data: dict, key: str) -> dict | None:
     side = st.sidebar
     side.subheader("Traffic and fleet")
     traffic = data["traffic"]
-    if "rate" in traffic:
+    rate = float(traffic.get("rate", 10.0))  # a trace has none; 10/s if the user switches
+    shape = {k: v for k, v in traffic.items() if k != "rate"}
+    text = side.text_area(
+        "traffic shape (YAML: pattern poisson, diurnal, bursty or trace, and its fields)",
+        yaml.safe_dump(shape, sort_keys=False),
+        height=100,
+        key=f"{key}-shape",
+    )
+    try:
+        shape = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        st.error(f"traffic shape is not valid YAML: {exc}")
+        return None
+    if not isinstance(shape, dict):
+        st.error("traffic shape: expected fields such as `pattern: diurnal`")
+        return None
+    data["traffic"] = traffic = shape
+    if traffic.get("pattern") != "trace":
         traffic["rate"] = side.number_input(
-            "Traffic (requests/s)", min_value=0.1, value=float(traffic["rate"]), key=f"{key}-rate"
+            "Traffic (mean requests/s)",
+            min_value=0.1,
+            value=rate,
+            key=f"{key}-rate",
         )
     fleet = data["fleet"]
     targets = catalog.targets()

@@ -71,6 +71,21 @@ def test_strategy_settings_and_failures_from_the_sidebar_reach_the_run():
     assert "InstanceFailure" in at.dataframe[0].value["kind"].tolist()
 
 
+def test_traffic_shape_is_edited_in_the_sidebar():
+    at = page("run")
+    shape = [t for t in at.text_area if t.label.startswith("traffic shape")][0]
+    shape.input("pattern: diurnal\namplitude: 0.5\nperiod: 1h\nusers: 1000\n").run()
+    assert not at.exception and not at.error
+    ran = ds.load_scenario(at.code[0].value)  # the page shows the scenario it ran
+    assert ran.traffic.pattern == "diurnal" and ran.traffic.amplitude == 0.5
+    assert ran.traffic.rate == 120.0  # the rate box kept the preset's rate
+    requests = ds.simulate(ran, seed=1).summary["requests"]
+    assert f"{requests:,} requests, diurnal traffic" in [c.value for c in at.caption]
+    shape = [t for t in at.text_area if t.label.startswith("traffic shape")][0]
+    shape.input("pattern: diurnal\namplitude: 2\n").run()
+    assert at.error and "amplitude" in at.error[0].value
+
+
 def test_run_page_draws_one_run_and_its_audit_trail():
     at = page("run")
     assert len(at.get("plotly_chart")) == 5

@@ -14,6 +14,7 @@ if data is not None:
     with st.spinner("simulating..."):
         res = state.simulate(text, int(seed))
     s = res.summary
+    st.caption(f"{s['requests']:,} requests, {data['traffic'].get('pattern')} traffic")
     cols = st.columns(5)
     cols[0].metric("Outcome", s["outcome"].replace("_", " "))
     cols[1].metric("Blast radius", f"{s['blast_radius']:,}")
@@ -36,6 +37,8 @@ if data is not None:
         "text/csv",
         key="csv",
     )
+    with st.expander("The scenario as run (YAML)"):
+        st.code(text, language="yaml")
     st.download_button(
         "Download the scenario (YAML)",
         text.encode(),
