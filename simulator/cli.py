@@ -213,7 +213,7 @@ def app_command(
     browser: Annotated[bool, typer.Option(help="open a browser tab")] = True,
 ) -> None:
     """Start the Streamlit front end on localhost."""
-    import subprocess
+    import os
     import sys
 
     script = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
@@ -222,7 +222,7 @@ def app_command(
     command = [sys.executable, "-m", "streamlit", "run", str(script),
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.headless", str(not browser).lower()]  # fmt: skip
-    raise typer.Exit(subprocess.call(command))
+    os.execv(sys.executable, command)  # become the server: signals reach it directly
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The front end in a real browser: `streamlit run` on a loopback port, headless Chromium.
+"""The front end in a real browser: `deploysim app` on a loopback port, headless Chromium.
 
 Debian's `chromium` (installed by `make test`) is driven by Playwright's Python client;
 the test runs a comparison as a person would, checks the results table and the charts
@@ -31,10 +31,9 @@ def free_port() -> int:
 def server(tmp_path_factory):
     port = free_port()
     env = os.environ | {"DEPLOYSIM_STORE": str(tmp_path_factory.mktemp("store") / "runs.sqlite")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "streamlit_app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    process = subprocess.Popen(  # `deploysim app`, as a person starts it
+        [sys.executable, "-m", "simulator", "app", "--port", str(port), "--no-browser"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
