@@ -111,10 +111,10 @@ class Recorder:
         present = np.flatnonzero(np.bincount(version))
         for v in present:
             if len(present) == 1:
-                cols = (period, outcome, latency, wait, busy, lat_bin, user)
+                cols = (period, outcome, latency, wait, start, busy, lat_bin, user)
             else:
                 mine = version == v
-                cols = (period[mine], outcome[mine], latency[mine], wait[mine],
+                cols = (period[mine], outcome[mine], latency[mine], wait[mine], start[mine],
                         busy[mine], lat_bin[mine], user[mine])  # fmt: skip
             self._record_version(int(v), *cols)
         users = ~np.array(self.shadow)[version]
@@ -126,7 +126,9 @@ class Recorder:
         self.run_wait += np.bincount(to_bin(wt), minlength=BINS)
         self.run_sums += (lat.sum(), wt.sum(), len(lat))
 
-    def _record_version(self, v, period, outcome, latency, wait, service, lat_bin, user) -> None:
+    def _record_version(
+        self, v, period, outcome, latency, wait, start, service, lat_bin, user
+    ) -> None:
         _add(self.counts[v], period, outcome)
         ok = outcome == OK
         p_ok = period[ok]
@@ -134,7 +136,8 @@ class Recorder:
         _add(sums[:, 0:1], p_ok, 0, latency[ok])
         _add(sums[:, 1:2], p_ok, 0, wait[ok])
         served = ~np.isnan(service)
-        _add(sums[:, 2:3], period[served], 0, service[served])
+        rows, seconds = self._busy_periods(start[served], service[served])
+        _add(sums[:, 2:3], rows, 0, seconds)
         slow = latency > self.slo
         slow &= served
         _add(sums[:, 3:4], period[slow], 0)
@@ -143,6 +146,30 @@ class Recorder:
             hurt = (~ok & (outcome != REJECTED)) | slow
             self.blast_radius += int(np.count_nonzero(hurt))
             self.hurt_users[user[hurt]] = True
+
+    def _busy_periods(self, start: np.ndarray, busy: np.ndarray):
+        """Busy seconds per period: each request's [start, start + busy) cut at period ends.
+
+        A worker busy for 90 s across two 60 s periods counts in both, so utilisation is
+        never over 100% in a period (time past the run's end counts in its last period).
+        """
+        P, last = self.period, self.periods - 1
+        first = np.minimum((start // P).astype(np.int64), last)
+        end = start + busy
+        final = np.minimum(np.maximum(np.ceil(end / P).astype(np.int64) - 1, first), last)
+        within = first == final
+        rows, seconds = [first[within]], [busy[within]]
+        two = final == first + 1  # the common split: one boundary crossed
+        cut = (first[two] + 1) * P
+        rows += [first[two], final[two]]
+        seconds += [cut - start[two], end[two] - cut]
+        more = ~within & ~two
+        for s, e, p0, p1 in zip(start[more], end[more], first[more], final[more], strict=True):
+            edges = np.arange(p0, p1 + 1) * P
+            cut = np.minimum(np.append(edges[1:], np.inf), e) - np.maximum(edges, s)
+            rows.append(np.arange(p0, p1 + 1))
+            seconds.append(np.maximum(cut, 0.0))
+        return np.concatenate(rows), np.concatenate(seconds)
 
 
 def _add(table: np.ndarray, rows: np.ndarray, cols, weights=None) -> None:

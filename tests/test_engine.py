@@ -264,3 +264,24 @@ def test_overhead_latency_is_reported_and_added_to_latency_but_not_to_busy_time(
     assert res.summary["latency_ms"]["mean"] >= 30.0 - 1e-6
     # busy time is the 10 ms service only: utilisation ~ 5/s x 10 ms = 5%
     assert m["CPUUtilization"].mean() == pytest.approx(5.0, rel=0.15)
+
+
+def test_utilisation_splits_long_requests_across_periods():
+    """A 90 s request in 60 s periods is busy in both: no period shows more than 100%,
+    and each period's busy time equals the overlap of the logged requests with it."""
+    sc = {"name": "u", "duration": 1200,
+          "traffic": {"pattern": "poisson", "rate": 0.05},
+          "fleet": {"instances": 1, "workers_per_instance": 1,
+                    "service_time": {"distribution": "deterministic", "value": 90}},
+          "monitoring": {"period": 60, "request_log": 1.0}}  # fmt: skip
+    res = ds.simulate(sc, seed=3)
+    log = res.requests
+    busy = res.metrics["CPUUtilization"].to_numpy() * 60 / 100
+    edges = np.arange(0, 1260, 60.0)
+    expected = [
+        np.clip(np.minimum(log["end"], b) - np.maximum(log["start"], a), 0, None).sum()
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    assert len(log) > 5 and (log["end"] - log["start"]).min() == pytest.approx(90)
+    assert np.allclose(np.nan_to_num(busy), expected)
+    assert np.nanmax(res.metrics["CPUUtilization"]) <= 100 + 1e-9
