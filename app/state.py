@@ -16,6 +16,7 @@ import yaml
 
 import simulator as ds
 from simulator import catalog
+from simulator.importers import ConfigImportError, import_config
 from simulator.scenario import ScenarioError
 from simulator.strategies import STRATEGY_TYPES
 
@@ -36,7 +37,11 @@ def scenario_form(key: str) -> dict | None:
     """
     side = st.sidebar
     side.header("Scenario")
-    upload = side.file_uploader("Upload a scenario (YAML)", type=["yaml", "yml"], key=f"{key}-up")
+    upload = side.file_uploader(
+        "Upload a scenario (YAML), or an Argo Rollout, Flagger Canary or SageMaker JSON",
+        type=["yaml", "yml", "json"],
+        key=f"{key}-up",
+    )
     pasted = side.text_area("...or paste one", key=f"{key}-paste", height=80)
     names = list(presets())
     default = names.index("canary-fraud-argo") if "canary-fraud-argo" in names else 0
@@ -44,17 +49,30 @@ def scenario_form(key: str) -> dict | None:
     name = side.selectbox("Preset", names, index=default, key=f"{key}-preset", disabled=own)
     try:
         if upload is not None:
-            sc = ds.load_scenario(_as_text(upload.getvalue().decode("utf-8", errors="replace")))
+            sc = _load(upload.getvalue().decode("utf-8", errors="replace"))
         elif pasted.strip():
-            sc = ds.load_scenario(_as_text(pasted))
+            sc = _load(pasted)
         else:
             sc = ds.load_scenario(presets()[name])
-    except ScenarioError as exc:
+    except (ScenarioError, ConfigImportError) as exc:
         st.error(f"This scenario cannot be run:\n\n```\n{exc}\n```")
         return None
     data = sc.to_dict()
     source = name if not own else f"own-{hash((upload.name if upload else '', pasted))}"
     return _edit(data, f"{key}-{source}")  # widgets start afresh for another scenario
+
+
+def _load(text: str) -> ds.Scenario:
+    """A scenario, or a real tool's config (Argo, Flagger, SageMaker) turned into one."""
+    if _looks_like_config(text):
+        return ds.load_scenario(import_config(text))
+    return ds.load_scenario(_as_text(text))
+
+
+def _looks_like_config(text: str) -> bool:
+    """Argo and Flagger manifests carry `kind:`; SageMaker requests are JSON objects."""
+    head = text.lstrip()
+    return head.startswith("{") or "\nkind:" in "\n" + text or "apiVersion:" in text
 
 
 def _as_text(text: str) -> str:

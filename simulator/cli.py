@@ -207,6 +207,29 @@ def bench(
                   f"[bold]{r['speedup']:.2f}x[/]")  # fmt: skip
 
 
+@app.command(name="import")
+def import_command(
+    config: Annotated[Path, typer.Argument(help="Argo Rollout, Flagger Canary or SageMaker JSON")],
+    base: Annotated[
+        Path | None, typer.Option(help="scenario whose traffic, fleet and SLO to keep")
+    ] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="write the scenario here")] = None,
+) -> None:
+    """Turn a real release config into a scenario (YAML on stdout, or --out FILE)."""
+    from .importers import ConfigImportError, import_config
+
+    try:
+        data = import_config(config, base)
+        text = load_scenario(data).to_yaml()
+    except (ConfigImportError, ScenarioError) as exc:
+        _fail(str(exc))
+    if out_file is None:
+        print(text, end="")
+    else:
+        out_file.write_text(text)
+        err.print(f"wrote {out_file}")
+
+
 @app.command(name="app")
 def app_command(
     port: Annotated[int, typer.Option(help="port on localhost")] = 8501,

@@ -86,6 +86,20 @@ def test_traffic_shape_is_edited_in_the_sidebar():
     assert at.error and "amplitude" in at.error[0].value
 
 
+def test_a_pasted_flagger_canary_is_imported_and_run():
+    at = page("run")
+    at.text_area(key="run-paste").input(
+        "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: m}\n"
+        "spec:\n  analysis:\n    interval: 1m\n    threshold: 2\n    maxWeight: 20\n"
+        "    stepWeight: 10\n"
+    ).run()
+    assert not at.exception and not at.error
+    ran = ds.load_scenario(at.code[0].value)
+    assert ran.strategy.type == "canary" and ran.strategy.gate.threshold == 2
+    weights = [d for d in at.dataframe[0].value["detail"] if d.startswith("v2=0.1")]
+    assert weights  # the first Flagger step, 10%, was taken
+
+
 def test_run_page_draws_one_run_and_its_audit_trail():
     at = page("run")
     assert len(at.get("plotly_chart")) == 5

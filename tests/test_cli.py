@@ -124,3 +124,24 @@ def test_runs_are_saved_listed_shown_and_exported(tmp_path):
     assert missing.exit_code == 2 and "999" in missing.output
     assert runner.invoke(app, ["run", str(PRESET), "--no-save", "--json"]).exit_code == 0
     assert len(json.loads(runner.invoke(app, ["runs", "--json"]).stdout)) == 2
+
+
+def test_import_turns_a_flagger_canary_into_a_runnable_scenario(tmp_path):
+    import simulator as ds
+
+    source = tmp_path / "flagger.yaml"
+    source.write_text(
+        "apiVersion: flagger.app/v1beta1\nkind: Canary\nmetadata: {name: m}\n"
+        "spec:\n  analysis:\n    interval: 1m\n    threshold: 3\n    maxWeight: 30\n"
+        "    stepWeight: 10\n"
+    )
+    target = tmp_path / "scenario.yaml"
+    result = runner.invoke(app, ["import", str(source), "--base", str(FLAGGER), "--out",
+                                 str(target)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sc = ds.load_scenario(target)
+    assert sc.strategy.type == "canary" and sc.strategy.step_weight == 10
+    assert sc.strategy.max_weight == 30 and sc.strategy.gate.threshold == 3
+    assert sc.fleet.model == ds.load_scenario(FLAGGER).fleet.model  # the base's fleet kept
+    bad = runner.invoke(app, ["import", str(FLAGGER)])
+    assert bad.exit_code == 2 and "unknown kind" in bad.output
