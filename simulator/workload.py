@@ -13,7 +13,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from . import distributions as dist
-from . import traffic
+from . import traces, traffic
 from .specbase import Duration, Spec
 
 # ---------------------------------------------------------------- service time
@@ -205,15 +205,15 @@ class Trace(_TrafficBase):
 
     @model_validator(mode="after")
     def _readable(self) -> Trace:
-        traffic.load_trace(self.path, self.kind, self.column)
+        traces.load_trace(self.path, self.kind, self.column)
         return self
 
     def build(self, rng: np.random.Generator) -> traffic.ArrivalProcess:
         """The arrival process."""
-        data = traffic.load_trace(self.path, self.kind, self.column)
+        data = traces.load_trace(self.path, self.kind, self.column)
         if self.kind == "timestamps":
-            return traffic.TraceTimestamps(data)
-        return traffic.TraceCounts(data, 60.0, rng)
+            return traces.TraceTimestamps(data)
+        return traces.TraceCounts(data, 60.0, rng)
 
 
 TrafficSpec = Annotated[Poisson | Diurnal | Bursty | Trace, Field(discriminator="pattern")]

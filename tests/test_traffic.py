@@ -16,17 +16,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from simulator import traffic
-from simulator.traffic import (
-    MMPP2,
-    Bursty,
-    Diurnal,
-    GammaRenewal,
-    Poisson,
-    TraceCounts,
-    TraceTimestamps,
-    draw_users,
-    load_trace,
-)
+from simulator.traces import TraceCounts, TraceTimestamps, load_trace
+from simulator.traffic import MMPP2, Bursty, Diurnal, GammaRenewal, Poisson, draw_users
 
 K = 5.0
 
