@@ -142,7 +142,6 @@ def _edit(data: dict, key: str) -> dict | None:
             0.1,
             key=f"{key}-lat",
         )
-    if data.get("release") is not None:
         side.subheader("Strategy settings")
         text = side.text_area(
             "strategy (YAML; `type` picks it, the rest are its parameters)",
@@ -198,6 +197,12 @@ def _edit(data: dict, key: str) -> dict | None:
         st.error(f"These settings cannot be run:\n\n```\n{exc}\n```")
         return None
     return data
+
+
+def download_scenario(text: str) -> None:
+    """The edited scenario as a file, to run again from the CLI."""
+    st.download_button("Download the scenario (YAML)", text.encode(), "scenario.yaml",
+                       "application/yaml", key="yaml")  # fmt: skip
 
 
 def yaml_text(data: dict) -> str:

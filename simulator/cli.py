@@ -7,6 +7,7 @@ exit with status 2; no stack traces.
 from __future__ import annotations
 
 import json
+import math
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from .experiments import flatten
 from .scenario import ScenarioError, load_scenario
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
@@ -54,16 +56,6 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
-def _flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat: dict[str, Any] = {}
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            flat |= _flatten(value, f"{prefix}{key}.")
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
@@ -76,6 +68,13 @@ def _fmt(value: Any) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)
+
+
+def _fmt_cell(value: Any) -> str:
+    """A table cell from a frame: numpy scalars as numbers, NaN (nothing measured) as '-'."""
+    if isinstance(value, float) and math.isnan(value):
+        return "-"
+    return _fmt(value.item() if hasattr(value, "item") else value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -115,7 +114,7 @@ def run(
     table = Table(title=f"{sc.name} ({res.summary['strategy']}, seed {seed})")
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for key, value in _flatten(res.summary).items():
+    for key, value in flatten(res.summary).items():
         table.add_row(key, _fmt(value))
     out.print(table)
     if events and not res.events.empty:

@@ -16,7 +16,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from .cli import _fail, app, out, progress_bar
+from .cli import _fail, _fmt_cell, app, out, progress_bar
 from .scenario import ScenarioError, load_scenario
 
 HEADLINE = [
@@ -231,9 +231,9 @@ def capacity(
     for column in table.columns:
         view.add_column(str(column), justify="right")
     for row in table.itertuples(index=False):
-        view.add_row(*(_fmt_value(v) for v in row))
+        view.add_row(*(_fmt_cell(v) for v in row))
     out.print(view)
-    out.print("answer: " + ", ".join(f"{k} = {_fmt_value(v)}" for k, v in answer.items()))
+    out.print("answer: " + ", ".join(f"{k} = {_fmt_cell(v)}" for k, v in answer.items()))
 
 
 @app.command()
@@ -279,9 +279,9 @@ def power(
                    "false rollbacks"):  # fmt: skip
         view.add_column(column, justify="right")
     for (_, r), (_, f) in zip(caught.iterrows(), false.iterrows(), strict=True):
-        view.add_row(_fmt_value(r["weight"]), _fmt_value(r["bake"]), f"{r['power']:.2f}",
+        view.add_row(_fmt_cell(r["weight"]), _fmt_cell(r["bake"]), f"{r['power']:.2f}",
                      f"{r['power_ci_low']:.2f}-{r['power_ci_high']:.2f}",
-                     _fmt_value(r["time_to_detect_s_mean"]), _fmt_value(r["blast_radius_mean"]),
+                     _fmt_cell(r["time_to_detect_s_mean"]), _fmt_cell(r["blast_radius_mean"]),
                      f"{f['false_rollback_rate']:.2f}")  # fmt: skip
     out.print(view)
 
@@ -319,7 +319,7 @@ def pareto(
     for column in shown.columns:
         view.add_column(column.removesuffix("_mean"), justify="right")
     for row in shown.itertuples(index=False):
-        view.add_row(*(_fmt_value(v) for v in row))
+        view.add_row(*(_fmt_cell(v) for v in row))
     out.print(view)
 
 
@@ -332,11 +332,3 @@ def _grid(items: list[str]) -> dict[str, list[Any]]:
             _fail(f"--set {item!r}: expected FIELD=V1,V2,... such as fleet.instances=2,4")
         grid[path.strip()] = [_value(v) for v in values.split(",")]
     return grid
-
-
-def _fmt_value(value: Any) -> str:
-    from .cli import _fmt
-
-    if isinstance(value, float) and math.isnan(value):
-        return "-"
-    return _fmt(value.item() if hasattr(value, "item") else value)

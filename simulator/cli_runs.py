@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import _fail, _flatten, _fmt, app, out
+from .cli import _fail, _fmt_cell, app, out
+from .experiments import flatten
 
 runs_app = typer.Typer(help="What the run store keeps: list, show, export, delete.")
 app.add_typer(runs_app, name="runs")
@@ -53,7 +54,7 @@ def listing(
         view.add_column("n" if column == "replications" else column)
     for record in table.to_dict(orient="records"):
         record["created"] = str(record["created"])[:16].replace("T", " ")
-        view.add_row(*(_cell(record.get(c)) for c in columns))
+        view.add_row(*(_fmt_cell(record.get(c)) for c in columns))
     out.print(view)
 
 
@@ -82,8 +83,8 @@ def show(
     view = Table(title=f"{kind} {record_id}")
     view.add_column("field")
     view.add_column("value", justify="right")
-    for key, value in _flatten(data).items():
-        view.add_row(key, _cell(value))
+    for key, value in flatten(data).items():
+        view.add_row(key, _fmt_cell(value))
     out.print(view)
 
 
@@ -138,9 +139,3 @@ def save_experiment(table, **kw) -> int | None:
     except RunStoreError as exc:
         typer.echo(f"warning: not saved: {exc}", err=True)
         return None
-
-
-def _cell(value) -> str:
-    if isinstance(value, float) and value != value:
-        return "-"
-    return _fmt(value.item() if hasattr(value, "item") else value)

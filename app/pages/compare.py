@@ -74,10 +74,4 @@ if data is not None:
             "text/csv",
             key="csv",
         )
-    st.download_button(
-        "Download the scenario (YAML)",
-        text.encode(),
-        "scenario.yaml",
-        "application/yaml",
-        key="yaml",
-    )
+    state.download_scenario(text)

@@ -39,10 +39,4 @@ if data is not None:
     )
     with st.expander("The scenario as run (YAML)"):
         st.code(text, language="yaml")
-    st.download_button(
-        "Download the scenario (YAML)",
-        text.encode(),
-        "scenario.yaml",
-        "application/yaml",
-        key="yaml",
-    )
+    state.download_scenario(text)

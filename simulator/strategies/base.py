@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
-from ..gates import Analysis, GateSpec, KayentaGate
+from ..gates import Analysis, GateSpec, KayentaGate, closed_periods, next_period
 from ..specbase import Duration, Spec
 
 if TYPE_CHECKING:
@@ -147,6 +147,28 @@ class Release:
             if v.live:
                 self.ctx.terminate(v)
         self.ctx.finish("rolled_back")
+
+    def mirror_for(self, twin: Variant, share: float, duration: float):
+        """Copy `share` of requests to a twin for `duration`; returns the periods mirrored whole."""
+        ctx = self.ctx
+        ctx.mirror(twin, share)
+        first = next_period(ctx)
+        yield self.env.timeout(duration)
+        ctx.sync()
+        return slice(first, max(first, closed_periods(ctx)))
+
+    def cut_over(self, twin: Variant, bake: float):
+        """A warm twin takes all traffic (grown to full size first), bakes, then is promoted."""
+        self.ctx.mirror(None)
+        new = self.ctx.adopt(twin)
+        self.variants.append(new)
+        yield self.scale_to(new, self.size)
+        self.ctx.set_weights({new: 1.0, self.stable: 0.0})
+        self.watch(new)
+        if (yield from self.bake(bake)):
+            yield from self.promote(new)
+        else:
+            yield from self.roll_back()
 
     def abandon(self, reason: str) -> None:
         """Reject the release before users ever saw it (a shadow or parallel comparison)."""

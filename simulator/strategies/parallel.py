@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..gates import closed_periods, next_period, window_metrics
+from ..gates import window_metrics
 from ..specbase import Duration
 from ..thresholds import Rate
 from .base import GatedStrategy, Release
@@ -43,11 +43,7 @@ class Parallel(GatedStrategy):
         old = rel.stable
         twin = rel.variant(label=f"{ctx.sc.release.version}-parallel", shadow=True)
         yield ctx.launch(twin, rel.size)
-        ctx.mirror(twin, 1.0)
-        first = next_period(ctx)  # whole periods of mirrored traffic
-        yield ctx.env.timeout(self.duration)
-        ctx.sync()
-        rows = slice(first, max(first, closed_periods(ctx)))
+        rows = yield from rel.mirror_for(twin, 1.0, self.duration)
         broken = compare(ctx, twin.version, old.version, rows, self.gate.checks)
         rate = self._disagreement(ctx, twin.version, old.version, rows)
         if rate is None or rate > self.max_disagreement:
@@ -55,15 +51,7 @@ class Parallel(GatedStrategy):
         if broken:
             rel.abandon("parallel run failed: " + ", ".join(map(str, broken)))
             return
-        ctx.mirror(None)
-        new = ctx.adopt(twin)
-        rel.variants.append(new)
-        ctx.set_weights({new: 1.0, old: 0.0})
-        rel.watch(new)
-        if (yield from rel.bake(self.bake)):
-            yield from rel.promote(new)
-        else:
-            yield from rel.roll_back()
+        yield from rel.cut_over(twin, self.bake)  # warm and full size: no provisioning
 
     def _disagreement(self, ctx, new: str, old: str, rows: slice) -> float | None:
         """Disagreement rate between the two systems' answers over the compared requests.

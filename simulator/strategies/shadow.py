@@ -16,7 +16,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ..gates import broken_checks, closed_periods, default_checks, next_period, window_metrics
+from ..gates import broken_checks, default_checks, window_metrics
 from ..specbase import Duration
 from .base import GatedStrategy, Release, percent
 
@@ -41,26 +41,13 @@ class Shadow(GatedStrategy):
         stable = rel.stable
         shadow = rel.variant(label=f"{ctx.sc.release.version}-shadow", shadow=True)
         yield ctx.launch(shadow, self.instances)
-        ctx.mirror(shadow, percent(self.sampling))
-        first = next_period(ctx)  # whole periods of mirrored traffic
-        yield ctx.env.timeout(self.duration)
-        ctx.sync()
-        rows = slice(first, max(first, closed_periods(ctx)))
+        rows = yield from rel.mirror_for(shadow, percent(self.sampling), self.duration)
         broken = compare(ctx, shadow.version, stable.version, rows, self.gate.checks)
         if broken or not self.promote:
             reason = "shadow failed: " + ", ".join(broken) if broken else "report only"
             rel.abandon(reason)
             return
-        ctx.mirror(None)
-        new = ctx.adopt(shadow)
-        rel.variants.append(new)
-        yield rel.scale_to(new, rel.size)
-        ctx.set_weights({new: 1.0, stable: 0.0})
-        rel.watch(new)
-        if (yield from rel.bake(self.bake)):
-            yield from rel.promote(new)
-        else:
-            yield from rel.roll_back()
+        yield from rel.cut_over(shadow, self.bake)
 
 
 def compare(ctx, candidate: str, production: str, rows: slice, checks) -> list[str]:
