@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # Student-t quantiles, without importing scipy.stats
 
 from .backends import Backend, backend_for
 from .scenario import Scenario, load_scenario
@@ -123,7 +123,7 @@ def interval(values: Iterable[float], confidence: float = CONFIDENCE) -> tuple[f
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    half = stdtrit(len(x) - 1, 0.5 + confidence / 2) * x.std(ddof=1) / math.sqrt(len(x))
     return mean, mean - half, mean + half
 
 
@@ -222,7 +222,7 @@ def _welch(a: pd.Series, b: pd.Series, confidence: float) -> tuple[float, float]
         d = float(a.mean() - b.mean())
         return d, d
     dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = stats.t.ppf(0.5 + confidence / 2, dof) * se
+    half = stdtrit(dof, 0.5 + confidence / 2) * se
     d = float(a.mean() - b.mean())
     return d - half, d + half
 
