@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 SCENARIO ?= scenarios/canary-fraud-argo.yaml
+PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run simulate test browser validate bench clean
@@ -17,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Unattended: no prompt, and a browser tab only where a graphical one can open
+# (Streamlit's settings: .streamlit/config.toml; the start: simulator/launcher.py).
 run: $(STAMP)
-	$(BIN)/deploysim app
+	$(BIN)/deploysim app --port $(PORT)
 
 simulate: $(STAMP)
 	$(BIN)/deploysim run $(SCENARIO) --events
@@ -28,10 +31,11 @@ test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 # Headless Chromium for the browser test: Debian's package (Playwright's download is
-# not reachable here).
+# not reachable here), without the desktop packages it recommends.
 browser:
 	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+		--no-install-recommends chromium; }
 
 validate: $(STAMP)
 	$(BIN)/deploysim validate

@@ -8,18 +8,64 @@ number waiting at time t is the number of accepted requests whose start is after
 a ring of those start times per instance answers "is the queue full?" and "how many
 are outstanding?" (for least-outstanding-requests routing). The state carries across
 spans, so splitting time into spans changes nothing: the result is exact.
+
+The compiled loop is cached on disk, never in the source tree (numba's default,
+`simulator/__pycache__`), so a clean clone stays clean: in `$NUMBA_CACHE_DIR` if the user
+set it, else in `$XDG_CACHE_HOME/deploysim/numba` (`~/.cache` by default).
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import numpy as np
 from numba import njit
+from numba.core import config
 
 SERVED, REJECTED, UNAVAILABLE = 0, 1, 2
 _RING_FULL = -1
 
 
-@njit(cache=True, nogil=True)
+def _cache_folder() -> str | None:
+    """Where the compiled loop is kept, or None to compile it in each process.
+
+    None when the folder cannot be made or written: numba would then fall back to the
+    source tree.
+    """
+    config.reload_config()  # NUMBA_CACHE_DIR may have been set after numba was imported
+    folder = config.CACHE_DIR
+    if not folder:
+        base = os.environ.get("XDG_CACHE_HOME", "")
+        if not os.path.isabs(base):  # unset, or relative, which the XDG spec says to ignore
+            base = os.path.expanduser("~/.cache")
+        if not os.path.isabs(base):  # no home directory either
+            return None
+        folder = os.path.join(base, "deploysim", "numba")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()  # numba's own test that it can write there
+    except OSError:
+        return None
+    return folder
+
+
+_CACHE = _cache_folder()
+
+
+def _compiled(func):
+    """`njit`, cached in _CACHE; numba reads config.CACHE_DIR once, as it decorates a function.
+
+    The setting is put back at once, so other numba code in the process is left as it was.
+    """
+    saved, config.CACHE_DIR = config.CACHE_DIR, _CACHE or ""
+    try:
+        return njit(cache=_CACHE is not None, nogil=True)(func)
+    finally:
+        config.CACHE_DIR = saved
+
+
+@_compiled
 def _pop_started(i, t, ring, head, length):
     """Drop queued requests of instance i that have started by time t."""
     size = ring.shape[1]
@@ -28,7 +74,7 @@ def _pop_started(i, t, ring, head, length):
         length[i] -= 1
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def _outstanding(i, t, free_at, workers, ring, head, length):
     busy = 0
     for w in range(workers[i]):
@@ -38,7 +84,7 @@ def _outstanding(i, t, free_at, workers, ring, head, length):
     return busy + length[i]
 
 
-@njit(cache=True, nogil=True)
+@_compiled
 def serve(
     k0, arrival, variant, service, u_route,
     cand_ptr, cand_idx, least_outstanding,

@@ -2,10 +2,14 @@
 
 Debian's `chromium` (installed by `make test`) is driven by Playwright's Python client;
 the test runs a comparison as a person would, checks the results table and the charts
-were drawn with the right data, and saves a screenshot to test-artifacts/.
+were drawn with the right data, and saves a screenshot to test-artifacts/. The server
+gets its settings from the repository's .streamlit/config.toml, as for a person; it is
+told not to open a browser tab, and has no display to open one on.
 """
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -30,11 +34,12 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     port = free_port()
-    env = os.environ | {"DEPLOYSIM_STORE": str(tmp_path_factory.mktemp("store") / "runs.sqlite")}
-    env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] = "false"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["DEPLOYSIM_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.sqlite")
     process = subprocess.Popen(  # `deploysim app`, as a person starts it
         [sys.executable, "-m", "simulator", "app", "--port", str(port), "--no-browser"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -46,12 +51,13 @@ def server(tmp_path_factory):
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"streamlit did not start:\n{process.stdout.read()}")
+            with contextlib.suppress(ProcessLookupError):  # already gone
+                os.killpg(process.pid, signal.SIGKILL)
+            pytest.fail(f"streamlit did not start:\n{process.communicate()[0]}")
         time.sleep(0.5)
     yield url
-    process.terminate()
-    process.wait(timeout=20)
+    os.killpg(process.pid, signal.SIGTERM)  # the server and anything it started
+    process.communicate(timeout=20)
 
 
 @pytest.fixture(scope="module")
