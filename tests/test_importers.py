@@ -351,7 +351,7 @@ def test_unknown_kind_names_what_was_expected(tmp_path):
 def test_bad_yaml_and_bad_json_name_the_path(tmp_path):
     bad_yaml = tmp_path / "r.yaml"
     bad_yaml.write_text("spec: [unclosed\n")
-    with pytest.raises(ConfigImportError, match=rf"{bad_yaml}: not valid YAML/JSON at line"):
+    with pytest.raises(ConfigImportError, match=rf"{bad_yaml}: not valid YAML at line"):
         import_config(bad_yaml)
     bad_json = tmp_path / "u.json"
     bad_json.write_text('{"EndpointName": }')
@@ -374,3 +374,133 @@ def test_invalid_values_surface_as_import_errors():
     with pytest.raises(ConfigImportError, match="not a valid scenario") as err:
         import_config(doc, base=BASE)
     assert "strategy.gate.flagger.interval" in str(err.value)
+
+
+# ---------------------------------------------------------------- malformed inputs
+
+BAD = Path(__file__).resolve().parent / "bad_inputs" / "importers"
+BAD_CASES = yaml.safe_load((BAD / "expected.yaml").read_text())
+VALID_CONFIG = BAD / "valid" / "flagger-canary.yaml"
+
+
+@pytest.mark.parametrize("name", sorted(BAD_CASES))
+def test_malformed_input_is_refused_naming_the_file_and_field(name):
+    case = BAD_CASES[name]
+    path = BAD / name
+    assert path.exists() is not case.get("missing", False)
+    with pytest.raises(ConfigImportError) as err:
+        if case.get("base"):
+            import_config(VALID_CONFIG, base=path)
+        else:
+            import_config(path)
+    message = str(err.value)
+    prefix = f"base scenario: {path}: " if case.get("base") else f"{path}: "
+    assert message.startswith(prefix), message
+    if "field" in case:
+        named = f"{case['field']}: " if case.get("base") else f"{prefix}{case['field']}: "
+        assert named in message, message
+    assert case["reason"] in message, message
+    assert len(message) < 600  # values are cut short: a file's content is never echoed
+
+
+def test_every_malformed_input_file_has_its_expectation():
+    files = {p.name for p in BAD.iterdir() if p.is_file()} - {"expected.yaml"}
+    assert files == {name for name, case in BAD_CASES.items() if not case.get("missing")}
+
+
+def test_the_config_under_the_bad_bases_is_itself_valid():
+    data = import_config(VALID_CONFIG)
+    assert data["strategy"]["step_weight"] == 10
+    assert data["traffic"] == DEFAULT_BASE["traffic"]
+
+
+def test_long_values_are_cut_short_in_messages():
+    doc = yaml.safe_load(FLAGGER.read_text())
+    doc["spec"]["analysis"]["stepWeight"] = "ten " * 10_000
+    with pytest.raises(ConfigImportError) as err:
+        import_config(doc, base=BASE)
+    message = str(err.value)
+    assert message.startswith("<dict>: spec.analysis.stepWeight: expected a number, got 'ten ten")
+    assert len(message) < 150
+
+
+def test_a_base_given_as_text_is_read_as_safely_as_a_file():
+    text = "name: base\nduration: 3600\nduration: 7200\n"
+    with pytest.raises(ConfigImportError, match=r"^base scenario: <text>: .*duplicate key"):
+        import_config(FLAGGER, base=text)
+
+
+def test_flagger_max_weight_defaults_to_100_as_in_flaggers_scheduler():
+    doc = yaml.safe_load(FLAGGER.read_text())
+    del doc["spec"]["analysis"]["maxWeight"]
+    assert import_config(doc, base=BASE)["strategy"]["max_weight"] == 100
+    doc["spec"]["analysis"]["maxWeight"] = 0  # Flagger reads 0 as unset too
+    st = ds.load_scenario(import_config(doc, base=BASE)).strategy
+    assert st.weights() == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100]
+
+
+def test_flagger_step_weights_ignore_max_weight_and_say_so():
+    doc = yaml.safe_load(FLAGGER.read_text())
+    analysis = doc["spec"]["analysis"]
+    del analysis["stepWeight"]
+    analysis["stepWeights"] = [5, 20, 60]
+    data = import_config(doc, base=BASE)
+    assert "max_weight" not in data["strategy"]
+    assert ds.load_scenario(data).strategy.weights() == [5, 20, 60]
+    assert "maxWeight not used" in data["description"]
+
+
+def test_flagger_step_weight_promotion_0_is_its_unset_value():
+    doc = yaml.safe_load(FLAGGER.read_text())
+    doc["spec"]["analysis"]["stepWeightPromotion"] = 0
+    assert import_config(doc, base=BASE)["strategy"]["step_weight"] == 10
+    doc["spec"]["analysis"]["stepWeightPromotion"] = 50
+    with pytest.raises(ConfigImportError, match="stepWeightPromotion: gradual promotion"):
+        import_config(doc, base=BASE)
+
+
+def test_argo_count_0_measures_until_the_rollout_ends_as_argo_does():
+    docs = argo_docs()
+    metric = docs[1]["spec"]["metrics"][0]
+    metric["count"] = 0
+    metric["failureLimit"] = 2
+    docs[0]["spec"]["strategy"]["canary"]["steps"] = [
+        {"setWeight": 20}, {"pause": {"duration": "5m"}}
+    ]
+    gate = import_config(argo_text(docs), base=BASE)["strategy"]["gate"]
+    assert "count" not in gate
+    assert gate["failure_limit"] == 2
+
+
+def test_whole_numbers_written_as_floats_are_accepted():
+    docs = argo_docs()
+    docs[0]["spec"]["replicas"] = 6.0
+    assert import_config(argo_text(docs), base=BASE)["fleet"]["instances"] == 6
+
+
+@pytest.mark.parametrize(
+    "value, seconds",
+    [("90s", 90.0), ("1m30s", 90.0), ("1.5h", 5400.0), ("300ms", 0.3), (45, 45.0), ("45", 45.0)],
+)
+def test_go_durations_read_as_seconds(value, seconds):
+    docs = argo_docs()
+    docs[0]["spec"]["strategy"]["canary"]["steps"] = [
+        {"setWeight": 20}, {"pause": {"duration": value}}
+    ]
+    steps = import_config(argo_text(docs), base=BASE)["strategy"]["steps"]
+    assert steps == [{"weight": 20, "bake": pytest.approx(seconds)}]
+
+
+@pytest.mark.parametrize("value", ["\u0663m", "1m 30s", "-1m", "1d", True, "9" * 40 + "s"])
+def test_durations_that_are_not_go_durations_are_refused(value):
+    doc = yaml.safe_load(FLAGGER.read_text())
+    doc["spec"]["analysis"]["interval"] = value
+    with pytest.raises(ConfigImportError, match=r"spec\.analysis\.interval: expected a duration"):
+        import_config(doc, base=BASE)
+
+
+def test_numbers_too_large_for_a_float_are_refused_not_raised():
+    doc = yaml.safe_load(FLAGGER.read_text())
+    doc["spec"]["analysis"]["metrics"][1]["thresholdRange"]["max"] = 10**400
+    with pytest.raises(ConfigImportError, match=r"thresholdRange\.max: expected a finite number"):
+        import_config(doc, base=BASE)

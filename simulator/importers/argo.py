@@ -12,6 +12,8 @@ Mapping:
 - background `analysis` (from `startingStep`, which must not come after the first bake)
   and inline analysis -> one gate {type: argo, interval, initial_delay, count,
   failure_limit, checks}; both must name the same templates, which must be in the file.
+  A `count` of 0 is Argo's unset count (Metric.EffectiveCount: with an interval, measure
+  until the rollout ends), so the gate gets no count.
 - a metric's `successCondition` / `failureCondition` `result[0] OP number` -> a check on
   the metric its query names: `5..`, `5xx` or `error` -> error_rate; `duration` or
   `latency` -> latency_p99 (or p95/p50 from `histogram_quantile(0.95|0.5, ...)`), the
@@ -25,10 +27,17 @@ Mapping:
   `consecutiveErrorLimit` (the simulation has no query errors).
 - noted in the description: progressDeadlineSeconds/progressDeadlineAbort (the
   simulator has no progress deadline; provisioning never stalls).
+- refused with Argo's own reason where it has one (argo-rollouts
+  pkg/apis/rollouts/validation/validation.go, utils/analysis/helpers.go ValidateMetric;
+  types in pkg/apis/rollouts/v1alpha1/types.go): setWeight outside 0-100 or not whole,
+  negative replicas, durations or limits, count below failureLimit; also 0 replicas
+  (nothing to simulate) and abortScaleDownDelaySeconds 0 (Argo then never scales the
+  canary down after an abort, which scale_down_delay cannot express).
 - refused: blueGreen, steps other than setWeight/pause/analysis (experiment,
   setCanaryScale, setHeaderRoute, setMirrorRoute), a canary without trafficRouting (Argo
   then approximates weights by replica counts), inconclusiveLimit, conditions other than
-  `result[0] OP number`, both success and failure conditions, and any unknown field.
+  `result[0] OP number`, both success and failure conditions, analysis `args` (not
+  substituted), and any unknown field.
 """
 
 from __future__ import annotations
@@ -37,9 +46,11 @@ import math
 import re
 from typing import Any
 
-_GO_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_CONDITION = re.compile(r"^\s*result\[0\]\s*(<=|>=|<|>)\s*([0-9.]+(?:[eE][-+]?\d+)?)\s*$")
+from ..userfiles import brief
+
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
+_CONDITION = re.compile(rf"^\s*result\[0\]\s*(<=|>=|<|>)\s*({_NUMBER})\s*$")
+_QUANTILE = re.compile(rf"histogram_quantile\(\s*({_NUMBER})")
 
 SPEC_IGNORED = {"selector", "template", "workloadRef", "revisionHistoryLimit", "paused"}
 CANARY_IGNORED = {"canaryService", "stableService", "trafficRouting", "maxSurge",
@@ -50,60 +61,50 @@ STEP_REFUSED = {
     "setHeaderRoute": "header-based routing is not modelled (traffic is split by weight only)",
     "setMirrorRoute": "mirroring during a canary is not modelled (use a shadow strategy)",
 }
-
-
-def go_duration(value: Any, field: str, ctx) -> float:
-    """Seconds from an Argo/Flagger duration: an integer (seconds) or Go text like '1m30s'."""
-    if isinstance(value, bool):
-        ctx.fail(field, f"expected a duration, got {value!r}")
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip()
-    if text.isdigit():
-        return float(text)
-    parts = _GO_DURATION.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        ctx.fail(field, f"expected a duration like '30s', '10m' or '1h', got {value!r}")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
-
-
-def unknown(mapping: dict, known: set[str], field: str, ctx) -> None:
-    """Refuse fields this importer does not map, so none is dropped silently."""
-    for key in mapping:
-        if key not in known:
-            ctx.fail(f"{field}.{key}", "not supported by the importer (no simulator equivalent)")
+METRIC_FIELDS = {"name", "interval", "initialDelay", "count", "successCondition",
+                 "failureCondition", "failureLimit", "inconclusiveLimit",
+                 "consecutiveErrorLimit", "provider"}  # fmt: skip
+SET_WEIGHT = "Argo's setWeight is a whole percentage of traffic (int32, 0 to 100)"
+NOT_NEGATIVE = "Argo's ValidateMetric refuses a negative {}"
 
 
 def convert(docs: list[Any], ctx) -> dict:
     """Scenario patch for a Rollout and the AnalysisTemplates in the same file."""
-    rollouts = [d for d in docs if isinstance(d, dict) and d.get("kind") == "Rollout"]
+    rollout = next(d for d in docs if isinstance(d, dict) and d.get("kind") == "Rollout")
     templates = {}
     for i, doc in enumerate(docs):
-        if doc is rollouts[0]:
+        if doc is rollout:
             continue
         kind = doc.get("kind") if isinstance(doc, dict) else None
         if kind not in ("AnalysisTemplate", "ClusterAnalysisTemplate"):
-            why = f"kind {kind!r} next to a Rollout: only AnalysisTemplates are supported"
+            why = f"kind {brief(kind)} next to a Rollout: only AnalysisTemplates are supported"
             ctx.fail(f"document {i}", why)
-        templates[(doc.get("metadata") or {}).get("name")] = doc
-    spec = rollouts[0].get("spec") or {}
+        metadata = ctx.mapping(doc.get("metadata"), f"document {i}.metadata")
+        templates[ctx.text(metadata.get("name"), f"document {i}.metadata.name")] = doc
+    spec = ctx.mapping(rollout.get("spec"), "spec")
     known = SPEC_IGNORED | {"replicas", "strategy", "progressDeadlineSeconds",
                             "progressDeadlineAbort", "minReadySeconds"}  # fmt: skip
-    unknown(spec, known, "spec", ctx)
+    ctx.unknown(spec, known, "spec")
     patch: dict[str, Any] = {}
     if "replicas" in spec:
-        patch["fleet"] = {"instances": int(spec["replicas"])}
-    if spec.get("minReadySeconds"):
+        why = "Argo's replicas is a whole number, never negative; 0 has nothing to simulate"
+        replicas = ctx.integer(spec["replicas"], "spec.replicas", low=1, why=why)
+        patch["fleet"] = {"instances": replicas}
+    if ctx.integer(spec.get("minReadySeconds", 0), "spec.minReadySeconds", low=0):
         ctx.fail("spec.minReadySeconds", "a readiness delay after provisioning is not modelled")
     if "progressDeadlineSeconds" in spec or "progressDeadlineAbort" in spec:
-        ctx.note(f"spec.progressDeadlineSeconds {spec.get('progressDeadlineSeconds', 600)} "
-                 f"(abort: {spec.get('progressDeadlineAbort', False)}) not simulated: "
+        deadline = ctx.integer(spec.get("progressDeadlineSeconds", 600),
+                               "spec.progressDeadlineSeconds", low=0)  # fmt: skip
+        abort = ctx.flag(spec.get("progressDeadlineAbort", False), "spec.progressDeadlineAbort")
+        ctx.note(f"spec.progressDeadlineSeconds {deadline} (abort: {abort}) not simulated: "
                  "provisioning never stalls here")  # fmt: skip
-    strategy = spec.get("strategy") or {}
+    strategy = ctx.mapping(spec.get("strategy"), "spec.strategy")
     if "canary" not in strategy:
-        ctx.fail("spec.strategy", f"only the canary strategy is imported, found {list(strategy)}")
-    unknown(strategy, {"canary"}, "spec.strategy", ctx)
-    patch["strategy"] = _canary(strategy["canary"] or {}, templates, ctx)
+        found = brief(list(strategy))
+        ctx.fail("spec.strategy", f"only the canary strategy is imported, found {found}")
+    ctx.unknown(strategy, {"canary"}, "spec.strategy")
+    canary = ctx.mapping(strategy["canary"], "spec.strategy.canary")
+    patch["strategy"] = _canary(canary, templates, ctx)
     return patch
 
 
@@ -111,17 +112,17 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
     """The canary strategy: steps and one argo gate."""
     where = "spec.strategy.canary"
     known = CANARY_IGNORED | {"steps", "analysis", "abortScaleDownDelaySeconds"}
-    unknown(canary, known, where, ctx)
+    ctx.unknown(canary, known, where)
     if "trafficRouting" not in canary:
         ctx.fail(f"{where}.trafficRouting", "missing: without a traffic router Argo approximates "
                  "weights by replica counts, which the canary strategy does not model")  # fmt: skip
-    steps, analysis_names, first_bake = _steps(canary.get("steps") or [], templates, ctx)
-    background = canary.get("analysis")
-    if background is not None:
-        unknown(background, {"templates", "startingStep", "args"}, f"{where}.analysis", ctx)
-        if background.get("args"):
-            ctx.fail(f"{where}.analysis.args", "template arguments are not substituted")
-        starting = int(background.get("startingStep", 0))
+    raw_steps = ctx.items(canary.get("steps"), f"{where}.steps")
+    steps, analysis_names, first_bake = _steps(raw_steps, ctx)
+    if canary.get("analysis") is not None:
+        background = ctx.mapping(canary["analysis"], f"{where}.analysis")
+        ctx.unknown(background, {"templates", "startingStep", "args"}, f"{where}.analysis")
+        starting = ctx.integer(background.get("startingStep", 0),
+                               f"{where}.analysis.startingStep", low=0)  # fmt: skip
         if first_bake is not None and starting > first_bake:
             ctx.fail(f"{where}.analysis.startingStep", f"{starting} starts analysis after "
                      "the canary has already baked with traffic; the simulated gate watches "
@@ -133,14 +134,20 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
         analysis_names = names
     out: dict[str, Any] = {"type": "canary", "steps": steps}
     if "abortScaleDownDelaySeconds" in canary:
-        out["scale_down_delay"] = float(canary["abortScaleDownDelaySeconds"])
+        # Argo docs, "Scaledown New Replicaset on Aborted Rollout": 0 keeps the canary
+        # scaled up indefinitely after an abort; scale_down_delay is a delay in seconds.
+        delay = ctx.integer(canary["abortScaleDownDelaySeconds"],
+                            f"{where}.abortScaleDownDelaySeconds", low=1,
+                            why="0 keeps the aborted canary up indefinitely in Argo, which "
+                            "the simulation cannot express; give a delay in seconds")  # fmt: skip
+        out["scale_down_delay"] = float(delay)
     if analysis_names:
         out["gate"] = _gate(analysis_names, templates, ctx)
         inline = any(s.get("_inline") for s in steps)
         if inline and "count" not in out["gate"]:
             ctx.fail("analysis.templates", "an inline analysis step without a metric count "
                      "never ends; give the metric a count")  # fmt: skip
-        if inline and background is not None:
+        if inline and canary.get("analysis") is not None:
             ctx.note("inline and background analysis share one argo gate (one run)")
         for step in steps:
             if step.pop("_inline", False):
@@ -151,7 +158,7 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
     return out
 
 
-def _steps(raw: list, templates: dict, ctx) -> tuple[list[dict], list[str], int | None]:
+def _steps(raw: list, ctx) -> tuple[list[dict], list[str], int | None]:
     """Canary steps, the inline analysis templates, and the index of the first bake."""
     steps: list[dict] = []
     weight: float | None = None
@@ -160,7 +167,8 @@ def _steps(raw: list, templates: dict, ctx) -> tuple[list[dict], list[str], int 
     first_bake = None
     for i, step in enumerate(raw):
         field = f"spec.strategy.canary.steps[{i}]"
-        if not isinstance(step, dict) or len(step) != 1:
+        step = ctx.mapping(step, field)
+        if len(step) != 1:
             ctx.fail(field, "each step must have exactly one action")
         (action, value), = step.items()  # fmt: skip
         if action in STEP_REFUSED:
@@ -168,14 +176,17 @@ def _steps(raw: list, templates: dict, ctx) -> tuple[list[dict], list[str], int 
         if action == "setWeight":
             if pending:
                 steps.append({"weight": weight, "bake": 0.0})
-            weight, pending = float(value), True
-            if weight <= 0:
+            weight = float(ctx.integer(value, f"{field}.setWeight", low=0, high=100,
+                                       why=SET_WEIGHT))  # fmt: skip
+            pending = True
+            if weight == 0:
                 ctx.fail(f"{field}.setWeight", "a weight of 0 is not a canary step")
         elif action == "pause":
             if weight is None:
                 ctx.fail(f"{field}.pause", "a pause before any setWeight has no canary to watch")
-            value = value or {}
-            if value.get("duration") in (None, ""):
+            pause = ctx.mapping(value, f"{field}.pause")
+            ctx.unknown(pause, {"duration"}, f"{field}.pause")
+            if pause.get("duration") in (None, ""):
                 if i != len(raw) - 1:
                     ctx.fail(f"{field}.pause", "a pause without a duration waits for a human, "
                              "which cannot be simulated; give it a duration, e.g. "
@@ -184,7 +195,7 @@ def _steps(raw: list, templates: dict, ctx) -> tuple[list[dict], list[str], int 
                 ctx.note(f"steps[{i}] pause without duration (manual promotion) baked for the "
                          "whole run: the release is never promoted")  # fmt: skip
             else:
-                bake = go_duration(value["duration"], f"{field}.pause.duration", ctx)
+                bake = ctx.duration(pause["duration"], f"{field}.pause.duration")
             steps.append({"weight": weight, "bake": bake})
             pending = False
             first_bake = i if first_bake is None else first_bake
@@ -194,25 +205,34 @@ def _steps(raw: list, templates: dict, ctx) -> tuple[list[dict], list[str], int 
             if pending:
                 steps.append({"weight": weight, "bake": 0.0})
                 pending = False
-            these = _template_names(value or {}, f"{field}.analysis", ctx)
+            analysis = ctx.mapping(value, f"{field}.analysis")
+            ctx.unknown(analysis, {"templates", "args"}, f"{field}.analysis")
+            these = _template_names(analysis, f"{field}.analysis", ctx)
             if names and these != names:
                 ctx.fail(f"{field}.analysis", "all analysis must use the same templates")
             names = these
             steps.append({"weight": weight, "bake": 0.0, "_inline": True})
             first_bake = i if first_bake is None else first_bake
         else:
-            ctx.fail(f"{field}.{action}", "unknown canary step action")
+            ctx.fail(f"{field}.{ctx.key(action)}", "unknown canary step action")
     if pending:
         steps.append({"weight": weight, "bake": 0.0})
     return steps, names, first_bake
 
 
 def _template_names(analysis: dict, field: str, ctx) -> list[str]:
-    """The template names an analysis refers to."""
-    unknown(analysis, {"templates", "startingStep", "args"}, field, ctx)
-    names = [t.get("templateName") for t in analysis.get("templates") or []]
-    if not names or None in names:
+    """The template names an analysis refers to (arguments are refused: not substituted)."""
+    if ctx.items(analysis.get("args"), f"{field}.args"):
+        ctx.fail(f"{field}.args", "template arguments are not substituted")
+    refs = ctx.items(analysis.get("templates"), f"{field}.templates")
+    if not refs:
         ctx.fail(f"{field}.templates", "expected a list of {templateName: ...}")
+    names = []
+    for k, ref in enumerate(refs):
+        where = f"{field}.templates[{k}]"
+        ref = ctx.mapping(ref, where)
+        ctx.unknown(ref, {"templateName", "clusterScope"}, where)
+        names.append(ctx.text(ref.get("templateName"), f"{where}.templateName"))
     return names
 
 
@@ -221,25 +241,38 @@ def _gate(names: list[str], templates: dict, ctx) -> dict:
     metrics = []
     for name in names:
         if name not in templates:
-            ctx.fail("analysis.templates", f"AnalysisTemplate {name!r} is not in the file "
-                     f"(found {sorted(t for t in templates if t)})")  # fmt: skip
-        for j, m in enumerate((templates[name].get("spec") or {}).get("metrics") or []):
-            metrics.append((f"AnalysisTemplate {name}.spec.metrics[{j}]", m))
+            ctx.fail("analysis.templates", f"AnalysisTemplate {brief(name)} is not in the file "
+                     f"(found {brief(sorted(templates))})")  # fmt: skip
+        where = f"AnalysisTemplate {ctx.key(name)}.spec"
+        spec = ctx.mapping(templates[name].get("spec"), where)
+        for j, m in enumerate(ctx.items(spec.get("metrics"), f"{where}.metrics")):
+            metrics.append((f"{where}.metrics[{j}]", ctx.mapping(m, f"{where}.metrics[{j}]")))
     if not metrics:
         ctx.fail("analysis.templates", "the templates define no metrics")
     gate: dict[str, Any] = {"type": "argo", "checks": []}
     timing = None
     for field, m in metrics:
-        unknown(m, {"name", "interval", "initialDelay", "count", "successCondition",
-                    "failureCondition", "failureLimit", "inconclusiveLimit",
-                    "consecutiveErrorLimit", "provider"}, field, ctx)  # fmt: skip
-        if m.get("inconclusiveLimit"):
+        ctx.unknown(m, METRIC_FIELDS, field)
+        if ctx.integer(m.get("inconclusiveLimit", 0), f"{field}.inconclusiveLimit", low=0,
+                       why=NOT_NEGATIVE.format("inconclusiveLimit")):  # fmt: skip
             ctx.fail(f"{field}.inconclusiveLimit", "inconclusive limits are not modelled")
+        ctx.integer(m.get("consecutiveErrorLimit", 4), f"{field}.consecutiveErrorLimit", low=0,
+                    why=NOT_NEGATIVE.format("consecutiveErrorLimit"))  # fmt: skip
+        # Argo's Metric.EffectiveCount: a count of 0 (or none) with an interval runs until
+        # the rollout ends, as no count does here.
+        count = ctx.integer(m.get("count", 0), f"{field}.count", low=0,
+                            why=NOT_NEGATIVE.format("count"))  # fmt: skip
+        failure_limit = ctx.integer(m.get("failureLimit", 0), f"{field}.failureLimit", low=0,
+                                    why=NOT_NEGATIVE.format("failureLimit"))  # fmt: skip
+        if count and count < failure_limit:
+            ctx.fail(f"{field}.count", f"{count} measurements can never exceed failureLimit "
+                     f"{failure_limit}; Argo's ValidateMetric requires count >= "
+                     "failureLimit")  # fmt: skip
         these = (
-            go_duration(m.get("interval", 0), f"{field}.interval", ctx),
-            go_duration(m.get("initialDelay", 0), f"{field}.initialDelay", ctx),
-            m.get("count"),
-            int(m.get("failureLimit", 0)),
+            ctx.duration(m.get("interval", 0), f"{field}.interval"),
+            ctx.duration(m.get("initialDelay", 0), f"{field}.initialDelay"),
+            count or None,
+            failure_limit,
         )
         if timing is not None and these != timing:
             ctx.fail(field, "metrics with different interval/initialDelay/count/failureLimit "
@@ -254,21 +287,27 @@ def _gate(names: list[str], templates: dict, ctx) -> dict:
     if delay:
         gate["initial_delay"] = delay
     if count is not None:
-        gate["count"] = int(count)
+        gate["count"] = count
     return gate
 
 
 def _check(metric: dict, field: str, ctx) -> dict:
     """A check from a metric's query and its success or failure condition."""
-    provider = metric.get("provider") or {}
-    queries = [p.get("query") for p in provider.values() if isinstance(p, dict)]
-    query = next((q for q in queries if q), None)
+    provider = ctx.mapping(metric.get("provider"), f"{field}.provider")
+    query = None
+    for kind, settings in provider.items():
+        where = f"{field}.provider.{ctx.key(kind)}"
+        settings = ctx.mapping(settings, where)
+        if settings.get("query") not in (None, ""):
+            query = ctx.text(settings["query"], f"{where}.query")
+            break
     if query is None:
         ctx.fail(f"{field}.provider", "no query to tell which metric is measured")
     name = _metric_for(query)
     if name is None:
         ctx.fail(f"{field}.provider", "cannot tell the metric from the query (expected 5.., 5xx "
-                 f"or error for errors, duration or latency for latency): {query!r}")  # fmt: skip
+                 "or error for errors, duration or latency for latency): "
+                 f"{brief(query)}")  # fmt: skip
     success, failure = metric.get("successCondition"), metric.get("failureCondition")
     if success and failure:
         ctx.fail(field, "both successCondition and failureCondition: the inconclusive band "
@@ -276,13 +315,13 @@ def _check(metric: dict, field: str, ctx) -> dict:
     if not (success or failure):
         ctx.fail(field, "no successCondition or failureCondition")
     key = "successCondition" if success else "failureCondition"
-    match = _CONDITION.match(str(success or failure))
+    condition = ctx.text(success or failure, f"{field}.{key}")
+    match = _CONDITION.match(condition)
     if not match:
-        ctx.fail(
-            f"{field}.{key}",
-            f"only 'result[0] OP number' is understood, got {success or failure!r}",
-        )
-    op, number = match.group(1), float(match.group(2))
+        ctx.fail(f"{field}.{key}",
+                 f"only 'result[0] OP number' is understood, got {brief(condition)}")  # fmt: skip
+    op = match.group(1)
+    number = ctx.number(float(match.group(2)), f"{field}.{key}")
     if name.startswith("latency") and "_ms" in query:
         number /= 1000.0
     below, above = math.nextafter(number, -math.inf), math.nextafter(number, math.inf)
@@ -301,7 +340,7 @@ def _metric_for(query: str) -> str | None:
     if "5.." in q or "5xx" in q or "error" in q:
         return "error_rate"
     if "duration" in q or "latency" in q:
-        quantile = re.search(r"histogram_quantile\(\s*([0-9.]+)", q)
+        quantile = _QUANTILE.search(q)
         level = float(quantile.group(1)) if quantile else 0.99
         return {0.95: "latency_p95", 0.5: "latency_p50"}.get(level, "latency_p99")
     return None

@@ -1,7 +1,12 @@
 """SageMaker UpdateEndpoint and CreateEndpointConfig requests -> blue_green, rolling or shadow.
 
 Every request is first validated against botocore's own SageMaker service model (no
-network), so a field SageMaker would reject is reported with botocore's message.
+network), so a field SageMaker would reject is reported with botocore's message. botocore
+checks types, required members and minima but leaves enum values and maxima to the
+service, so those are then checked against the same model (the shape's `enum` list and
+`max`), walking the request with the operation's input shape: `Type: BOGUS` is refused
+naming the field and the allowed values. Then each mapped field is read with its range:
+a CAPACITY_PERCENT is 1-100, an INSTANCE_COUNT at least 1, and both whole numbers.
 
 UpdateEndpoint `DeploymentConfig`:
 - `BlueGreenUpdatePolicy` -> blue_green: TrafficRoutingConfiguration.Type -> traffic,
@@ -21,11 +26,13 @@ UpdateEndpoint `DeploymentConfig`:
   alarms nothing rolls back during bakes: gate {type: none}.
 - ignored: EndpointName, EndpointConfigName. Refused: RetainDeploymentConfig /
   RetainAllVariantProperties / ExcludeRetainedVariantProperties (they refer to state not
-  in the file), a request with no DeploymentConfig, and any field not listed.
+  in the file), a request with no DeploymentConfig or with both update policies (the
+  model's documentation: only one should be used), and any field not listed.
 
 CreateEndpointConfig with one production variant and one shadow variant:
 - production -> fleet (InstanceType -> target, InitialInstanceCount -> instances,
-  AcceleratorType -> accelerator, RoutingConfig.RoutingStrategy -> routing);
+  AcceleratorType -> accelerator, RoutingConfig.RoutingStrategy RANDOM or
+  LEAST_OUTSTANDING_REQUESTS -> routing; PREFIX_AWARE and KV_AWARE are refused);
   shadow -> release (same fields) and strategy {type: shadow, sampling: 100,
   promote: false}: the shadow gets a copy of every request (the reference defines a
   sampled share only for CreateInferenceExperiment's SamplingPercentage, not for a shadow
@@ -51,6 +58,10 @@ _MODEL = None
 VARIANT_FIELDS = {"VariantName", "ModelName", "InitialInstanceCount", "InstanceType",
                   "InitialVariantWeight", "AcceleratorType", "RoutingConfig"}  # fmt: skip
 ROUTING = {"RANDOM": "random", "LEAST_OUTSTANDING_REQUESTS": "least_outstanding"}
+TRAFFIC = ("ALL_AT_ONCE", "CANARY", "LINEAR")
+SIZE_TYPES = ("INSTANCE_COUNT", "CAPACITY_PERCENT")
+_NUMBERS = {"integer", "long", "float", "double"}
+_SOURCE = "botocore's SageMaker service model"
 
 
 def validate(operation: str, params: dict, ctx) -> None:
@@ -62,38 +73,61 @@ def validate(operation: str, params: dict, ctx) -> None:
     report = botocore.validate.ParamValidator().validate(params, shape)
     if report.has_errors():
         ctx.fail(operation, "botocore rejects the request: " + report.generate_report())
+    _declared(params, shape, "", ctx)
 
 
-def _unknown(mapping: dict, known: set[str], field: str, ctx) -> None:
-    """Refuse fields this importer does not map."""
-    for key in mapping:
-        if key not in known:
-            ctx.fail(f"{field}.{key}" if field else key, "not supported by the importer")
+def _declared(value: Any, shape, field: str, ctx) -> None:
+    """Enum values and maxima the model declares but botocore leaves to the service.
+
+    Runs after botocore's validation, so every value already has its shape's type.
+    """
+    kind = shape.type_name
+    if kind == "structure":
+        for name, member in shape.members.items():
+            if name in value:
+                _declared(value[name], member, f"{field}.{name}" if field else name, ctx)
+    elif kind == "list":
+        for i, item in enumerate(value):
+            _declared(item, shape.member, f"{field}[{i}]", ctx)
+    elif kind == "map":
+        for key, item in value.items():
+            _declared(item, shape.value, f"{field}.{ctx.key(key)}", ctx)
+    elif kind == "string" and shape.enum:
+        ctx.choice(value, field, shape.enum, why=_SOURCE)
+    elif kind in _NUMBERS and "max" in shape.metadata:
+        ctx.number(value, field, high=shape.metadata["max"], why=_SOURCE)
 
 
-def _share(size: dict) -> int | str:
+def _size(size: Any, field: str, ctx) -> int | str:
     """CanarySize-style {Type, Value} as an instance count or a capacity percentage."""
-    value = size["Value"]
-    return int(value) if size["Type"] == "INSTANCE_COUNT" else f"{value:g}%"
+    size = ctx.mapping(size, field)
+    kind = ctx.choice(size.get("Type"), f"{field}.Type", SIZE_TYPES)
+    if kind == "INSTANCE_COUNT":
+        return ctx.integer(size.get("Value"), f"{field}.Value", low=1, why="a count of instances")
+    percent = ctx.integer(size.get("Value"), f"{field}.Value", low=1, high=100,
+                          why="CAPACITY_PERCENT is a percentage of the fleet")  # fmt: skip
+    return f"{percent}%"
 
 
 def convert_update_endpoint(doc: dict, ctx) -> dict:
     """Scenario patch for an UpdateEndpoint request with a DeploymentConfig."""
     validate("UpdateEndpoint", doc, ctx)
-    _unknown(doc, {"EndpointName", "EndpointConfigName", "DeploymentConfig"}, "", ctx)
-    config = doc.get("DeploymentConfig")
+    ctx.unknown(doc, {"EndpointName", "EndpointConfigName", "DeploymentConfig"}, "")
+    config = ctx.mapping(doc.get("DeploymentConfig"), "DeploymentConfig")
     if not config:
         ctx.fail("DeploymentConfig", "missing: without it there is no guarded update to model")
-    _unknown(config, {"BlueGreenUpdatePolicy", "RollingUpdatePolicy",
-                      "AutoRollbackConfiguration"}, "DeploymentConfig", ctx)  # fmt: skip
+    ctx.unknown(config, {"BlueGreenUpdatePolicy", "RollingUpdatePolicy",
+                         "AutoRollbackConfiguration"}, "DeploymentConfig")  # fmt: skip
+    if "BlueGreenUpdatePolicy" in config and "RollingUpdatePolicy" in config:
+        ctx.fail("DeploymentConfig", "give BlueGreenUpdatePolicy or RollingUpdatePolicy, not "
+                 "both: only one update policy should be used")  # fmt: skip
     if "BlueGreenUpdatePolicy" in config:
         strategy = _blue_green(config["BlueGreenUpdatePolicy"], ctx)
     elif "RollingUpdatePolicy" in config:
         strategy = _rolling(config["RollingUpdatePolicy"], ctx)
     else:
         ctx.fail("DeploymentConfig", "needs BlueGreenUpdatePolicy or RollingUpdatePolicy")
-    names = [a["AlarmName"] for a in
-             (config.get("AutoRollbackConfiguration") or {}).get("Alarms") or []]  # fmt: skip
+    names = _alarm_names(config.get("AutoRollbackConfiguration"), ctx)
     if names:
         strategy["gate"] = {"type": "alarms", "alarms": names}
     else:
@@ -102,49 +136,66 @@ def convert_update_endpoint(doc: dict, ctx) -> dict:
     return {"strategy": strategy, "alarms": [_alarm(n, ctx) for n in names]}
 
 
-def _blue_green(policy: dict, ctx) -> dict:
+def _alarm_names(rollback: Any, ctx) -> list[str]:
+    """The CloudWatch alarm names of an AutoRollbackConfiguration."""
+    where = "DeploymentConfig.AutoRollbackConfiguration"
+    rollback = ctx.mapping(rollback, where)
+    ctx.unknown(rollback, {"Alarms"}, where)
+    names = []
+    for i, alarm in enumerate(ctx.items(rollback.get("Alarms"), f"{where}.Alarms")):
+        alarm = ctx.mapping(alarm, f"{where}.Alarms[{i}]")
+        names.append(ctx.text(alarm.get("AlarmName"), f"{where}.Alarms[{i}].AlarmName"))
+    return names
+
+
+def _blue_green(policy: Any, ctx) -> dict:
     """BlueGreenUpdatePolicy -> blue_green."""
     where = "DeploymentConfig.BlueGreenUpdatePolicy"
-    _unknown(policy, {"TrafficRoutingConfiguration", "TerminationWaitInSeconds",
-                      "MaximumExecutionTimeoutInSeconds"}, where, ctx)  # fmt: skip
-    routing = policy["TrafficRoutingConfiguration"]
-    _unknown(routing, {"Type", "WaitIntervalInSeconds", "CanarySize", "LinearStepSize"},
-             f"{where}.TrafficRoutingConfiguration", ctx)  # fmt: skip
-    kind = routing["Type"]
-    out: dict[str, Any] = {"type": "blue_green", "traffic": kind,
-                           "wait_interval": float(routing["WaitIntervalInSeconds"])}  # fmt: skip
-    for key, field, applies in (("CanarySize", "canary_size", "CANARY"),
-                                ("LinearStepSize", "linear_step", "LINEAR")):  # fmt: skip
+    policy = ctx.mapping(policy, where)
+    ctx.unknown(policy, {"TrafficRoutingConfiguration", "TerminationWaitInSeconds",
+                         "MaximumExecutionTimeoutInSeconds"}, where)  # fmt: skip
+    field = f"{where}.TrafficRoutingConfiguration"
+    routing = ctx.mapping(policy.get("TrafficRoutingConfiguration"), field)
+    ctx.unknown(routing, {"Type", "WaitIntervalInSeconds", "CanarySize", "LinearStepSize"}, field)
+    kind = ctx.choice(routing.get("Type"), f"{field}.Type", TRAFFIC)
+    wait = ctx.integer(routing.get("WaitIntervalInSeconds"), f"{field}.WaitIntervalInSeconds",
+                       low=0)  # fmt: skip
+    out: dict[str, Any] = {"type": "blue_green", "traffic": kind, "wait_interval": float(wait)}
+    for key, name, applies in (("CanarySize", "canary_size", "CANARY"),
+                               ("LinearStepSize", "linear_step", "LINEAR")):  # fmt: skip
         if key in routing:
             if kind != applies:
-                ctx.fail(f"{where}.TrafficRoutingConfiguration.{key}",
-                         f"only applies to Type {applies}, not {kind}")  # fmt: skip
-            out[field] = _share(routing[key])
+                ctx.fail(f"{field}.{key}", f"only applies to Type {applies}, not {kind}")
+            out[name] = _size(routing[key], f"{field}.{key}", ctx)
         elif kind == applies:
-            ctx.fail(f"{where}.TrafficRoutingConfiguration.{key}", f"required for Type {kind}")
-    if "TerminationWaitInSeconds" in policy:
-        out["termination_wait"] = float(policy["TerminationWaitInSeconds"])
-    if "MaximumExecutionTimeoutInSeconds" in policy:
-        out["max_execution_timeout"] = float(policy["MaximumExecutionTimeoutInSeconds"])
+            ctx.fail(f"{field}.{key}", f"required for Type {kind}")
+    for key, name in (("TerminationWaitInSeconds", "termination_wait"),
+                      ("MaximumExecutionTimeoutInSeconds", "max_execution_timeout")):  # fmt: skip
+        if key in policy:
+            out[name] = float(ctx.integer(policy[key], f"{where}.{key}", low=0))
     return out
 
 
-def _rolling(policy: dict, ctx) -> dict:
+def _rolling(policy: Any, ctx) -> dict:
     """RollingUpdatePolicy -> rolling that never goes below the fleet size."""
     where = "DeploymentConfig.RollingUpdatePolicy"
+    policy = ctx.mapping(policy, where)
     if "MaximumExecutionTimeoutInSeconds" in policy:
         ctx.fail(f"{where}.MaximumExecutionTimeoutInSeconds",
                  "the rolling strategy has no execution timeout to model it")  # fmt: skip
-    _unknown(policy, {"MaximumBatchSize", "WaitIntervalInSeconds", "RollbackMaximumBatchSize"},
-             where, ctx)  # fmt: skip
+    ctx.unknown(policy, {"MaximumBatchSize", "WaitIntervalInSeconds",
+                         "RollbackMaximumBatchSize"}, where)  # fmt: skip
+    wait = ctx.integer(policy.get("WaitIntervalInSeconds"), f"{where}.WaitIntervalInSeconds",
+                       low=0)  # fmt: skip
     out: dict[str, Any] = {
         "type": "rolling",
-        "max_surge": _share(policy["MaximumBatchSize"]),
+        "max_surge": _size(policy.get("MaximumBatchSize"), f"{where}.MaximumBatchSize", ctx),
         "max_unavailable": 0,
-        "bake": float(policy["WaitIntervalInSeconds"]),
+        "bake": float(wait),
     }
     if "RollbackMaximumBatchSize" in policy:
-        out["rollback_batch"] = _share(policy["RollbackMaximumBatchSize"])
+        out["rollback_batch"] = _size(policy["RollbackMaximumBatchSize"],
+                                      f"{where}.RollbackMaximumBatchSize", ctx)  # fmt: skip
     return out
 
 
@@ -161,37 +212,46 @@ def _alarm(name: str, ctx) -> dict:
 def convert_endpoint_config(doc: dict, ctx) -> dict:
     """Scenario patch for a CreateEndpointConfig with a shadow variant."""
     validate("CreateEndpointConfig", doc, ctx)
-    _unknown(doc, {"EndpointConfigName", "ProductionVariants", "ShadowProductionVariants",
-                   "Tags", "KmsKeyId"}, "", ctx)  # fmt: skip
-    production = doc["ProductionVariants"]
+    ctx.unknown(doc, {"EndpointConfigName", "ProductionVariants", "ShadowProductionVariants",
+                      "Tags", "KmsKeyId"}, "")  # fmt: skip
+    production = ctx.items(doc.get("ProductionVariants"), "ProductionVariants")
     if len(production) != 1:
         ctx.fail("ProductionVariants", f"{len(production)} production variants: multi-variant "
                  "endpoints are not imported (one production variant plus one shadow)")  # fmt: skip
-    shadows = doc.get("ShadowProductionVariants") or []
+    shadows = ctx.items(doc.get("ShadowProductionVariants"), "ShadowProductionVariants")
     if len(shadows) != 1:
         ctx.fail("ShadowProductionVariants", "exactly one shadow variant is needed: it is "
                  "the release this config tests")  # fmt: skip
     fleet = _variant(production[0], "ProductionVariants[0]", ctx)
     release = _variant(shadows[0], "ShadowProductionVariants[0]", ctx)
     if "InitialVariantWeight" in shadows[0]:
-        ctx.note(f"ShadowProductionVariants[0].InitialVariantWeight "
-                 f"{shadows[0]['InitialVariantWeight']:g} not used: the shadow gets a copy "
-                 "of every request (sampling 100)")  # fmt: skip
+        field = "ShadowProductionVariants[0].InitialVariantWeight"
+        weight = ctx.number(shadows[0]["InitialVariantWeight"], field, low=0)
+        ctx.note(f"{field} {weight:g} not used: the shadow gets a copy of every request "
+                 "(sampling 100)")  # fmt: skip
     strategy = {"type": "shadow", "sampling": 100.0, "promote": False}
     return {"strategy": strategy, "fleet": fleet, "release": release}
 
 
-def _variant(variant: dict, field: str, ctx) -> dict:
+def _variant(variant: Any, field: str, ctx) -> dict:
     """A variant's hardware and routing as fleet/release fields."""
-    _unknown(variant, VARIANT_FIELDS, field, ctx)
+    variant = ctx.mapping(variant, field)
+    ctx.unknown(variant, VARIANT_FIELDS, field)
     if "InstanceType" not in variant or "InitialInstanceCount" not in variant:
         ctx.fail(field, "needs InstanceType and InitialInstanceCount (serverless variants "
                  "are not imported)")  # fmt: skip
-    out: dict[str, Any] = {"target": variant["InstanceType"],
-                           "instances": int(variant["InitialInstanceCount"])}  # fmt: skip
+    out: dict[str, Any] = {
+        "target": ctx.text(variant["InstanceType"], f"{field}.InstanceType"),
+        "instances": ctx.integer(variant["InitialInstanceCount"],
+                                 f"{field}.InitialInstanceCount", low=1),  # fmt: skip
+    }
     if "AcceleratorType" in variant:
-        out["accelerator"] = variant["AcceleratorType"]
-    routing = (variant.get("RoutingConfig") or {}).get("RoutingStrategy")
-    if routing:
-        out["routing"] = ROUTING[routing]
+        out["accelerator"] = ctx.text(variant["AcceleratorType"], f"{field}.AcceleratorType")
+    if "RoutingConfig" in variant:
+        where = f"{field}.RoutingConfig"
+        routing = ctx.mapping(variant["RoutingConfig"], where)
+        ctx.unknown(routing, {"RoutingStrategy"}, where)
+        strategy = ctx.choice(routing.get("RoutingStrategy"), f"{where}.RoutingStrategy",
+                              ROUTING, why="the routing the simulator models")  # fmt: skip
+        out["routing"] = ROUTING[strategy]
     return out
