@@ -30,11 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .errors import UserError
+
 if TYPE_CHECKING:
     import pandas as pd
 
 
-class CatalogError(ValueError):
+class CatalogError(UserError):
     """An unknown or unsupported catalog key, or an impossible combination."""
 
 

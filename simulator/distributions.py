@@ -20,6 +20,8 @@ Z99 = float(ndtri(0.99))
 
 _MC_SAMPLES = 1 << 20
 _MC_SEED = 20240101
+_LOG_MAX = math.log(np.finfo(np.float64).max)
+"""ln of the largest float64 (709.78): log-normal moments are checked against it in log space."""
 
 
 def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
@@ -39,8 +41,22 @@ def _number(owner: str, name: str, value: object, kind: str = "positive") -> flo
     return x
 
 
+def _moments(owner: str, mean: float, second_moment: float) -> tuple[float, float]:
+    """E[S] and E[S^2], refused when the parameters overflow float64 (theory needs both)."""
+    if not (math.isfinite(mean) and math.isfinite(second_moment)):
+        raise ValueError(
+            f"{owner}: the parameters overflow float64 (E[S] = {mean:.4g} s, "
+            f"E[S^2] = {second_moment:.4g} s^2); use smaller ones"
+        )
+    return mean, second_moment
+
+
 class ServiceTime(abc.ABC):
-    """A service-time distribution in seconds, with E[S] and E[S^2] known exactly."""
+    """A service-time distribution in seconds, with E[S] and E[S^2] known exactly.
+
+    Every constructor refuses parameters whose mean or second moment overflow float64,
+    so a sampler that exists has finite moments and finite draws.
+    """
 
     mean: float
     second_moment: float
@@ -82,8 +98,8 @@ class Exponential(ServiceTime):
     """Memoryless service: the M in M/M/c, E[S^2] = 2 mean^2."""
 
     def __init__(self, mean: float):
-        self.mean = _number("Exponential", "mean", mean)
-        self.second_moment = 2.0 * self.mean**2
+        m = _number("Exponential", "mean", mean)
+        self.mean, self.second_moment = _moments("Exponential", m, 2.0 * m * m)
 
     def _sample(self, rng, n):
         return rng.exponential(self.mean, n)
@@ -96,8 +112,8 @@ class Deterministic(ServiceTime):
     """Constant service: the D in M/D/1, zero variance."""
 
     def __init__(self, value: float):
-        self.value = self.mean = _number("Deterministic", "value", value)
-        self.second_moment = self.value**2
+        v = self.value = _number("Deterministic", "value", value)
+        self.mean, self.second_moment = _moments("Deterministic", v, v * v)
 
     def _sample(self, rng, n):
         return np.full(n, self.value)
@@ -110,13 +126,24 @@ class Deterministic(ServiceTime):
 
 
 class LogNormal(ServiceTime):
-    """Right-skewed latency: log S ~ Normal(mu, sigma^2), so p50 = exp(mu)."""
+    """Right-skewed latency: log S ~ Normal(mu, sigma^2), so p50 = exp(mu).
+
+    The moments are exp(mu + sigma^2/2) and exp(2 mu + 2 sigma^2), checked in log space
+    before they are taken: with p50 = 1 s, a sigma above 18.8 overflows E[S^2]. With E[S^2]
+    finite every draw is too (mu + 9 sigma stays below ln of the largest float).
+    """
 
     def __init__(self, mu: float, sigma: float):
         self.mu = _number("LogNormal", "mu (log seconds)", mu, "finite")
         self.sigma = _number("LogNormal", "sigma", sigma)
-        self.mean = math.exp(self.mu + self.sigma**2 / 2)
-        self.second_moment = math.exp(2 * self.mu + 2 * self.sigma**2)
+        log_mean = self.mu + self.sigma * self.sigma / 2
+        log_second = 2 * log_mean + self.sigma * self.sigma
+        if not log_second < _LOG_MAX:
+            raise ValueError(
+                f"LogNormal: sigma = {self.sigma:.4g} with mu = {self.mu:.4g} (log seconds) "
+                f"gives E[S^2] = exp({log_second:.4g}) s^2, beyond float64's exp({_LOG_MAX:.4g})"
+            )
+        self.mean, self.second_moment = math.exp(log_mean), math.exp(log_second)
 
     @classmethod
     def from_p50_p99(cls, p50: float, p99: float) -> LogNormal:
@@ -160,7 +187,9 @@ class LogNormal(ServiceTime):
         """Fit to a mean (seconds) and the log-space sigma."""
         m = _number("LogNormal.from_mean_sigma", "mean", mean)
         s = _number("LogNormal.from_mean_sigma", "sigma", sigma)
-        return cls(math.log(m) - s**2 / 2, s)
+        if not math.isfinite(s * s):
+            raise ValueError(f"LogNormal.from_mean_sigma: sigma = {s:.4g} overflows float64")
+        return cls(math.log(m) - s * s / 2, s)
 
     def _sample(self, rng, n):
         return rng.lognormal(self.mu, self.sigma, n)
@@ -176,11 +205,14 @@ class Gamma(ServiceTime):
     """Service with a chosen variability: shape = 1/cv^2 (cv = 1 is exponential)."""
 
     def __init__(self, mean: float, cv: float):
-        self.mean = _number("Gamma", "mean", mean)
+        m = _number("Gamma", "mean", mean)
         self.cv = _number("Gamma", "cv", cv)
-        self.shape = 1.0 / self.cv**2
-        self.scale = self.mean * self.cv**2
-        self.second_moment = self.mean**2 * (1.0 + self.cv**2)
+        cv2 = self.cv * self.cv
+        self.shape, self.scale = (1.0 / cv2 if cv2 > 0 else math.inf), m * cv2
+        if not (0 < self.shape < math.inf and 0 < self.scale < math.inf):
+            raise ValueError(f"Gamma: cv = {self.cv:.4g} gives shape {self.shape:.4g} and scale "
+                             f"{self.scale:.4g} s, which float64 cannot hold")  # fmt: skip
+        self.mean, self.second_moment = _moments("Gamma", m, m * m * (1.0 + cv2))
 
     def _sample(self, rng, n):
         return rng.gamma(self.shape, self.scale, n)
@@ -207,8 +239,9 @@ class Empirical(ServiceTime):
             )
         x.setflags(write=False)
         self.samples = x
-        self.mean = float(x.mean())
-        self.second_moment = float(np.mean(x * x))
+        with np.errstate(over="ignore"):
+            moments = float(x.mean()), float(np.mean(x * x))
+        self.mean, self.second_moment = _moments("Empirical", *moments)
 
     def _sample(self, rng, n):
         return self.samples[rng.integers(0, self.samples.size, n)]
@@ -236,8 +269,10 @@ class Sum(ServiceTime):
             if not isinstance(p, ServiceTime):
                 raise ValueError(f"Sum: parts[{i}] must be a ServiceTime, got {type(p).__name__}")
         self.parts = parts
-        self.mean = sum(p.mean for p in parts)
-        self.second_moment = sum(p.variance for p in parts) + self.mean**2
+        mean = sum(p.mean for p in parts)
+        self.mean, self.second_moment = _moments(
+            "Sum", mean, sum(p.variance for p in parts) + mean * mean
+        )
         self._mc: np.ndarray | None = None
 
     def _sample(self, rng, n):
@@ -267,8 +302,9 @@ class Scaled(ServiceTime):
             raise ValueError(f"Scaled: base must be a ServiceTime, got {type(base).__name__}")
         self.base = base
         self.factor = _number("Scaled", "factor", factor)
-        self.mean = self.factor * base.mean
-        self.second_moment = self.factor**2 * base.second_moment
+        self.mean, self.second_moment = _moments(
+            "Scaled", self.factor * base.mean, self.factor * self.factor * base.second_moment
+        )
 
     def _sample(self, rng, n):
         return self.factor * self.base.sample(rng, n)
@@ -288,8 +324,10 @@ class Shifted(ServiceTime):
             raise ValueError(f"Shifted: base must be a ServiceTime, got {type(base).__name__}")
         self.base = base
         self.offset = _number("Shifted", "offset", offset, "non-negative")
-        self.mean = base.mean + self.offset
-        self.second_moment = base.second_moment + 2 * self.offset * base.mean + self.offset**2
+        d = self.offset
+        self.mean, self.second_moment = _moments(
+            "Shifted", base.mean + d, base.second_moment + 2 * d * base.mean + d * d
+        )
 
     def _sample(self, rng, n):
         return self.base.sample(rng, n) + self.offset

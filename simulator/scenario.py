@@ -2,25 +2,53 @@
 
 Everything a run needs is in a `Scenario`; `load_scenario` accepts a path, YAML text
 or a dict and turns any mistake into a `ScenarioError` naming the field path and what
-was expected. Durations are seconds (numbers or strings such as "10m").
+was expected. Durations are seconds (numbers or strings such as "10m"). Files and text
+are read through `userfiles` (size, encoding, YAML bombs and duplicate keys), and no
+message ever quotes more than a few dozen characters of what the user gave.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
-from . import catalog
-from .specbase import Duration, Spec
+from . import catalog, userfiles
+from .errors import UserError
+from .gates import GATES
+from .specbase import MAX_INSTANCES, Duration, Spec
 from .strategies import STRATEGY_TYPES, StrategySpec
 from .thresholds import AlarmMetric, threshold_validator
 from .workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, ServiceTimeSpec, TrafficSpec
 
+MAX_WEIGHT = 1e6
+"""Largest variant weight. Weights are relative (a share is weight / sum of weights), so
+any bound works; this one keeps every sum finite (`.inf` routed as inf / inf = NaN)."""
 
-class ScenarioError(ValueError):
+MAX_PRICE = 1e6
+"""Largest price in USD per instance-hour, far above the dearest SageMaker instance
+(~$100/h); with MAX_INSTANCES for the longest run the bill still fits a float."""
+
+MAX_QUEUE = 10_000
+"""Most waiting places per instance: the kernel keeps a ring of this many start times for
+every instance, and no client waits behind ten thousand requests."""
+
+MAX_LATENCY_FACTOR = 1000.0
+"""Largest slow-down a defect injects: a release 1000x slower is an outage (model it with
+error_rate), and the bound keeps the scaled service time's E[S^2] finite."""
+
+MAX_PROBLEMS = 20
+"""Problems listed in one ScenarioError: a list of a million bad samples is one mistake."""
+
+MAX_MESSAGE = 300
+"""Longest description of one problem, in characters."""
+
+
+class ScenarioError(UserError):
     """A scenario that cannot be run; the message names every bad field and why."""
 
 
@@ -28,6 +56,8 @@ def _catalog_key(kind: str, key: str | None, known: list[str]) -> str | None:
     """Check a catalog key on its own, so a typo is reported at its field path."""
     if key is None:
         return None
+    if len(key) > 100:  # no catalog key is this long: spare difflib a huge string
+        raise ValueError(f"unknown {kind} {userfiles.brief(key)}; known: {', '.join(known)}")
     try:
         return catalog._check(kind, key, known)
     except catalog.CatalogError as exc:
@@ -38,7 +68,9 @@ class Defect(Spec):
     """What is wrong with the release, injected so strategies can be judged on catching it."""
 
     error_rate: float = Field(0.0, ge=0, le=1, description="extra share of requests failing (5XX)")
-    latency_factor: float = Field(1.0, gt=0, description="multiplies the release's service time")
+    latency_factor: float = Field(
+        1.0, gt=0, le=MAX_LATENCY_FACTOR, description="multiplies the release's service time"
+    )
 
 
 class Container(Spec):
@@ -87,25 +119,30 @@ class FleetSpec(_CatalogKeys):
     model: str | None = Field("resnet50", description="catalog latency profile")
     neo: bool = Field(False, description="compiled with SageMaker Neo (catalog speed-up)")
     accelerator: str | None = Field(None, description="Elastic Inference accelerator (legacy)")
-    instances: int = Field(1, ge=1, le=10_000, description="initial instance count")
+    instances: int = Field(1, ge=1, le=MAX_INSTANCES, description="initial instance count")
     workers_per_instance: int | None = Field(
         None, ge=1, le=1024, description="concurrent requests per instance; default from catalog"
     )
     queue_capacity: int | None = Field(
-        None, ge=0, description="waiting places per instance (0 = loss system, none = unlimited)"
-    )
+        None, ge=0, le=MAX_QUEUE,
+        description="waiting places per instance (0 = loss system, none = unlimited)",
+    )  # fmt: skip
     timeout: Duration = Field(60.0, gt=0, description="client deadline, s (InvokeEndpoint: 60 s)")
     routing: Literal["random", "least_outstanding"] = Field(
         "random", description="SageMaker RoutingStrategy within the variant"
     )
-    weight: float = Field(1.0, ge=0, description="InitialVariantWeight; share = weight / sum")
+    weight: float = Field(
+        1.0, ge=0, le=MAX_WEIGHT, description="InitialVariantWeight; share = weight / sum"
+    )
     service_time: ServiceTimeSpec | None = Field(None, description="overrides the catalog latency")
     pipeline: list[Container] | None = Field(
         None, min_length=2, max_length=5, description="inference pipeline: 2-5 containers"
     )
     error_rate: float = Field(0.0, ge=0, le=1, description="baseline share of 5XX errors")
     overhead: Duration = Field(0.0, description="fixed SageMaker OverheadLatency per request, s")
-    price_per_hour: float | None = Field(None, ge=0, description="overrides the catalog price")
+    price_per_hour: float | None = Field(
+        None, ge=0, le=MAX_PRICE, description="overrides the catalog price, USD"
+    )
     provisioning: Duration | None = Field(None, description="overrides the catalog start-up time")
 
     @model_validator(mode="before")
@@ -147,16 +184,16 @@ class ReleaseSpec(_CatalogKeys):
     model: str | None = None
     neo: bool | None = None
     accelerator: str | None = None
-    instances: int | None = Field(None, ge=1, le=10_000)
+    instances: int | None = Field(None, ge=1, le=MAX_INSTANCES)
     workers_per_instance: int | None = Field(None, ge=1, le=1024)
-    queue_capacity: int | None = Field(None, ge=0)
+    queue_capacity: int | None = Field(None, ge=0, le=MAX_QUEUE)
     timeout: Duration | None = Field(None, gt=0)
     routing: Literal["random", "least_outstanding"] | None = None
     service_time: ServiceTimeSpec | None = None
     pipeline: list[Container] | None = Field(None, min_length=2, max_length=5)
     error_rate: float | None = Field(None, ge=0, le=1)
     overhead: Duration | None = None
-    price_per_hour: float | None = Field(None, ge=0)
+    price_per_hour: float | None = Field(None, ge=0, le=MAX_PRICE)
     provisioning: Duration | None = None
 
     def fleet(self, current: FleetSpec) -> FleetSpec:
@@ -200,13 +237,17 @@ class Autoscaling(Spec):
 
     The metric is invocations per instance per minute. As Application Auto Scaling's
     target-tracking alarms do, scale-out needs 3 consecutive breaching minutes and
-    scale-in 15 below 90% of the target; cooldowns default to 300 s.
+    scale-in 15 below 90% of the target; cooldowns default to 300 s. The target is at
+    least 0.001 a minute (under 2 a day per instance): a tiny one makes the desired
+    count, instances x rate / target, overflow.
     """
 
     metric: Literal["invocations_per_instance"] = "invocations_per_instance"
-    target: float = Field(gt=0, description="invocations per instance per minute")
-    min: int = Field(1, ge=1)
-    max: int = Field(ge=1)
+    target: float = Field(
+        ge=1e-3, description="invocations per instance per minute, at least 0.001"
+    )
+    min: int = Field(1, ge=1, le=MAX_INSTANCES)
+    max: int = Field(ge=1, le=MAX_INSTANCES)
     scale_out_cooldown: Duration = 300.0
     scale_in_cooldown: Duration = 300.0
     scale_out_datapoints: int = Field(3, ge=1)
@@ -293,15 +334,14 @@ class Scenario(Spec):
             release.fleet(current)
         except ValidationError as exc:
             problems = [
-                ".".join(map(str, e["loc"]))
-                + ": " * bool(e["loc"])
-                + e["msg"].removeprefix("Value error, ")
-                for e in exc.errors(include_url=False)
+                (f"{_field_path(e['loc'])}: " if e["loc"] else "") + _message(e)
+                for e in exc.errors(include_url=False)[:MAX_PROBLEMS]
             ]
             raise ValueError("; ".join(problems)) from None
         if release.version == current.version:
             raise ValueError(
-                f"release.version must differ from fleet.version (both {release.version!r})"
+                f"release.version must differ from fleet.version (both "
+                f"{userfiles.brief(release.version)})"
             )
         return release
 
@@ -312,6 +352,7 @@ class Scenario(Spec):
         if self.strategy.type != "none" and self.release is None:
             raise ValueError(f"strategy '{self.strategy.type}' needs a 'release' to roll out")
         self.strategy.check_fleet(self.fleet.instances)
+        self.strategy.check_period(self.monitoring.period)
         gate = getattr(self.strategy, "gate", None)
         interval = getattr(gate, "interval", None)
         if interval is not None and interval < self.monitoring.period - 1e-9:
@@ -340,51 +381,77 @@ class Scenario(Spec):
         return yaml.safe_dump(self.to_dict(), sort_keys=False)
 
 
-def load_scenario(source: Scenario | dict | str | Path) -> Scenario:
-    """A Scenario from a path, YAML text or a dict; a ScenarioError names what is wrong."""
+def load_scenario(
+    source: Scenario | dict | str | Path, trace_dirs: Sequence[str | Path] | None = None
+) -> Scenario:
+    """A Scenario from a path, YAML text or a dict; a ScenarioError names what is wrong.
+
+    `trace_dirs` lists the only folders a traffic trace may be read from (after `..` and
+    symbolic links are resolved); None, for the CLI on the user's own machine, allows any.
+    A scenario from someone else (an upload, pasted text) must be loaded with them.
+    """
     if isinstance(source, Scenario):
-        return source
+        if trace_dirs is None:
+            return source
+        source = source.to_dict()  # built elsewhere: its trace is checked here again
     where, base_dir = "scenario", Path.cwd()
-    if isinstance(source, Path) or (
-        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
-    ):
-        path = Path(source)
-        where, base_dir = str(path), path.parent
-        try:
-            source = path.read_text()
-        except OSError as exc:
-            raise ScenarioError(f"{path}: cannot read the scenario ({exc.strerror})") from None
-    if isinstance(source, str):
-        try:
-            source = yaml.safe_load(source)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(exc, "problem", None) or exc
-            raise ScenarioError(f"{where}: not valid YAML{line}: {problem}") from None
+    try:
+        if isinstance(source, Path) or (
+            isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
+        ):
+            path = Path(source)
+            where, base_dir = str(path), path.parent
+            source = userfiles.read_text(path, "scenario")
+        if isinstance(source, str):
+            source = userfiles.load_yaml(source, where)
+    except userfiles.InputError as exc:
+        raise ScenarioError(str(exc)) from None
     if not isinstance(source, dict):
         raise ScenarioError(f"{where}: expected a mapping of scenario fields at the top level")
+    context = {"base_dir": base_dir, "trace_dirs": trace_dirs}
     try:
-        return Scenario.model_validate(source, context={"base_dir": base_dir})
+        return Scenario.model_validate(source, context=context)
     except ValidationError as exc:
         raise ScenarioError(_describe(where, exc)) from None
 
 
 def _describe(where: str, exc: ValidationError) -> str:
+    """One line per problem: its field path, what was expected, and a glimpse of the input."""
     lines = [f"{where} is invalid:"]
-    for err in exc.errors(include_url=False):
-        path = ".".join(str(p) for p in err["loc"] if not _is_union_tag(p)) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
+    for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
+        message = _message(err)
         if err["type"] not in {"missing", "value_error"} and "input" in err:
-            got = repr(err["input"])
-            message += f" (got {got[:60]})"
-        lines.append(f"  {path}: {message}")
+            message += f" (got {userfiles.brief(err['input'])})"
+        lines.append(f"  {_field_path(err['loc'])}: {message}")
+    if exc.error_count() > MAX_PROBLEMS:
+        lines.append(f"  (and {exc.error_count() - MAX_PROBLEMS:,} more problems)")
     return "\n".join(lines)
 
 
-def _is_union_tag(part: Any) -> bool:
-    """Pydantic puts the chosen union member's tag in error paths; users never wrote it."""
-    return isinstance(part, str) and (part.startswith("function-") or part in UNION_TAGS)
+def _message(err: ErrorDetails) -> str:
+    """Pydantic's words for one problem, cut; a wrong union tag is shown briefly, not whole."""
+    if err["type"] == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return (f"unknown {ctx.get('discriminator')} {userfiles.brief(ctx.get('tag'))}; "
+                f"expected one of {ctx.get('expected_tags')}")  # fmt: skip
+    message = err["msg"].removeprefix("Value error, ")
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
 
 
-UNION_TAGS = TRAFFIC_PATTERNS | DISTRIBUTIONS | set(STRATEGY_TYPES)
+UNIONS = {"traffic": TRAFFIC_PATTERNS, "service_time": DISTRIBUTIONS,
+          "strategy": set(STRATEGY_TYPES), "gate": set(GATES)}  # fmt: skip
+"""The tags of each tagged union, by the field that holds it."""
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    """The field path as the user wrote it.
+
+    Pydantic puts the chosen member's tag right after a union field (`strategy.canary.steps`)
+    and names validator functions in paths; users wrote neither.
+    """
+    kept = [
+        str(part) for i, part in enumerate(loc)
+        if not (isinstance(part, str) and part.startswith("function-"))
+        and not (i > 0 and part in UNIONS.get(str(loc[i - 1]), ()))
+    ]  # fmt: skip
+    return ".".join(kept) or "(top level)"

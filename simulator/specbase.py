@@ -2,8 +2,9 @@
 
 `Spec` is the base of all scenario models: unknown keys are errors, with a
 "did you mean" when a known key is close, because a typo in a YAML key silently
-falling back to a default is the worst kind of wrong answer. `Duration` accepts
-seconds or strings such as "250ms", "90s", "10m", "2h", "1d".
+falling back to a default is the worst kind of wrong answer. Every number must be
+finite (`.inf` or `.nan` would route, queue and bill as NaN without a word).
+`Duration` accepts seconds or strings such as "5us", "250ms", "90s", "10m", "2h", "1d".
 """
 
 from __future__ import annotations
@@ -15,24 +16,54 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
-_UNITS = {"ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
-_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ms|s|min|m|h|d)?\s*$")
+from .userfiles import brief
+
+TIME_RESOLUTION = 1e-6
+"""Shortest positive duration, s: the latency histogram's first bin ends at 1 us, and late
+in the longest run (MAX_SECONDS) float64 clock readings are 0.12 us apart, so a span much
+shorter would be rounded away when added to the clock (its event would never move time)."""
+
+MAX_SECONDS = 1e9
+"""Longest duration, s (31.7 years): at 1e9 s neighbouring float64 seconds are 0.12 us
+apart, still finer than the 1 us the latency histogram starts at; ten times later they are
+1.9 us apart, and a latency computed from two clock readings is off by a whole bin."""
+
+MAX_RATE = 1 / TIME_RESOLUTION
+"""Most requests per second, in any traffic shape: one a microsecond on average. Denser
+arrivals fall within one tick of the clock, and no single endpoint takes a million a second."""
+
+MAX_INSTANCES = 10_000
+"""Most instances in a fleet or a share of one; SageMaker's own quotas are far lower."""
+
+_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|ms|s|min|m|h|d)?\s*$")
+_EXPECTED = "expected a duration such as 30, '250ms', '90s', '10m' or '2h'"
 
 
 def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string like '250ms', '10m', '2h' (a bare number is seconds)."""
+    """Seconds from a number or a string like '250ms', '10m', '2h' (a bare number is seconds).
+
+    Zero, or between TIME_RESOLUTION and MAX_SECONDS: what the simulation's clock can tell apart.
+    """
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 30, '250ms', '10m' or '2h', got a boolean")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
-    else:
-        raise ValueError(
-            f"expected a duration such as 30, '250ms', '90s', '10m' or '2h', got {value!r}"
-        )
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"a duration must be finite and not negative, got {value!r}")
+        raise ValueError(f"{_EXPECTED}, got a boolean")
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str) and (match := _DURATION.match(value)):
+            seconds = float(match.group(1)) * _UNITS[match.group(2) or "s"]
+        else:
+            raise ValueError(f"{_EXPECTED}, got {brief(value)}")
+    except OverflowError:  # an int too large for a float
+        seconds = math.inf
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be a number of seconds >= 0, got {brief(value)}")
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"a duration must be at most {MAX_SECONDS:g} s (31 years), the longest "
+                         f"the clock resolves to 1 us; got {brief(value)}")  # fmt: skip
+    if 0 < seconds < TIME_RESOLUTION:
+        raise ValueError(f"a duration must be 0 or at least 1 us, the simulation's time "
+                         f"resolution; got {brief(value)}")  # fmt: skip
     return seconds
 
 
@@ -52,9 +83,15 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class Spec(BaseModel):
-    """Base of every scenario model: frozen, and strict about unknown keys."""
+    """Base of every scenario model: frozen, strict about unknown keys, every number finite.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    `allow_inf_nan=False` reaches every float a model holds (optional, in lists, after a
+    `BeforeValidator` such as Duration's or a threshold's), so no field can let one in.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -63,33 +100,36 @@ class Spec(BaseModel):
             known = set(cls.model_fields)
             for key in data:
                 if key not in known:
-                    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+                    word = key if isinstance(key, str) and len(key) <= 100 else ""
+                    close = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
                     hint = f" (did you mean '{close[0]}'?)" if close else ""
                     raise ValueError(
-                        f"unknown key '{key}'{hint}; known keys: {', '.join(sorted(known))}"
+                        f"unknown key {brief(key)}{hint}; known keys: {', '.join(sorted(known))}"
                     )
         return data
 
 
 def parse_share(value: Any) -> int | float:
     """An instance count (an int) or a share of a fleet: '25%' or a fraction like 0.25."""
+    expected = "expected an instance count or a percentage like '25%'"
     if isinstance(value, bool):
-        raise ValueError("expected an instance count or a percentage like '25%', got a boolean")
+        raise ValueError(f"{expected}, got a boolean")
     if isinstance(value, str):
         text = value.strip()
         try:
             value = float(text[:-1]) / 100 if text.endswith("%") else int(text)
         except ValueError:
-            raise ValueError(
-                f"expected an instance count or a percentage like '25%', got {value!r}"
-            ) from None
+            raise ValueError(f"{expected}, got {brief(value)}") from None
     if isinstance(value, int):
-        if value < 0:
-            raise ValueError(f"an instance count cannot be negative, got {value}")
+        if not 0 <= value <= MAX_INSTANCES:
+            raise ValueError(f"an instance count must be between 0 and {MAX_INSTANCES:,}, "
+                             f"got {brief(value)}")  # fmt: skip
         return value
     if isinstance(value, float) and 0 <= value <= 1:
         return value
-    raise ValueError(f"expected an instance count or a share between 0% and 100%, got {value!r}")
+    raise ValueError(
+        f"expected an instance count or a share between 0% and 100%, got {brief(value)}"
+    )
 
 
 def share_count(share: int | float, of: int, *, round_up: bool) -> int:

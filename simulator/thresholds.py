@@ -7,11 +7,13 @@ means the same thing wherever it is written.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator
 
 from .specbase import parse_duration
+from .userfiles import brief
 
 AlarmMetric = Literal[
     "latency_p99", "latency_p95", "latency_p50", "latency_mean", "ModelLatency",
@@ -29,18 +31,23 @@ def parse_threshold(value: Any, metric: str | None) -> float:
 
 
 def parse_rate(value: Any) -> float:
-    """A number, or a percentage such as '5%' (0.05)."""
+    """A finite number, or a percentage such as '5%' (0.05)."""
+    expected = "expected a number or a percentage like '5%'"
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ValueError(f"expected a number or a percentage like '5%', got {value!r}")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return float(text[:-1]) / 100 if text.endswith("%") else float(text)
-        except ValueError:
-            raise ValueError(
-                f"expected a number or a percentage like '5%', got {value!r}"
-            ) from None
-    return float(value)
+        raise ValueError(f"{expected}, got {brief(value)}")
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        else:
+            number = float(value)
+    except ValueError:
+        raise ValueError(f"{expected}, got {brief(value)}") from None
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not math.isfinite(number):
+        raise ValueError(f"{expected} (finite), got {brief(value)}")
+    return number
 
 
 def threshold_validator(value: Any, info: Any) -> float:

@@ -1,17 +1,33 @@
 """Recorded traffic: replaying arrival times, or per-bin counts, read from CSV files.
 
 Both are arrival processes like those of `traffic.py` (spans move forward, and the
-realisation does not depend on where spans end); `load_trace` reads and checks the file.
+realisation does not depend on where spans end); `locate` decides whether a path may be
+read as a trace, and `load_trace` reads and checks the file without ever quoting it.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from . import userfiles
+from .specbase import MAX_RATE, MAX_SECONDS
 from .traffic import _BLOCK, ArrivalProcess, _Buffered, _generator, _number
+from .userfiles import brief
+
+MAX_TRACE_BYTES = 64 * 2**20
+"""Largest trace file read: about four million timestamps; recorded traffic is resampled
+into counts per minute long before it is this big."""
+
+MAX_COUNT = MAX_RATE * 60
+"""Most requests in a one-minute bin: the schema's highest rate for a whole minute."""
 
 
 class TraceTimestamps(ArrivalProcess):
@@ -106,41 +122,80 @@ class TraceCounts(_Buffered):
         return t, j1 * self.bin_s
 
 
+def locate(path: str, base: Path, allowed: Sequence[str | Path] | None = None) -> Path:
+    """The absolute path of a trace, if it may be read: a .csv file inside `allowed` folders.
+
+    `path` is relative to `base` (the scenario's folder). It is resolved (`..` and
+    symbolic links followed) before it is compared with the allowed folders, so nothing
+    leads out of them; a path outside them is refused without saying whether it exists.
+    `allowed` None allows any folder (the CLI on the user's own machine).
+    """
+    full = (base / Path(path).expanduser()).resolve()
+    if allowed is not None:
+        folders = [Path(folder).expanduser().resolve() for folder in allowed]
+        if not any(full.is_relative_to(folder) for folder in folders):
+            shown = ", ".join(str(folder) for folder in folders) or "none"
+            raise ValueError(f"trace {brief(path)} is outside the folders traces may be read "
+                             f"from ({shown})")  # fmt: skip
+    if full.suffix.lower() != ".csv":
+        raise ValueError(f"a trace must be a .csv file; {brief(path)} is not")
+    if not full.is_file():
+        raise ValueError(f"trace file not found: {full}")
+    return full
+
+
 def load_trace(path, kind: str, column: str | None = None) -> np.ndarray:
     """Read a trace CSV (with a header): arrival timestamps or per-bin counts.
 
-    Timestamps are numbers (seconds) or ISO 8601 datetimes, returned as seconds from the
-    earliest, sorted. Counts are whole numbers >= 0, returned as int64. `column`
-    defaults to the first column. Bad data raises ValueError naming file, column, row.
+    Timestamps are numbers (seconds) or ISO 8601 datetimes, in order; datetimes are
+    returned as seconds from the first. Counts are whole numbers >= 0 per minute,
+    returned as int64. `column` defaults to the first column. Bad data raises
+    ValueError naming the file, the column and the data row, never what the file holds:
+    a trace path can point anywhere, and its content is not ours to show.
     """
     if kind not in ("timestamps", "counts"):
         raise ValueError(f"load_trace: kind must be 'timestamps' or 'counts', got {kind!r}")
+    where = f"trace {path}"
+    text = userfiles.read_text(path, "trace", limit=MAX_TRACE_BYTES)
     try:
-        df = pd.read_csv(path)
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as e:
-        raise ValueError(f"trace {path}: not a readable CSV ({e})") from None
+        df = pd.read_csv(io.StringIO(text))
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{where}: not a readable CSV (empty)") from None
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        # pandas' words can quote the offending line: keep only its number
+        line = re.search(r"line (\d+)", str(exc))
+        at = f" at line {line.group(1)}" if line else ""
+        raise ValueError(f"{where}: not a readable CSV{at}") from None
     if df.shape[1] == 0 or len(df) == 0:
-        raise ValueError(f"trace {path}: no data rows")
-    col = df.columns[0] if column is None else column
-    if col not in df.columns:
-        raise ValueError(f"trace {path}: no column {col!r}; columns are {list(df.columns)}")
+        raise ValueError(f"{where}: no data rows")
+    if column is None:
+        col, label = df.columns[0], "1"
+    elif column in df.columns:
+        col, label = column, brief(column)
+    else:
+        count = f"{df.shape[1]} column{'s' * (df.shape[1] != 1)}"
+        raise ValueError(f"{where}: column {brief(column)} not found (the file has {count})")
     raw = df[col]
 
     def check(bad: np.ndarray, expected: str) -> None:
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"trace {path}, column {col!r}, data row {i + 1}: "
-                f"expected {expected}, got {raw.iloc[i]!r}"
-            )
+            raise ValueError(f"{where}, column {label}, data row {i + 1}: expected {expected}")
 
     num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
     if kind == "counts":
         check(~np.isfinite(num) | (num < 0) | (num != np.round(num)), "a whole number >= 0")
+        check(num > MAX_COUNT, f"at most {MAX_COUNT:,.0f} requests in a minute")
         return num.astype(np.int64)
     if np.isfinite(num[0]):
         check(~np.isfinite(num) | (num < 0), "a number of seconds >= 0")
-        return np.sort(num)
-    dt = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
-    check(dt.isna().to_numpy(), "an ISO 8601 datetime such as 2024-05-01T12:00:00Z")
-    return np.sort((dt - dt.min()).dt.total_seconds().to_numpy(dtype=np.float64))
+        check(num > MAX_SECONDS, f"at most {MAX_SECONDS:g} seconds")
+        seconds = num
+    else:
+        dt = pd.to_datetime(raw, errors="coerce", utc=True, format="ISO8601")
+        check(dt.isna().to_numpy(), "an ISO 8601 datetime such as 2024-05-01T12:00:00Z")
+        seconds = (dt - dt.iloc[0]).dt.total_seconds().to_numpy(dtype=np.float64)
+        check(seconds > MAX_SECONDS, f"at most {MAX_SECONDS:g} seconds after the first row")
+    check(np.diff(seconds, prepend=seconds[0]) < 0,
+          "a time no earlier than the row before (timestamps must be sorted)")  # fmt: skip
+    return seconds

@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from .errors import UserError
+
 MAX_BYTES = 8 * 2**20
 """Largest file read: configurations are kilobytes; 8 MiB leaves room for long sample lists."""
 
@@ -33,7 +35,7 @@ _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """A file or text that cannot be read safely; the message names where and why."""
 
 
@@ -75,7 +77,7 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_BYTES) -> s
         size = path.stat().st_size
         if size > limit:
             raise InputError(f"{path}: {size:,} bytes is too large for a {what} "
-                             f"(at most {limit // 2**20} MiB)")  # fmt: skip
+                             f"(at most {_size(limit)})")  # fmt: skip
         with path.open("rb") as file:
             data = file.read(limit + 1)  # the file may have grown since stat
     except OSError as exc:
@@ -86,7 +88,7 @@ def read_text(path: str | Path, what: str = "file", limit: int = MAX_BYTES) -> s
 def decode(data: bytes, where: str, limit: int = MAX_BYTES) -> str:
     """UTF-8 text from bytes (a byte-order mark is dropped); binary data is refused."""
     if len(data) > limit:
-        raise InputError(f"{where}: too large (at most {limit // 2**20} MiB)")
+        raise InputError(f"{where}: too large (at most {_size(limit)})")
     if b"\0" in data:
         raise InputError(f"{where}: a binary file, not text")
     try:
@@ -95,6 +97,10 @@ def decode(data: bytes, where: str, limit: int = MAX_BYTES) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"{where}: not UTF-8 text (line {line}, byte {exc.start}); "
                          "save it as UTF-8") from None  # fmt: skip
+
+
+def _size(limit: int) -> str:
+    return f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit:,} bytes"
 
 
 def load_yaml(text: str, where: str) -> Any:

@@ -226,3 +226,37 @@ def test_scaled_and_shifted_quantiles():
 def test_bad_arguments_name_the_argument(make, word):
     with pytest.raises(ValueError, match=word):
         make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Exponential(1e200),  # E[S^2] = 2e400
+        lambda: Deterministic(1e160),
+        lambda: LogNormal(0.0, 1000.0),  # the mean alone is exp(500000)
+        lambda: LogNormal(0.0, 19.0),  # mean exp(180) fits, E[S^2] = exp(722) does not
+        lambda: LogNormal.from_mean_sigma(0.1, 1e200),  # sigma^2 itself overflows
+        lambda: Gamma(1.0, 1e200),  # cv^2 overflows
+        lambda: Gamma(1e100, 1e60),  # the scale, mean x cv^2, overflows
+        lambda: Gamma(1.0, 1e-200),  # cv^2 underflows to 0: the shape 1/cv^2 is infinite
+        lambda: Empirical([0.1, 1e200]),
+        lambda: Empirical([1.5e308, 1.5e308]),  # the sum overflows before the mean is taken
+        lambda: Scaled(Exponential(1.0), 1e300),
+        lambda: Shifted(Exponential(1e150), 1e160),
+        lambda: Sum([Deterministic(1e154), Deterministic(1e154)]),
+    ],
+)
+def test_parameters_that_overflow_the_moments_are_refused(make):
+    """A sampler either has finite E[S] and E[S^2] or is never built: a ValueError, not an
+    OverflowError from `**` nor an inf that theory would turn into NaN."""
+    with pytest.raises(ValueError, match="float64"):
+        make()
+
+
+@pytest.mark.parametrize("sigma", [5.0, 12.0, 18.9])
+def test_wide_lognormal_moments_are_computed_in_log_space(sigma):
+    """Just below the float64 limit the moments are exact and every draw is finite."""
+    d = LogNormal(-3.0, sigma)
+    assert d.mean == pytest.approx(math.exp(-3.0 + sigma**2 / 2), rel=1e-12)
+    assert math.log(d.second_moment) == pytest.approx(-6.0 + 2 * sigma**2, rel=1e-12)
+    assert np.isfinite(d.sample(np.random.default_rng(7), 100_000)).all()

@@ -506,7 +506,7 @@ def test_check_needs_a_bound():
     with pytest.raises(ValidationError, match="needs 'max' or 'min'"):
         Check(metric="error_rate")
     sc = scenario(flagger(checks=[{"metric": "latency_p99"}]))
-    with pytest.raises(ds.ScenarioError, match=r"strategy\.gate\.flagger\.checks\.0"):
+    with pytest.raises(ds.ScenarioError, match=r"strategy\.gate\.checks\.0"):
         ds.load_scenario(sc)
 
 

@@ -373,7 +373,7 @@ def test_invalid_values_surface_as_import_errors():
         del metric["interval"]
     with pytest.raises(ConfigImportError, match="not a valid scenario") as err:
         import_config(doc, base=BASE)
-    assert "strategy.gate.flagger.interval" in str(err.value)
+    assert "strategy.gate.interval" in str(err.value)
 
 
 # ---------------------------------------------------------------- malformed inputs

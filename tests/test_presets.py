@@ -87,6 +87,12 @@ def test_loads_named_after_file_and_round_trips(path):
     assert ds.load_scenario(sc.to_yaml()) == sc
 
 
+@pytest.mark.parametrize("path", PRESETS + VALIDATION, ids=stem)
+def test_loads_with_traces_kept_inside_the_scenarios_folder(path):
+    """As the app loads a scenario it did not write: traces only from `scenarios/`."""
+    assert ds.load_scenario(path, trace_dirs=[SCENARIOS]) == ds.load_scenario(path)
+
+
 def test_every_preset_has_expectations():
     assert {stem(p) for p in PRESETS} == set(MIN_AVAILABILITY)
     assert len(VALIDATION) >= 5

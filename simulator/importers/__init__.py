@@ -30,6 +30,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
+from ..errors import UserError
 from ..scenario import Scenario, ScenarioError, load_scenario
 from ..userfiles import InputError, brief, load_json, load_yaml, load_yaml_documents, read_text
 from . import argo, flagger, sagemaker
@@ -58,7 +59,7 @@ _GO_DURATION = re.compile(r"([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class ConfigImportError(ValueError):
+class ConfigImportError(UserError):
     """A config that cannot be imported faithfully; the message names the file and field."""
 
 

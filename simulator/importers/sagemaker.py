@@ -48,13 +48,10 @@ CreateEndpointConfig with one production variant and one shadow variant:
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
-import botocore.session
-import botocore.validate
-
-_MODEL = None
 VARIANT_FIELDS = {"VariantName", "ModelName", "InitialInstanceCount", "InstanceType",
                   "InitialVariantWeight", "AcceleratorType", "RoutingConfig"}  # fmt: skip
 ROUTING = {"RANDOM": "random", "LEAST_OUTSTANDING_REQUESTS": "least_outstanding"}
@@ -64,12 +61,19 @@ _NUMBERS = {"integer", "long", "float", "double"}
 _SOURCE = "botocore's SageMaker service model"
 
 
+@functools.cache
+def _service_model():
+    """The SageMaker service model, read when first needed: botocore takes 0.1 s to load."""
+    import botocore.session
+
+    return botocore.session.get_session().get_service_model("sagemaker")
+
+
 def validate(operation: str, params: dict, ctx) -> None:
     """Check a request against botocore's SageMaker model, as the SDK would before sending."""
-    global _MODEL
-    if _MODEL is None:
-        _MODEL = botocore.session.get_session().get_service_model("sagemaker")
-    shape = _MODEL.operation_model(operation).input_shape
+    import botocore.validate
+
+    shape = _service_model().operation_model(operation).input_shape
     report = botocore.validate.ParamValidator().validate(params, shape)
     if report.has_errors():
         ctx.fail(operation, "botocore rejects the request: " + report.generate_report())

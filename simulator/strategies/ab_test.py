@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .. import abstats
 from ..gates import closed_periods, next_period, window_metrics
@@ -23,9 +23,13 @@ from .base import GatedStrategy, Release, instances_for, percent
 
 
 class Conversion(Spec):
-    """Probability that a successful request converts, per arm."""
+    """Probability that a successful request converts, per arm.
 
-    control: float = Field(0.10, gt=0, lt=1)
+    The fixed-horizon test's sample size grows as 1 / (control x mde)^2: with the control
+    rate at least 1e-6 and mde at least 0.001 it stays a number (rarer is no A/B test).
+    """
+
+    control: float = Field(0.10, ge=1e-6, lt=1, description="the control's rate, at least 1e-6")
     treatment: float = Field(0.11, ge=0, le=1)
 
 
@@ -39,10 +43,30 @@ class ABTest(GatedStrategy):
         "sequential", description="mSPRT (peeking-safe) or the fixed-horizon z-test"
     )
     alpha: float = Field(0.05, gt=0, lt=1, description="false-positive rate of the test")
-    mde: float = Field(0.10, gt=0, description="relative lift the fixed-horizon test plans for")
+    mde: float = Field(
+        0.10, ge=1e-3, description="relative lift the fixed-horizon test plans for, at least 0.1%"
+    )
     power: float = Field(0.8, gt=0, lt=1, description="power the fixed-horizon test plans for")
     interval: Duration = Field(600.0, gt=0, description="between looks at the counts")
     max_duration: Duration = Field(7200.0, gt=0, description="stop without a winner after this")
+
+    @model_validator(mode="after")
+    def _plannable(self) -> ABTest:
+        """The fixed-horizon test's sample size exists: found now, not when the test starts."""
+        if self.test == "two_proportion":
+            try:
+                self._test()
+            except ValueError as exc:
+                raise ValueError(f"the two_proportion test cannot be planned with "
+                                 f"conversion.control, mde, alpha and power as given: {exc}"
+                                 ) from None  # fmt: skip
+        return self
+
+    def check_period(self, period: float) -> None:
+        """Each look reads the periods closed since the last: looking more often sees nothing."""
+        if self.interval < period - 1e-9:
+            raise ValueError(f"strategy.interval ({self.interval:g} s) must be at least "
+                             f"monitoring.period ({period:g} s)")  # fmt: skip
 
     def controller(self, ctx):
         """Launch the treatment, split users, look every interval, act on the decision."""

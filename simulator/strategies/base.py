@@ -39,6 +39,9 @@ class StrategyBase(Spec):
     def check_fleet(self, size: int) -> None:
         """Raise ValueError if a setting cannot work on a fleet of `size` instances."""
 
+    def check_period(self, period: float) -> None:
+        """Raise ValueError if a setting reads metrics more often than a `period` closes them."""
+
 
 class GatedStrategy(StrategyBase):
     """A strategy whose release a gate can stop (see `gates.py` for every gate's fields)."""

@@ -23,6 +23,9 @@ from ..gates import GateSpec, KayentaGate
 from ..specbase import Duration, Spec
 from .base import GatedStrategy, Release, instances_for, percent
 
+MAX_STEPS = 1000
+"""Most canary steps: each lasts at least a gate interval, so more is a rollout of weeks."""
+
 
 class Step(Spec):
     """One canary step: a traffic weight, then a bake while the gate watches."""
@@ -36,13 +39,13 @@ class Canary(GatedStrategy):
 
     type: Literal["canary"]
     steps: list[Step] | None = Field(
-        None,
+        None, max_length=MAX_STEPS,
         description="Argo-style steps; default 10%, 25%, 50% with 5m bakes; [] promotes at once",
-    )
+    )  # fmt: skip
     step_weight: float | None = Field(None, gt=0, le=100, description="Flagger stepWeight")
     max_weight: float = Field(50.0, gt=0, le=100, description="Flagger maxWeight")
     step_weights: list[Annotated[float, Field(gt=0, le=100)]] | None = Field(
-        None, min_length=1, description="Flagger stepWeights"
+        None, min_length=1, max_length=MAX_STEPS, description="Flagger stepWeights"
     )
     scale: Literal["weight", "full"] = Field(
         "weight",
@@ -58,6 +61,9 @@ class Canary(GatedStrategy):
         flagger = self.step_weight is not None or self.step_weights is not None
         if flagger and self.steps is not None:
             raise ValueError("give either 'steps' (Argo) or 'step_weight'/'step_weights' (Flagger)")
+        if self.step_weight is not None and self.max_weight / self.step_weight > MAX_STEPS:
+            raise ValueError(f"step_weight {self.step_weight:g} takes more than {MAX_STEPS} "
+                             f"steps to reach max_weight {self.max_weight:g}")  # fmt: skip
         if isinstance(self.gate, KayentaGate) and max(self.weights(), default=0) > 50:
             raise ValueError("with a kayenta gate the canary and its baseline share traffic: "
                              "weights must not exceed 50")  # fmt: skip

@@ -23,8 +23,9 @@ class Phased(GatedStrategy):
 
     type: Literal["phased"]
     phases: list[float] = Field(
-        [25.0, 50.0, 75.0, 100.0], description="cumulative percent of users after each phase"
-    )
+        [25.0, 50.0, 75.0, 100.0], max_length=1000,
+        description="cumulative percent of users after each phase (at most 1000 phases)",
+    )  # fmt: skip
     bake: Duration = Field(600.0, description="watch after each phase")
 
     @field_validator("phases")

@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import Field
 
 from ..gates import broken_checks, default_checks, window_metrics
-from ..specbase import Duration
+from ..specbase import MAX_INSTANCES, Duration
 from .base import GatedStrategy, Release, percent
 
 
@@ -28,8 +28,9 @@ class Shadow(GatedStrategy):
     sampling: float = Field(100.0, ge=0, le=100, description="SamplingPercentage of requests")
     duration: Duration = Field(1800.0, gt=0, description="how long the shadow test runs")
     instances: int | None = Field(
-        None, ge=1, description="shadow fleet size; default the release's instance count"
-    )
+        None, ge=1, le=MAX_INSTANCES,
+        description="shadow fleet size; default the release's instance count",
+    )  # fmt: skip
     promote: bool = Field(True, description="promote a shadow that passes, or only report")
     bake: Duration = Field(300.0, description="gate watch after promotion")
 
