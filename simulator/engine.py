@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Generator
 from typing import Any
 
 import numpy as np
 import simpy
 
+from . import budget
 from .alarms import ALARM, AlarmState
 from .dataplane import DataPlane
 from .fleet import DOWN, IN_SERVICE, PROVISIONING, TERMINATED, Instance, Variant, build_variant
@@ -35,14 +37,50 @@ def simulate(
     *,
     strategy: str | None = None,
     progress: Callable[[float], None] | None = None,
+    force: bool = False,
 ) -> Result:
-    """Run one scenario with one seed; the same seed always gives the same result."""
-    sc = load_scenario(scenario)
-    if strategy is not None and strategy != sc.strategy.type:
-        data = sc.to_dict()
-        data["strategy"] = {"type": strategy}
-        sc = load_scenario(data)
+    """Run one scenario with one seed; the same seed always gives the same result.
+
+    A scenario over the budget (`budget.py`) raises BudgetError before anything is
+    allocated, unless `force`.
+    """
+    sc = with_strategy(load_scenario(scenario), strategy)
+    if not force:
+        budget.check(sc)
     return Simulation(sc, seed, progress).run()
+
+
+def with_strategy(sc: Scenario, strategy: str | None) -> Scenario:
+    """The scenario with another strategy type (its defaults), or as it is for None."""
+    if strategy is None or strategy == sc.strategy.type:
+        return sc
+    data = sc.to_dict()
+    data["strategy"] = {"type": strategy}
+    return load_scenario(data)
+
+
+class Environment(simpy.Environment):
+    """A SimPy environment that can close every process it ran, once the run is over.
+
+    A process suspended at the end of a run keeps its generator's frame, and with it
+    whatever the frame refers to (the simulation, its recorder), in reference cycles
+    through the environment's events that only a full garbage collection would free.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._generators: list[Generator] = []
+
+    def process(self, generator):
+        """Start a process, as SimPy does, remembering its generator."""
+        self._generators.append(generator)
+        return super().process(generator)
+
+    def close(self) -> None:
+        """Close every process's generator: their frames let go of what they held."""
+        for generator in self._generators:
+            generator.close()
+        self._generators = []
 
 
 class Simulation:
@@ -54,12 +92,10 @@ class Simulation:
         self.rng = {
             name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)
         }
-        self.env = simpy.Environment()
+        self.env = Environment()
         period = sc.monitoring.period
         self.periods = max(1, math.ceil(sc.duration / period - 1e-9))
-        self.recorder = Recorder(
-            self.periods, period, sc.warmup, sc.slo.latency_p99, sc.traffic.users
-        )
+        self.recorder = Recorder(self.periods, period, sc.warmup, sc.slo.latency_p99)
         self.gauges = Gauges(self.periods, period)
         self.downtime = TimeWeighted(1, math.inf)
         self.spend = TimeWeighted(1, math.inf)  # USD per second of every billed instance
@@ -77,24 +113,31 @@ class Simulation:
         self.details: dict[str, Any] = {}  # what a strategy reports beyond the common keys
 
     def run(self) -> Result:
-        """Play the scenario out and assemble the result."""
+        """Play the scenario out and assemble the result.
+
+        The processes are closed at the end (however the run ends), so nothing is left
+        referring to this simulation: its memory returns as soon as the caller drops it.
+        """
         wall = time.perf_counter()
         ctl, sc = self.control, self.sc
-        current = ctl.new_variant(is_release=False)
-        current.weight = sc.fleet.weight or 1.0
-        ctl.launch(current, ready=True)
-        ctl.current = current
-        self.env.process(sc.strategy.controller(ctl))
-        self.env.process(self.monitor())
-        for outage in sc.failures.zone_outages:
-            self.env.process(self.zone_outage(outage))
-        self.env.run(until=sc.duration)
-        self.plane.advance_to(sc.duration)
-        self.plane.flush()
-        self.gauges.close(sc.duration)
-        self.downtime.close(sc.duration)
-        self.spend.close(sc.duration)
-        return build_result(self, time.perf_counter() - wall)
+        try:
+            current = ctl.new_variant(is_release=False)
+            current.weight = sc.fleet.weight or 1.0
+            ctl.launch(current, ready=True)
+            ctl.current = current
+            self.env.process(sc.strategy.controller(ctl))
+            self.env.process(self.monitor())
+            for outage in sc.failures.zone_outages:
+                self.env.process(self.zone_outage(outage))
+            self.env.run(until=sc.duration)
+            self.plane.advance_to(sc.duration)
+            self.plane.flush()
+            self.gauges.close(sc.duration)
+            self.downtime.close(sc.duration)
+            self.spend.close(sc.duration)
+            return build_result(self, time.perf_counter() - wall)
+        finally:
+            self.env.close()
 
     # ------------------------------------------------------------ processes
 
@@ -185,7 +228,8 @@ class Control:
     """What strategies and other actors may do; each call first serves requests up to now."""
 
     def __init__(self, sim: Simulation) -> None:
-        self.sim, self.env, self.sc = sim, sim.env, sim.sc
+        # a proxy: the simulation owns its Control, and a cycle would outlive the run
+        self.sim, self.env, self.sc = weakref.proxy(sim), sim.env, sim.sc
         self.plane = sim.plane
         self.current: Variant | None = None
         self._scaling: dict[int, dict[str, Any]] = {}
@@ -468,4 +512,4 @@ def _hourly(variants: list[Variant]) -> float:
     return sum(sum(i.billed for i in v.instances) * v.price_per_hour for v in variants)
 
 
-__all__ = ["simulate", "Simulation", "Control", "DOWN"]
+__all__ = ["simulate", "with_strategy", "Simulation", "Control", "DOWN"]

@@ -8,13 +8,16 @@ numbers): their paired differences are far less noisy than the separate means.
 
 Replications run on a local process pool (every core) by default, or on a Dask
 distributed cluster given its scheduler address or Client; the same seed gives the
-same table on every backend.
+same table on every backend. Every distinct arm is checked against the run budget
+(`budget.py`) once, here, before anything is dispatched, unless `force`.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
+import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -22,10 +25,23 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student-t quantiles, without importing scipy.stats
 
+from . import budget
 from .backends import Backend, backend_for
+from .budget import BudgetError
+from .engine import simulate, with_strategy
+from .errors import UserError
 from .scenario import Scenario, load_scenario
 
 CONFIDENCE = 0.95
+_short = reprlib.Repr()
+_short.maxstring = 80
+
+
+class ExperimentError(UserError):
+    """An experiment or question that cannot be set up as asked: the message says what to give.
+
+    A field path that does not exist, no strategy to compare, no limit to hold a metric to.
+    """
 
 
 def replication_seeds(seed: int, replications: int) -> list[int]:
@@ -46,11 +62,36 @@ def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_one(task: tuple[dict, int, str | None]) -> dict[str, Any]:
-    """One replication (a module-level function, so any backend can ship it)."""
-    from .engine import simulate
+    """One replication (a module-level function, so any backend can ship it).
 
+    Tasks come from `run_tasks`, which has checked their budget already.
+    """
     scenario, seed, strategy = task
-    return flatten(simulate(scenario, seed=seed, strategy=strategy).summary)
+    return flatten(simulate(scenario, seed=seed, strategy=strategy, force=True).summary)
+
+
+def check_arms(
+    arms: Sequence[tuple[Scenario | dict | str, str | None]], labels: Sequence[str] | None = None
+) -> None:
+    """Check every distinct arm against the run budget, once, in this process.
+
+    A refused arm raises BudgetError naming it (its label, else its strategy), before
+    any replication of any arm has started.
+    """
+    seen = set()
+    for a, (scenario, strategy) in enumerate(arms):
+        sc = with_strategy(load_scenario(scenario), strategy)
+        key = json.dumps(sc.to_dict(), sort_keys=True)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            budget.check(sc)
+        except BudgetError as exc:
+            if labels is None and strategy is None:
+                raise
+            name = labels[a] if labels is not None else f"strategy {strategy}"
+            raise BudgetError(f"{name}: {exc}") from None
 
 
 def replicate(
@@ -63,11 +104,12 @@ def replicate(
     scheduler: Any = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    force: bool = False,
 ) -> pd.DataFrame:
     """One row per replication (flattened summary), replications first..first+n-1."""
     frame = run_tasks(
         [(scenario, strategy)], replications, seed, first=first, scheduler=scheduler,
-        workers=workers, progress=progress,
+        workers=workers, progress=progress, force=force,
     )  # fmt: skip
     return frame.drop(columns=["arm"])
 
@@ -82,9 +124,15 @@ def run_tasks(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     backend: Backend | None = None,
+    force: bool = False,
 ) -> pd.DataFrame:
-    """Replications of several arms (scenario, strategy), replication k sharing seed k."""
+    """Replications of several arms (scenario, strategy), replication k sharing seed k.
+
+    Every arm is checked against the run budget first (`check_arms`), unless `force`.
+    """
     seeds = replication_seeds(seed, first + replications)[first:]
+    if not force:
+        check_arms(arms)
     data = [load_scenario(sc).to_dict() for sc, _ in arms]
     tasks = [(data[a], s, arm[1]) for a, arm in enumerate(arms) for s in seeds]
     backend = backend or backend_for(scheduler, workers)
@@ -147,6 +195,7 @@ def compare(
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     confidence: float = CONFIDENCE,
+    force: bool = False,
 ) -> pd.DataFrame:
     """Strategies side by side on common random numbers: a row per strategy.
 
@@ -154,7 +203,7 @@ def compare(
     differences (`differences`).
     """
     runs = compare_runs(scenario, strategies, replications, seed, scheduler=scheduler,
-                        workers=workers, progress=progress)  # fmt: skip
+                        workers=workers, progress=progress, force=force)  # fmt: skip
     table = pd.DataFrame(
         {name: summarize(group, confidence) for name, group in runs.groupby("strategy", sort=False)}
     ).T
@@ -168,13 +217,15 @@ def compare_runs(
     strategies: Sequence[str],
     replications: int,
     seed: int,
+    *,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """Every replication of every strategy, a row each (`strategy`, `replication`, metrics)."""
     sc = load_scenario(scenario)
     if not strategies:
-        raise ValueError("compare needs at least one strategy")
-    frame = run_tasks([(sc, s) for s in strategies], replications, seed, **kw)
+        raise ExperimentError("compare needs at least one strategy")
+    frame = run_tasks([(sc, s) for s in strategies], replications, seed, force=force, **kw)
     names = [strategies[a] for a in frame.pop("arm")]
     frame = frame.drop(columns=["strategy"])
     frame.insert(0, "strategy", names)
@@ -235,14 +286,16 @@ def replicate_to_precision(
     seed: int = 0,
     initial: int = 5,
     maximum: int = 200,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """Add replications until the metric's 95% half-width is within `relative` of its mean.
 
     Starts with `initial`, then grows to the number the current estimate says is
-    needed (n = n0 (h0 / target)^2, the 1/sqrt(n) law), up to `maximum`.
+    needed (n = n0 (h0 / target)^2, the 1/sqrt(n) law), up to `maximum`. The budget is
+    checked once, before the first replication.
     """
-    frame = replicate(scenario, initial, seed, **kw)
+    frame = replicate(scenario, initial, seed, force=force, **kw)
     while True:
         mean, low, high = interval(numeric(frame)[metric])
         half = (high - low) / 2
@@ -256,7 +309,8 @@ def replicate_to_precision(
         wanted = n * (half / target) ** 2 if target > 0 else math.inf
         more = int(min(maximum, max(n + 1, math.ceil(min(wanted, maximum))))) - n
         frame = pd.concat(
-            [frame, replicate(scenario, more, seed, first=n, **kw)], ignore_index=True
+            [frame, replicate(scenario, more, seed, first=n, force=True, **kw)],
+            ignore_index=True,
         )
 
 
@@ -269,19 +323,21 @@ def detect_warmup(
     *,
     pilots: int = 3,
     column: str = "wait_mean_ms",
+    force: bool = False,
 ) -> float:
     """MSER-5 warm-up of the scenario, the largest over a few pilot runs, in seconds.
 
     The pilots use seeds of their own (spawned apart from the replications' seeds), so
     the runs that pick the warm-up are not the ones measured after it.
     """
-    from .engine import simulate
     from .warmup import warmup_time
 
     sc = load_scenario(scenario)
+    if not force:
+        budget.check(sc)
     pilot_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0])
     times = [
-        warmup_time(simulate(sc, seed=s).metrics, column, sc.monitoring.period)
+        warmup_time(simulate(sc, seed=s, force=True).metrics, column, sc.monitoring.period)
         for s in replication_seeds(pilot_seed, pilots)
     ]
     return float(max(times))
@@ -294,15 +350,17 @@ def warmup_effect(
     *,
     metric: str = "wait_ms.mean",
     column: str = "wait_mean_ms",
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """The metric with the scenario's own warm-up and with MSER-5's, side by side."""
     sc = load_scenario(scenario)
-    detected = detect_warmup(sc, seed, column=column)
+    detected = detect_warmup(sc, seed, column=column, force=force)
     rows = {}
     for label, warmup in (("scenario", sc.warmup), ("mser5", detected)):
         data = sc.to_dict() | {"warmup": warmup}
-        mean, low, high = interval(numeric(replicate(data, replications, seed, **kw))[metric])
+        runs = replicate(data, replications, seed, force=True, **kw)  # checked just above
+        mean, low, high = interval(numeric(runs)[metric])
         rows[label] = {"warmup_s": warmup, f"{metric}_mean": mean,
                        f"{metric}_ci_low": low, f"{metric}_ci_high": high}  # fmt: skip
     return pd.DataFrame(rows).T
@@ -325,7 +383,7 @@ def set_path(data: dict, path: str, value: Any) -> dict:
         last = i == len(parts) - 1
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ValueError(f"{path}: {where} is a list of {len(node)}; "
+                raise ExperimentError(f"{path}: {where} is a list of {len(node)}; "
                                  f"{part!r} is not one of its indices")  # fmt: skip
             key: Any = int(part)
         elif isinstance(node, dict):
@@ -333,7 +391,9 @@ def set_path(data: dict, path: str, value: Any) -> dict:
             if not last and node.get(key) is None:
                 node[key] = {}
         else:
-            raise ValueError(f"{path}: {where} is a {type(node).__name__}, not a mapping or list")
+            raise ExperimentError(
+                f"{path}: {where} is a {type(node).__name__}, not a mapping or list"
+            )
         if last:
             node[key] = value
         else:
@@ -375,12 +435,14 @@ def sweep(
     points: Sequence[dict[str, Any]],
     replications: int = 5,
     seed: int = 0,
+    *,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """A tidy table: one row per point and replication, the point's fields as columns.
 
-    Every point is checked (loaded) before anything runs, so a bad value is reported
-    at once with its field path.
+    Every point is checked (loaded, and its budget unless `force`) before anything runs,
+    so a bad value is reported at once with its field path.
     """
     base = load_scenario(scenario).to_dict()
     arms = []
@@ -389,7 +451,10 @@ def sweep(
         for path, value in point.items():
             data = set_path(data, path, value)
         arms.append((load_scenario(data), None))
-    frame = run_tasks(arms, replications, seed, **kw)
+    if not force:
+        labels = [", ".join(f"{k}={v!r}" for k, v in p.items()) or "the scenario" for p in points]
+        check_arms(arms, [f"sweep point {_short.repr(label)}" for label in labels])
+    frame = run_tasks(arms, replications, seed, force=True, **kw)
     params = pd.DataFrame([points[a] for a in frame["arm"]], index=frame.index)
     frame.insert(1, "point", frame["arm"])
     return pd.concat([params, frame.drop(columns=["arm"])], axis=1)

@@ -19,7 +19,7 @@ from .monitoring import (
     UNAVAILABLE,
     Recorder,
     TimeWeighted,
-    quantile,
+    quantiles,
 )  # fmt: skip
 
 
@@ -63,9 +63,9 @@ def period_metrics(
     the result has one row, with percentiles of the pooled latencies.
     """
     n = len(range(rec.periods)[rows])
-    counts = sum((rec.counts[v][rows] for v in versions), np.zeros((n, len(OUTCOMES)), np.int64))
-    sums = sum((rec.sums[v][rows] for v in versions), np.zeros((n, 4)))
-    hist = sum((rec.hist[v][rows] for v in versions), np.zeros((n, BINS), np.int64))
+    counts = _total(rec.counts, versions, rows, (n, len(OUTCOMES)), np.int64)
+    sums = _total(rec.sums, versions, rows, (n, 4), np.float64)
+    hist = _total(rec.hist, versions, rows, (n, BINS), np.int64)
     instances = gauges.area(gauges.in_service, versions, rows) / rec.period
     capacity = gauges.area(gauges.workers, versions, rows)
     billed = gauges.area(gauges.billed, versions, rows) / rec.period
@@ -78,6 +78,7 @@ def period_metrics(
     invocations = counts.sum(axis=1).astype(float)
     ok = counts[:, OK].astype(float)
     five_xx = counts[:, [ERROR, FAILED, UNAVAILABLE, TIMED_OUT]].sum(axis=1)
+    p50, p95, p99 = quantiles(hist, (0.50, 0.95, 0.99))
     with np.errstate(divide="ignore", invalid="ignore"):
         latency_mean = np.where(ok > 0, sums[:, 0] / ok, np.nan)
         out = {
@@ -89,14 +90,27 @@ def period_metrics(
             "error_rate": np.where(invocations > 0, five_xx / invocations, np.nan),
             "ModelLatency": latency_mean * 1e6,
             "latency_mean": latency_mean,
-            "latency_p50": np.array([quantile(h, 0.50) for h in hist]),
-            "latency_p95": np.array([quantile(h, 0.95) for h in hist]),
-            "latency_p99": np.array([quantile(h, 0.99) for h in hist]),
+            "latency_p50": p50,
+            "latency_p95": p95,
+            "latency_p99": p99,
             "wait_mean": np.where(ok > 0, sums[:, 1] / ok, np.nan),
-            "slo_breaches": sums[:, 3],
+            "slo_breaches": sums[:, 3].copy(),  # sums may be the recorder's own rows
             "utilization": np.where(capacity > 0, 100.0 * sums[:, 2] / capacity, np.nan),
             "instances": instances,
             "billed_instances": billed,
             "cost_usd": cost,
         }
+    return out
+
+
+def _total(tables: list[np.ndarray], versions, rows: slice, shape, dtype) -> np.ndarray:
+    """The given rows summed over versions; one version's rows as they are.
+
+    One version's rows are a view, not a copy: the histograms are a run's biggest arrays.
+    """
+    if len(versions) == 1:
+        return tables[versions[0]][rows]
+    out = np.zeros(shape, dtype)
+    for v in versions:
+        out += tables[v][rows]
     return out

@@ -2,8 +2,9 @@
 
 Requests are recorded in the period in which they end, into counters, exact sums
 and a log-spaced latency histogram (1% wide bins), so memory grows with simulated
-time and never with the number of requests. Run-wide latency and wait statistics
-keep exact sums and the same histograms, restricted to requests after warm-up.
+time and never with the number of requests (only the distinct users a release hurts
+are kept, as ids). Run-wide latency and wait statistics keep exact sums and the same
+histograms, restricted to requests after warm-up.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ OK, ERROR, FAILED, UNAVAILABLE, TIMED_OUT, REJECTED = range(6)
 OUTCOMES = ("ok", "error", "failed", "unavailable", "timed_out", "rejected")
 
 _LO, _RATIO, BINS = 1e-6, 1.01, 2600
+_HURT_SLACK = 65536  # hurt user ids gathered before the first de-duplication
 _INV_LOG = 1.0 / np.log(_RATIO)
 
 
@@ -32,6 +34,22 @@ def quantile(hist: np.ndarray, q: float) -> float:
         return float("nan")
     b = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
     return 0.0 if b == 0 else float(_LO * _RATIO ** (b - 0.5))
+
+
+_MIDDLES = np.array([0.0] + [_LO * _RATIO ** (b - 0.5) for b in range(1, BINS)])
+_ROWS = 256  # histogram rows cumulated at once: bounds the temporaries at 5 MB
+
+
+def quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
+    """`quantile` of every row of a [rows, BINS] histogram, for each q: shape [len(qs), rows]."""
+    out = np.empty((len(qs), len(hist)))
+    for r0 in range(0, len(hist), _ROWS):
+        cum = np.cumsum(hist[r0 : r0 + _ROWS], axis=1)
+        total = cum[:, -1]
+        for i, q in enumerate(qs):
+            b = np.count_nonzero(cum < (q * total)[:, None], axis=1)  # searchsorted, per row
+            out[i, r0 : r0 + _ROWS] = np.where(total > 0, _MIDDLES[b], np.nan)
+    return out
 
 
 class TimeWeighted:
@@ -72,7 +90,7 @@ class Recorder:
     """Per-period, per-version aggregates plus the run-wide after-warm-up statistics."""
 
     def __init__(
-        self, periods: int, period: float, warmup: float, slo_latency: float | None, users: int = 1
+        self, periods: int, period: float, warmup: float, slo_latency: float | None
     ) -> None:
         self.periods, self.period, self.warmup = periods, period, warmup
         self.slo = np.inf if slo_latency is None else slo_latency
@@ -86,7 +104,10 @@ class Recorder:
         self.run_wait = np.zeros(BINS, dtype=np.int64)
         self.run_sums = np.zeros(3)  # after warm-up, ok requests: latency, wait, count
         self.blast_radius = 0
-        self.hurt_users = np.zeros(users, dtype=bool)  # users the release hurt at least once
+        # ids of users the release hurt, de-duplicated as they pile up: memory follows the
+        # users actually hurt, never the number of users the scenario declares
+        self._hurt: list[np.ndarray] = []
+        self._hurt_ids, self._hurt_distinct = 0, 0
         self.sojourn_sum = 0.0  # every served request's time in system, for Little's law
 
     def version_index(self, version: str, is_release: bool, shadow: bool = False) -> int:
@@ -145,7 +166,19 @@ class Recorder:
         if self.release[v] and not self.shadow[v]:
             hurt = (~ok & (outcome != REJECTED)) | slow
             self.blast_radius += int(np.count_nonzero(hurt))
-            self.hurt_users[user[hurt]] = True
+            self._hurt.append(user[hurt])
+            self._hurt_ids += len(self._hurt[-1])
+            if self._hurt_ids > 2 * self._hurt_distinct + _HURT_SLACK:
+                self._unique_hurt()
+
+    def users_affected(self) -> int:
+        """Distinct users the release hurt at least once (an error or an SLO-slow request)."""
+        return len(self._unique_hurt())
+
+    def _unique_hurt(self) -> np.ndarray:
+        hurt = np.unique(np.concatenate([np.empty(0, np.int64), *self._hurt]))
+        self._hurt, self._hurt_ids, self._hurt_distinct = [hurt], len(hurt), len(hurt)
+        return hurt
 
     def _busy_periods(self, start: np.ndarray, busy: np.ndarray):
         """Busy seconds per period: each request's [start, start + busy) cut at period ends.

@@ -25,7 +25,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .experiments import CONFIDENCE, aggregate, interval, numeric, run_tasks, set_path, sweep
+from .experiments import (
+    CONFIDENCE,
+    ExperimentError,
+    aggregate,
+    check_arms,
+    interval,
+    numeric,
+    run_tasks,
+    set_path,
+    sweep,
+)  # fmt: skip
 from .fleet import build_variant
 from .scenario import Scenario, load_scenario
 
@@ -47,7 +57,7 @@ def one_sided(values: Any, confidence: float = CONFIDENCE) -> tuple[float, float
     2 confidence - 1, so it reuses `experiments.interval`.
     """
     if not 0.5 < confidence < 1:
-        raise ValueError(f"confidence must be in (0.5, 1), got {confidence!r}")
+        raise ExperimentError(f"confidence must be in (0.5, 1), got {confidence!r}")
     return interval(values, 2 * confidence - 1)
 
 
@@ -126,7 +136,7 @@ def lower_bound(sc: Scenario, field_path: str) -> int | None:
 def default_limit(sc: Scenario, metric: str) -> float:
     """The SLO's p99 latency in ms, the default limit of a latency metric."""
     if sc.slo.latency_p99 is None:
-        raise ValueError(f"give a limit for {metric}: the scenario has no slo.latency_p99")
+        raise ExperimentError(f"give a limit for {metric}: the scenario has no slo.latency_p99")
     return sc.slo.latency_p99 * 1000.0
 
 
@@ -142,6 +152,7 @@ def capacity_search(
     limit: float | None = None,
     availability: float | None = None,
     field: str = "fleet.instances",
+    force: bool = False,
     **kw: Any,
 ) -> CapacityResult:
     """The fewest `field` (default fleet.instances) meeting the SLO with confidence.
@@ -153,12 +164,13 @@ def capacity_search(
     (more capacity never hurts), so the search starts at the stability bound
     floor(lambda E[S] / per) + 1 when it is known (else `minimum`), gallops up by 1, 2,
     4, ... until a candidate meets, then bisects the last gap: O(log) evaluations.
+    Each candidate is checked against the run budget before it runs, unless `force`.
     `kw` goes to `experiments.run_tasks` (workers, scheduler, progress).
     """
     if replications < 2:
-        raise ValueError("capacity_search needs at least 2 replications for an interval")
+        raise ExperimentError("capacity_search needs at least 2 replications for an interval")
     if minimum < 1 or maximum < minimum:
-        raise ValueError(f"need 1 <= minimum <= maximum, got {minimum}, {maximum}")
+        raise ExperimentError(f"need 1 <= minimum <= maximum, got {minimum}, {maximum}")
     sc = load_scenario(scenario)
     limit = default_limit(sc, metric) if limit is None else float(limit)
     target = sc.slo.availability if availability is None else availability
@@ -168,9 +180,9 @@ def capacity_search(
 
     def meets(value: int) -> bool:
         data = load_scenario(set_path(base, field, value))
-        frame = numeric(run_tasks([(data, None)], replications, seed, **kw))
+        frame = numeric(run_tasks([(data, None)], replications, seed, force=force, **kw))
         if metric not in frame:
-            raise ValueError(f"unknown metric {metric!r}; known: {', '.join(frame.columns)}")
+            raise ExperimentError(f"unknown metric {metric!r}; known: {', '.join(frame.columns)}")
         mean, _, upper = one_sided(frame[metric], confidence)
         row = {name: value, "metric_mean": mean, "metric_upper": upper}
         ok = not math.isnan(upper) and upper <= limit
@@ -225,22 +237,27 @@ class TargetChoice:
     searches: dict[str, CapacityResult] = dc_field(repr=False, default_factory=dict)
 
 
-def cheapest_target(scenario: Scenario | dict | str, targets: list[str], **kw: Any) -> TargetChoice:
+def cheapest_target(
+    scenario: Scenario | dict | str, targets: list[str], *, force: bool = False, **kw: Any
+) -> TargetChoice:
     """The cheapest (instances x price per hour) of `targets` that meets the SLO.
 
     Each target replaces fleet.target (the model's catalog latency and workers follow
     it) and gets its own `capacity_search` (keywords as there); its price is the built
     variant's, so an accelerator or an explicit price_per_hour counts. Ties go to the
-    target listed first.
+    target listed first. Every target is checked against the run budget before any
+    search starts, unless `force`.
     """
     if not targets:
-        raise ValueError("cheapest_target needs at least one target")
+        raise ExperimentError("cheapest_target needs at least one target")
     base = load_scenario(scenario).to_dict()
+    scenarios = {t: load_scenario(set_path(base, "fleet.target", t)) for t in targets}
+    if not force:
+        check_arms([(sc, None) for sc in scenarios.values()], [f"target {t}" for t in targets])
     rows, searches = [], {}
-    for target in targets:
-        sc = load_scenario(set_path(base, "fleet.target", target))
+    for target, sc in scenarios.items():
         price = build_variant("price", sc.fleet, is_release=False).price_per_hour
-        result = capacity_search(sc, **kw)
+        result = capacity_search(sc, force=force, **kw)
         searches[target] = result
         cost = None if result.value is None else result.value * price
         rows.append({"target": target, "instances": result.value, "price_per_hour": price,
@@ -280,20 +297,21 @@ def _canary_runs(
     replications: int,
     seed: int,
     healthy: bool,
+    force: bool,
     kw: dict[str, Any],
 ) -> tuple[list[tuple[float, float]], pd.DataFrame]:
     """Every (weight, bake) cell's replications, common random numbers across cells."""
     sc = load_scenario(scenario)
     if sc.release is None:
-        raise ValueError("a canary needs a release: the scenario has none")
+        raise ExperimentError("a canary needs a release: the scenario has none")
     defect = sc.release.defect
     if not healthy and defect.error_rate == 0 and defect.latency_factor == 1:
-        raise ValueError("detection power needs a defective release (release.defect is empty)")
+        raise ExperimentError("detection power needs a defective release (release.defect is empty)")
     if not weights or not bakes:
-        raise ValueError("give at least one weight and one bake")
+        raise ExperimentError("give at least one weight and one bake")
     cells = [(float(w), float(b)) for w in weights for b in bakes]
     arms = [(load_scenario(canary_scenario(sc, w, b, healthy=healthy)), None) for w, b in cells]
-    return cells, run_tasks(arms, replications, seed, **kw)
+    return cells, run_tasks(arms, replications, seed, force=force, **kw)
 
 
 def detection_power(
@@ -304,6 +322,7 @@ def detection_power(
     replications: int = 20,
     seed: int = 0,
     confidence: float = CONFIDENCE,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """How likely a one-step canary catches the release's defect, per (weight, bake).
@@ -314,7 +333,7 @@ def detection_power(
     replications, and how many were promoted or incomplete (the run ended first: make
     the scenario longer). `kw` goes to `experiments.run_tasks`.
     """
-    cells, frame = _canary_runs(scenario, weights, bakes, replications, seed, False, kw)
+    cells, frame = _canary_runs(scenario, weights, bakes, replications, seed, False, force, kw)
     rows = []
     for arm, (weight, bake) in enumerate(cells):
         runs = frame[frame["arm"] == arm]
@@ -345,6 +364,7 @@ def false_rollback_rate(
     replications: int = 20,
     seed: int = 0,
     confidence: float = CONFIDENCE,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """The same canaries on the release without its defect: the share rolled back.
@@ -352,7 +372,7 @@ def false_rollback_rate(
     Columns: weight, bake, replications, rollbacks, false_rollback_rate with its
     Wilson interval, and incomplete runs.
     """
-    cells, frame = _canary_runs(scenario, weights, bakes, replications, seed, True, kw)
+    cells, frame = _canary_runs(scenario, weights, bakes, replications, seed, True, force, kw)
     rows = []
     for arm, (weight, bake) in enumerate(cells):
         runs = frame[frame["arm"] == arm]
@@ -373,13 +393,13 @@ def false_rollback_rate(
 def _costs(table: pd.DataFrame, objectives: dict[str, Sense]) -> np.ndarray:
     """The objectives as a matrix to minimise (a maximised column is negated)."""
     if not objectives:
-        raise ValueError("give at least one objective")
+        raise ExperimentError("give at least one objective")
     missing = [c for c in objectives if c not in table.columns]
     if missing:
-        raise ValueError(f"no column {', '.join(missing)} in the table")
+        raise ExperimentError(f"no column {', '.join(missing)} in the table")
     bad = {c: s for c, s in objectives.items() if s not in ("min", "max")}
     if bad:
-        raise ValueError(f"objectives must be 'min' or 'max', got {bad}")
+        raise ExperimentError(f"objectives must be 'min' or 'max', got {bad}")
     columns = [
         pd.to_numeric(table[c], errors="coerce").to_numpy(float) * (1 if s == "min" else -1)
         for c, s in objectives.items()
@@ -427,6 +447,7 @@ def risk_cost_front(
     *,
     objectives: dict[str, Sense] | None = None,
     confidence: float = CONFIDENCE,
+    force: bool = False,
     **kw: Any,
 ) -> pd.DataFrame:
     """Every strategy setting's means and intervals, with a `pareto` column.
@@ -437,8 +458,8 @@ def risk_cost_front(
     columns, in the order given.
     """
     if not points:
-        raise ValueError("give at least one point")
-    tidy = sweep(scenario, points, replications, seed, **kw)
+        raise ExperimentError("give at least one point")
+    tidy = sweep(scenario, points, replications, seed, force=force, **kw)
     table = aggregate(tidy, ["point"], confidence)
     table.index = pd.Index(table.index.get_level_values(0).astype(int), name="point")
     params = pd.DataFrame([points[p] for p in table.index], index=table.index)

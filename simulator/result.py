@@ -87,7 +87,7 @@ def _risk(sim: Simulation) -> dict[str, Any]:
     return {
         "time_to_detect_s": detect,
         "time_to_rollback_s": _since(risk.restored_at, risk.detected_at),
-        "users_affected": int(rec.hurt_users.sum()),
+        "users_affected": rec.users_affected(),
         "reached_full_traffic": risk.full_at is not None,
         "release_defective": defective if sc.release is not None else None,
         "false_rollback": (sim.outcome == "rolled_back" and not defective)

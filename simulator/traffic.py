@@ -20,6 +20,10 @@ import numpy as np
 _BLOCK = 16384
 """Expected arrivals per generated block: amortises numpy calls, bounds memory."""
 
+_MOST_BLOCKS = 8
+"""No block is expected to hold more than this many _BLOCKs, whatever the parameters: a
+process whose natural unit is longer (an MMPP dwell of 30 days) cuts it into pieces."""
+
 
 def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
     """Return `value` as a float, or raise ValueError naming the argument.
@@ -70,6 +74,20 @@ class ArrivalProcess(abc.ABC):
 
     def arrivals(self, t0: float, t1: float) -> np.ndarray:
         """Sorted float64 arrival times in [t0, t1); spans must not go back in time."""
+        t0, t1 = self._span(t0, t1)
+        self._served_to = t1
+        return self._arrivals(t0, t1)
+
+    def arrivals_capped(self, t0: float, t1: float, limit: int) -> tuple[np.ndarray, float]:
+        """Return the arrivals in [t0, t) and t, with t <= t1 early enough to keep them few.
+
+        At most about `limit` arrivals (more only when more arrive at one instant), so a
+        flash crowd never lands in memory at once; the next span starts at t. This default
+        returns the whole span: a process that holds its arrivals already (a replay).
+        """
+        return self.arrivals(t0, t1), float(t1)
+
+    def _span(self, t0: float, t1: float) -> tuple[float, float]:
         t0, t1 = float(t0), float(t1)
         name = type(self).__name__
         if not (math.isfinite(t0) and math.isfinite(t1) and t0 <= t1):
@@ -79,8 +97,7 @@ class ArrivalProcess(abc.ABC):
                 f"{name}.arrivals: spans must move forward; t0={t0} is before the end "
                 f"of the previous span, {self._served_to}"
             )
-        self._served_to = t1
-        return self._arrivals(t0, t1)
+        return t0, t1
 
     @abc.abstractmethod
     def _arrivals(self, t0: float, t1: float) -> np.ndarray: ...
@@ -93,17 +110,37 @@ class _Buffered(ArrivalProcess):
     _horizon: float | None = None  # every arrival before it has been generated
 
     def _arrivals(self, t0, t1):
+        return self._take(t0, t1, math.inf)[0]
+
+    def arrivals_capped(self, t0, t1, limit):
+        """Return the arrivals in [t0, t) and t <= t1, generating no more than needed."""
+        t0, t1 = self._span(t0, t1)
+        times, self._served_to = self._take(t0, t1, limit)
+        return times, self._served_to
+
+    def _take(self, t0: float, t1: float, limit: float) -> tuple[np.ndarray, float]:
+        """Arrivals in [t0, t) and t: t1, or earlier once more than `limit` are buffered."""
         if self._horizon is None:
             self._start(t0)
             self._horizon = t0
         parts = [self._buf]
-        while self._horizon < t1:
+        ahead = len(self._buf) - int(np.searchsorted(self._buf, t0))
+        # a block may end on an arrival (a renewal gap lost in rounding), so go past t0
+        while self._horizon < t1 and (ahead <= limit or self._horizon <= t0):
             times, self._horizon = self._extend()
             parts.append(times)
+            ahead += len(times) - int(np.searchsorted(times, t0))
         buf = np.concatenate(parts) if len(parts) > 1 else self._buf
-        i0, i1 = np.searchsorted(buf, [t0, t1])
+        end = min(t1, self._horizon)
+        i0, i1 = np.searchsorted(buf, [t0, end])
+        if i1 - i0 > limit:
+            end = float(buf[i0 + int(limit)])
+            i1 = np.searchsorted(buf, end)
+            if i1 == i0:  # more than `limit` arrivals at one instant: take them all
+                end = float(np.nextafter(end, math.inf))
+                i1 = np.searchsorted(buf, end)
         self._buf = buf[i1:]
-        return buf[i0:i1]
+        return buf[i0:i1], end
 
     def _start(self, t0: float) -> None:
         self._origin, self._k = t0, 0
@@ -170,8 +207,10 @@ class Diurnal(_Buffered):
 class Bursty(_Buffered):
     """Flash crowds: the rate multiplied during bursts (at, duration, multiplier), exactly.
 
-    With `every`, burst i recurs at at_i + k*every (k = 0, 1, ...). Overlapping bursts
-    multiply.
+    With `every`, burst i recurs at at_i + k*every (k = 0, 1, ...); a burst lasting
+    `every` or longer is on for good from at_i. Overlapping bursts multiply. Chunks are
+    sized by the peak rate (so a block holds about _BLOCK arrivals even inside a burst)
+    and by `every` (so a block holds a bounded number of burst windows).
     """
 
     def __init__(self, rate, bursts: Sequence[tuple[float, float, float]], rng, every=None):
@@ -189,7 +228,8 @@ class Bursty(_Buffered):
             )
         self.every = None if every is None else _number("Bursty", "every", every)
         self._rng = _generator("Bursty", rng)
-        self._width = _BLOCK / (self.rate * max([1.0] + [m for _, _, m in self.bursts]))
+        self.peak_rate = self._peak()
+        self._width = _BLOCK / max(self.peak_rate, 0.0 if self.every is None else 1 / self.every)
         self.mean_rate = self.rate
         if self.every is not None and self.bursts:
             start = max(at for at, _, _ in self.bursts)  # periodic from here on
@@ -204,12 +244,31 @@ class Bursty(_Buffered):
             out *= np.where((t >= at) & (since < dur), m, 1.0)
         return out
 
+    def _peak(self) -> float:
+        """The highest rate: the base rate, or where bursts overlap the most.
+
+        Before the last burst begins fewer bursts can be on, and from each burst's start
+        the schedule repeats every `every`, so one window per start sees every overlap.
+        """
+        if self.every is None:
+            windows = [(0.0, max([at + dur for at, dur, _ in self.bursts], default=1.0))]
+        else:
+            windows = [(at, at + self.every) for at in sorted({at for at, _, _ in self.bursts})]
+        mids = [np.empty(0)]
+        for a, b in windows:
+            s, e = self._pieces(a, b)
+            mids.append((s + e) / 2)
+        return max(self.rate, float(self.rate_at(np.concatenate(mids)).max(initial=0.0)))
+
     def _pieces(self, a, b):
         """Start and end of each constant-rate piece of [a, b)."""
         edges = [np.array([a, b])]
         for at, dur, _ in self.bursts:
             if self.every is None:
                 starts = np.array([at])
+            elif dur >= self.every:  # the repeats overlap: on for good from `at`
+                edges.append(np.array([at]))
+                continue
             else:
                 k0 = max(0, math.floor((a - at - dur) / self.every))
                 k1 = max(k0, math.floor((b - at) / self.every) + 1)
@@ -220,8 +279,23 @@ class Bursty(_Buffered):
         return e[:-1], e[1:]
 
     def expected_count(self, t0, t1):
-        """Return the integral of the rate over [t0, t1)."""
-        s, e = self._pieces(t0, t1)
+        """Return the integral of the rate over [t0, t1).
+
+        Between two burst starts the rate repeats every `every`, so a long span costs one
+        period's pieces, not one per repeat.
+        """
+        if self.every is None:
+            return self._integral(t0, t1)
+        total = 0.0
+        cuts = sorted({t0, t1} | {at for at, _, _ in self.bursts if t0 < at < t1})
+        for u, v in zip(cuts[:-1], cuts[1:], strict=True):
+            whole = math.floor((v - u) / self.every)
+            total += whole * self._integral(u, u + self.every) if whole else 0.0
+            total += self._integral(u + whole * self.every, v)
+        return total
+
+    def _integral(self, a: float, b: float) -> float:
+        s, e = self._pieces(a, b)
         return float(np.sum(self.rate_at((s + e) / 2) * (e - s)))
 
     def _extend(self):
@@ -263,6 +337,9 @@ class MMPP2(_Buffered):
     """Two-state Markov-modulated Poisson: exponential dwells, Poisson arrivals in each.
 
     It starts in the stationary state distribution, so it is stationary from the start.
+    Dwells are drawn a batch at a time; a batch expected to bring more arrivals than a
+    block may hold is served a block at a time, a long dwell cut into pieces (Poisson
+    counts on disjoint pieces are independent, so the cut changes nothing in law).
     """
 
     def __init__(self, rate_low, rate_high, mean_low, mean_high, rng: np.random.Generator):
@@ -282,8 +359,24 @@ class MMPP2(_Buffered):
 
     def _start(self, t0):
         self._t, self._high = t0, bool(self._rng.random() < self.p_high)
+        self._pending = (np.empty(0), np.empty(0), np.empty(0))  # dwells drawn, not generated
 
     def _extend(self):
+        starts, ends, rates = self._pending if len(self._pending[0]) else self._dwell_batch()
+        expected = np.cumsum(rates * (ends - starts))
+        most = _MOST_BLOCKS * _BLOCK
+        k = int(np.searchsorted(expected, most, side="right"))  # whole pieces that fit
+        if k == 0:  # one dwell alone is too long: its first `most` expected arrivals
+            cut = starts[0] + most / rates[0]
+            if cut < ends[0]:
+                self._pending = (np.concatenate(([cut], starts[1:])), ends, rates)
+                return _poisson_pieces(self._rng, starts[:1], np.array([cut]), rates[:1]), cut
+            k = 1
+        self._pending = (starts[k:], ends[k:], rates[k:])
+        return _poisson_pieces(self._rng, starts[:k], ends[:k], rates[:k]), float(ends[k - 1])
+
+    def _dwell_batch(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The next `_dwells` dwells, alternating states: starts, ends and rates."""
         high = (np.arange(self._dwells) + self._high) % 2 == 1
         mean = np.where(high, self.mean_high, self.mean_low)
         dwell = self._rng.exponential(1.0, self._dwells) * mean
@@ -291,7 +384,7 @@ class MMPP2(_Buffered):
         starts = np.concatenate(([self._t], ends[:-1]))
         rates = np.where(high, self.rate_high, self.rate_low)
         self._t, self._high = float(ends[-1]), not high[-1]
-        return _poisson_pieces(self._rng, starts, ends, rates), self._t
+        return starts, ends, rates
 
 
 def draw_users(rng: np.random.Generator, n: int, users: int) -> np.ndarray:

@@ -1,6 +1,11 @@
 """Engine behaviour: exact control logs, invariants, and theory on plain queues."""
 
+import gc
 import math
+import subprocess
+import sys
+import tracemalloc
+import weakref
 
 import numpy as np
 import pytest
@@ -8,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator as ds
-from simulator import catalog, theory
+from simulator import catalog, engine, monitoring, theory
 from simulator.alarms import ALARM, OK, AlarmState
 from simulator.scenario import Alarm
 from simulator.strategies import STRATEGY_TYPES
@@ -285,3 +290,120 @@ def test_utilisation_splits_long_requests_across_periods():
     assert len(log) > 5 and (log["end"] - log["start"]).min() == pytest.approx(90)
     assert np.allclose(np.nan_to_num(busy), expected)
     assert np.nanmax(res.metrics["CPUUtilization"]) <= 100 + 1e-9
+
+
+# ---------------------------------------------------------------- memory
+
+
+@pytest.mark.parametrize("users", [2000, 10**10])
+def test_users_affected_counts_each_hurt_user_once(users, monkeypatch):
+    """Against the request log: distinct users of release requests that failed (not
+    rejected) or were served slower than the SLO. 2000 users repeat (de-duplication
+    after every 16 ids here); 1e10 never do, and must not cost memory per user."""
+    monkeypatch.setattr(monitoring, "_HURT_SLACK", 16)
+    sc = plain(40, 2, instances=2, duration=900)
+    sc["traffic"]["users"] = users
+    sc["release"] = {"defect": {"error_rate": 0.2, "latency_factor": 2.0}}
+    sc["strategy"] = {"type": "big_bang", "start": 300, "bake": 0, "gate": {"type": "none"}}
+    sc["slo"] = {"latency_p99": "150ms"}
+    sc["monitoring"] = {"request_log": 1.0}
+    tracemalloc.start()
+    try:
+        res = ds.simulate(sc, seed=6)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    log = res.requests
+    slow = (log["latency"] > 0.15) & log["start"].notna()
+    failed = ~log["outcome"].isin(["ok", "rejected"])
+    hurt = log[(log["version"] == "v2") & (slow | failed)]
+    assert res.summary["users_affected"] == hurt["user"].nunique()
+    assert hurt["user"].nunique() > 100
+    if users == 2000:
+        assert hurt["user"].nunique() < len(hurt)  # users were hurt more than once
+    assert peak < 100 * 2**20  # a bool per user would be 10 GB
+
+
+def test_a_flash_crowd_is_served_a_bounded_span_at_a_time():
+    """A x10,000 burst brings a million requests within 10 s; the data plane cuts them
+    into sub-spans of at most dataplane._SPAN_MOST (60 MB of arrays at ~300 bytes a
+    request), where serving the burst at once took 300 MB."""
+    sc = plain(10, 4, instances=50, duration=200)
+    sc["fleet"]["service_time"] = {"distribution": "exponential", "mean": 0.001}
+    sc["traffic"] = {"pattern": "bursty", "rate": 10, "users": 1000,
+                     "bursts": [{"at": 50, "duration": 10, "multiplier": 10_000}]}  # fmt: skip
+    tracemalloc.start()
+    try:
+        s = ds.simulate(sc, seed=1).summary
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert abs(s["requests"] - 1_001_900) <= 5 * math.sqrt(1_001_900) and conserved(s)
+    assert peak < 120 * 2**20
+
+
+def test_a_simulation_is_freed_when_simulate_returns(monkeypatch):
+    """With the garbage collector off, nothing may keep a finished run alive: not the
+    processes still suspended at the end (crashes, outages, gates, deadlines), not the
+    Control, not the result."""
+    runs = []
+    run = engine.Simulation.run
+
+    def watched(sim):
+        runs.append((weakref.ref(sim), weakref.ref(sim.recorder), weakref.ref(sim.plane)))
+        return run(sim)
+
+    monkeypatch.setattr(engine.Simulation, "run", watched)
+    results = []
+    gc.disable()
+    try:
+        for strategy in STRATEGY_TYPES:
+            p = {"rate": 20, "workers": 2, "instances": 3, "queue": None, "timeout": 60.0,
+                 "routing": "random", "mtbf": 120.0, "strategy": strategy, "defect": 0.1}
+            sc = build(p)
+            sc["failures"]["zone_outages"] = [{"at": 250, "duration": 600, "fraction": 0.5}]
+            results.append(ds.simulate(sc, seed=3))  # fmt: skip
+        alive = [i for i, refs in enumerate(runs) if any(r() is not None for r in refs)]
+    finally:
+        gc.enable()
+    assert len(runs) == len(STRATEGY_TYPES) and alive == []
+    assert all(r.summary["requests"] > 0 for r in results)  # the results themselves live on
+
+
+FIFTY_RUNS = """
+import resource
+import simulator as ds
+sc = {"name": "fifty", "duration": 2000, "traffic": {"pattern": "poisson", "rate": 20},
+      "release": {}, "strategy": {"type": "canary"}, "monitoring": {"period": 2}}
+ds.simulate(sc, seed=0)
+one = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+for seed in range(1, 50):
+    ds.simulate(sc, seed=seed)
+print(one, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def test_fifty_runs_in_one_process_peak_as_high_as_one():
+    """Each run holds 1000 periods x 2 versions of 20 KiB histograms (42 MB): a process
+    keeping finished runs until a full collection grew by 550 MB over 50 runs. The
+    allocator and pandas settle within the first runs (about 15 MB here); the margin,
+    25 MB, is less than one run kept alive."""
+    out = subprocess.run([sys.executable, "-c", FIFTY_RUNS], capture_output=True, text=True,
+                         check=True, timeout=120)  # fmt: skip
+    one, fifty = (int(x) / 1024 for x in out.stdout.split())
+    assert fifty <= one + 25, (one, fifty)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
+def test_quantiles_of_many_rows_equal_the_quantile_of_each(rows, seed, empty):
+    """monitoring.quantiles (rows a block at a time) is monitoring.quantile, row by row."""
+    rng = np.random.default_rng(seed)
+    hist = rng.poisson(rng.exponential(2.0, monitoring.BINS), (rows, monitoring.BINS))
+    hist[rng.random(rows) < empty] = 0  # periods without a request
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(monitoring, "_ROWS", 7)  # several blocks, the last one short
+        got = monitoring.quantiles(hist, (0.5, 0.99))
+    for i, q in enumerate((0.5, 0.99)):
+        want = [monitoring.quantile(h, q) for h in hist]
+        np.testing.assert_array_equal(got[i], want)

@@ -6,7 +6,10 @@ Every run here is short (600-900 s simulated at 20 req/s, about 15-25 ms each) a
 
 import itertools
 import math
+import multiprocessing
+import socket
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -14,8 +17,9 @@ import pytest
 from scipy import stats
 
 import simulator as ds
-from simulator import catalog
+from simulator import backends, catalog
 from simulator import experiments as ex
+from simulator.backends import BackendError, ProcessPool
 
 # A run's own speed measurements, not results: they differ between any two runs.
 VOLATILE = ["wall_s", "requests_per_s"]
@@ -306,6 +310,40 @@ def test_progress_reports_done_and_total_ending_at_total():
     assert calls == [(k, 4) for k in range(1, 5)]
 
 
+def test_an_interrupted_pool_kills_its_running_workers_at_once():
+    """Ctrl-C (here raised by the progress callback, as a stopped Streamlit run does) kills
+    the workers mid-task: a 60 s task does not hold the caller, and none is left running."""
+    workers = []
+
+    def stop(done, total):
+        workers.extend(multiprocessing.active_children())
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        ProcessPool(2).map(time.sleep, [0, 60, 60], progress=stop)
+    assert time.monotonic() - started < 30
+    assert len(workers) >= 2 and not any(w.is_alive() for w in workers)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_or_malformed_scheduler_is_a_backend_error(monkeypatch):
+    monkeypatch.setattr(backends, "CONNECT_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(BackendError, match="no Dask scheduler answered at .* within 1 s") as info:
+        ex.replicate(scenario(), 1, scheduler=f"tcp://127.0.0.1:{closed_port()}")
+    assert time.monotonic() - started < 20  # distributed alone would retry for 30 s
+    assert info.value.setting == "scheduler" and isinstance(info.value, ValueError)
+    with pytest.raises(BackendError, match="'tcp://127.0.0.1' is not a scheduler address"):
+        ex.replicate(scenario(), 1, scheduler="tcp://127.0.0.1")
+
+
 # ---------------------------------------------------------------- precision
 
 
@@ -499,3 +537,46 @@ def test_a_cancelled_experiment_ends_at_the_first_result():
     with pytest.raises(KeyboardInterrupt):
         ex.replicate(sc, 40, seed=1, workers=2, progress=stop)
     assert seen == [1]
+
+
+# ---------------------------------------------------------------- run budget
+
+
+def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
+    checked, ran = [], []
+    check = ex.budget.check
+    monkeypatch.setattr(ex.budget, "check", lambda sc: checked.append(sc.strategy.type)
+                        or check(sc))  # fmt: skip
+    runs = ex.compare_runs(scenario(), ["big_bang", "canary", "big_bang"], 3, 1, workers=1,
+                           progress=lambda done, total: ran.append(len(checked)))  # fmt: skip
+    assert sorted(checked) == ["big_bang", "canary"]  # once each, not once a replication
+    assert ran and set(ran) == {2}  # both checked before the first replication ended
+    assert len(runs) == 9
+
+
+def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeypatch):
+    calls = []
+    monkeypatch.setattr(ex.budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
+    points = [{"duration": 600}, {"duration": 900}]
+    with pytest.raises(ex.BudgetError) as err:
+        ex.sweep(scenario(), points, 2, workers=1, progress=lambda *c: calls.append(c))
+    assert "sweep point 'duration=900'" in str(err.value) and "traffic.rate" in str(err.value)
+    assert calls == []  # not even the point within the budget ran
+    frame = ex.sweep(scenario(), points, 2, workers=1, force=True)
+    assert sorted(set(frame["duration"])) == [600, 900]
+    assert (frame.groupby("duration")["requests"].mean().diff().dropna() > 0).all()
+
+
+def test_force_goes_through_every_experiment(monkeypatch):
+    monkeypatch.setattr(ex.budget, "MAX_REQUESTS", 1000)
+    with pytest.raises(ex.BudgetError, match="strategy canary: "):
+        ex.compare(scenario(), ["canary"], 2, workers=1)
+    with pytest.raises(ex.BudgetError, match="traffic.rate"):
+        ex.replicate(scenario(), 2, workers=1)
+    with pytest.raises(ex.BudgetError):
+        ex.replicate_to_precision(scenario(), "latency_ms.mean", initial=2, workers=1)
+    forced = ex.replicate(scenario(), 2, seed=3, workers=1, force=True)
+    assert list(forced.drop(columns=VOLATILE).iloc[0]) == list(
+        ex.replicate(scenario(), 1, seed=3, workers=1, force=True).drop(columns=VOLATILE).iloc[0]
+    )
+    assert ex.compare(scenario(), ["canary"], 2, workers=1, force=True).shape[0] == 1

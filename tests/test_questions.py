@@ -390,3 +390,28 @@ def test_risk_cost_front_marks_the_front_of_the_sweep_means():
     objectives = {"blast_radius_mean": "min", "rollout_duration_s_mean": "min",
                   "cost_usd_mean": "min"}  # fmt: skip
     assert set(table.index[table["pareto"]]) == oracle(table, objectives)
+
+
+# ---------------------------------------------------------------- run budget
+
+
+def test_questions_refuse_a_run_over_the_budget_before_running_and_force_runs_it(monkeypatch):
+    from simulator import budget
+
+    ran = []
+    monkeypatch.setattr(budget, "MAX_REQUESTS", 1000)
+    with pytest.raises(budget.BudgetError, match="traffic.rate"):
+        detection_power(canary_scenario(), weights=[10], bakes=[60], replications=2,
+                        workers=1, progress=lambda *c: ran.append(c))  # fmt: skip
+    with pytest.raises(budget.BudgetError, match="target ml.c5.xlarge"):
+        cheapest_target(queue(5), ["ml.c5.xlarge"], replications=2, workers=1, limit=500,
+                        progress=lambda *c: ran.append(c))  # fmt: skip
+    with pytest.raises(budget.BudgetError, match="sweep point"):
+        risk_cost_front(canary_scenario(), [{"strategy.steps": [{"weight": 10, "bake": 60}]}],
+                        replications=2, workers=1, progress=lambda *c: ran.append(c))  # fmt: skip
+    assert ran == []
+    table = false_rollback_rate(canary_scenario(), weights=[10], bakes=[60], replications=2,
+                                workers=1, force=True)  # fmt: skip
+    assert table["replications"].tolist() == [2]
+    found = capacity_search(queue(5), replications=2, workers=1, limit=5000, force=True)
+    assert found.value == 1  # rho 0.5 on one instance meets a 5 s p99
