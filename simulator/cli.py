@@ -1,29 +1,122 @@
 """The `deploysim` command line: run, validate and bench (compare and sweep: cli_experiments).
 
-User mistakes (a bad scenario, an unknown strategy) print one clear message and
-exit with status 2; no stack traces.
+User mistakes (a bad option, a bad scenario, an unknown strategy, an unreachable
+scheduler) print one clear message and exit with status 2; no stack traces. Bad options
+are refused by the option itself before anything runs; the project's own errors are
+turned into messages in one place, `Commands.invoke`. Ctrl-C and SIGTERM stop any
+command with nothing half-saved (exit 130 and 143). No file is overwritten without --force.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from typer.core import TyperGroup
 
+from .backends import BackendError
+from .errors import UserError
 from .experiments import flatten
-from .scenario import ScenarioError, load_scenario
+from .launcher import LaunchError, serve
+from .runstore import MAX_INTEGER, quote_path
+from .scenario import load_scenario
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.splitlines()[0])
+# Errors a user causes and can fix, each with a message that says what to change;
+# anything else is a bug and keeps its traceback. (The launcher runs as a bare script
+# too, so its error cannot derive from UserError.)
+USER_ERRORS = (UserError, LaunchError)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as Ctrl-C is, so both stop a command the same way (pools kill workers)."""
+
+
+def _terminate(signum: int, frame: Any) -> NoReturn:
+    raise Terminated
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM raise in the command while it runs (the handlers before come back).
+
+    Ctrl-C is set explicitly because a process started in the background may inherit it
+    ignored, and `kill -INT` should still stop a command cleanly.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers (an app embedding the CLI)
+        return
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(sig, handler)
+
+
+class Commands(TyperGroup):
+    """deploysim's command group: where user errors and stop signals become exit statuses."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        """Run the command; a user error is `error: ...` (exit 2), a stop signal 130 or 143."""
+        with _stop_signals():
+            try:
+                return super().invoke(ctx)
+            except USER_ERRORS as exc:
+                setting = f"--{exc.setting}: " if isinstance(exc, BackendError) else ""
+                _fail(f"{setting}{exc}")
+            except KeyboardInterrupt as exc:
+                # Results are saved, in one transaction, only once complete, and files are
+                # written through a temporary file: a stopped command leaves nothing behind.
+                err.print("interrupted: nothing was saved", highlight=False)
+                raise typer.Exit(143 if isinstance(exc, Terminated) else 130) from None
+
+
+app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True,
+                  help=__doc__.splitlines()[0])  # fmt: skip
 out = Console()
 err = Console(stderr=True)
+
+Seed = Annotated[
+    int,
+    typer.Option(min=0, max=MAX_INTEGER, help="random seed; the same seed gives the same result"),
+]
+Budget = Annotated[bool, typer.Option("--force", help="run beyond the request/memory budget")]
+Overwrite = Annotated[
+    bool,
+    typer.Option("--force", is_eager=True, help="overwrite the file if it exists"),
+]  # eager: the file's own check (`new_file`) reads it, whatever the order on the line
+
+
+def new_file(ctx: typer.Context, param: typer.CallbackParam, path: Path | None) -> Path | None:
+    """Check a file to write before any work is done: a file name, in a folder that exists.
+
+    A file already there is refused unless --force, which is eager so as to be known here.
+    """
+    if path is None:
+        return None
+    name = quote_path(path)
+    if path.is_dir():
+        raise typer.BadParameter(f"{name} is a folder: give a file name")
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"{name}: the folder {quote_path(path.parent)} does not exist")
+    if path.exists() and not ctx.params.get("force"):
+        raise typer.BadParameter(f"{name} already exists; add --force to overwrite it")
+    return path
 
 
 @contextmanager
@@ -51,8 +144,9 @@ def progress_bar(label: str, quiet: bool = False):
             state["bar"].stop()
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+def _fail(message: str) -> NoReturn:
+    # escaped: a message quotes what the user wrote, and "[/]" there is not Rich markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -88,22 +182,20 @@ def _jsonable(value: Any) -> Any:
 @app.command()
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same result")] = 0,
+    seed: Seed = 0,
     strategy: Annotated[str | None, typer.Option(help="override the scenario's strategy")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     events: Annotated[bool, typer.Option(help="also print the audit trail")] = False,
     save: Annotated[bool, typer.Option(help="keep the result in the run store")] = True,
     label: Annotated[str | None, typer.Option(help="a note kept with the saved run")] = None,
+    force: Budget = False,
 ) -> None:
     """Simulate one scenario and print its summary."""
     from .engine import simulate
 
-    try:
-        sc = load_scenario(scenario)
-        with progress_bar(f"simulating {sc.name}", quiet=as_json) as update:
-            res = simulate(sc, seed=seed, strategy=strategy, progress=update)
-    except ScenarioError as exc:
-        _fail(str(exc))
+    sc = load_scenario(scenario)
+    with progress_bar(f"simulating {sc.name}", quiet=as_json) as update:
+        res = simulate(sc, seed=seed, strategy=strategy, progress=update, force=force)
     if save:
         from .cli_runs import save_run
 
@@ -129,7 +221,7 @@ def run(
 @app.command()
 def validate(
     replications: Annotated[int, typer.Option(min=3, help="replications per case")] = 8,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     scale: Annotated[float, typer.Option(min=0.05, help="run length multiplier")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -166,13 +258,15 @@ def validate(
 
 @app.command()
 def bench(
-    requests: Annotated[int, typer.Option(help="requests through the engine")] = 5_000_000,
-    reference_requests: Annotated[int, typer.Option(help="requests through plain SimPy")] = 200_000,
+    requests: Annotated[int, typer.Option(min=1, help="requests through the engine")] = 5_000_000,
+    reference_requests: Annotated[
+        int, typer.Option(min=1, help="requests through plain SimPy")
+    ] = 200_000,
     memory_requests: Annotated[
-        int, typer.Option(help="requests in the memory check; 0 skips it")
+        int, typer.Option(min=0, help="requests in the memory check; 0 skips it")
     ] = 0,
     replications: Annotated[
-        int, typer.Option(help="replications timed on 1 and 2 processes; 0 skips it")
+        int, typer.Option(min=0, help="replications timed on 1 and 2 processes; 0 skips it")
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
@@ -210,41 +304,36 @@ def bench(
 def import_command(
     config: Annotated[Path, typer.Argument(help="Argo Rollout, Flagger Canary or SageMaker JSON")],
     base: Annotated[
-        Path | None, typer.Option(help="scenario whose traffic, fleet and SLO to keep")
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, readable=True,
+                     help="scenario whose traffic, fleet and SLO to keep"),  # fmt: skip
     ] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="write the scenario here")] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", callback=new_file, help="write the scenario here")
+    ] = None,
+    force: Overwrite = False,
 ) -> None:
     """Turn a real release config into a scenario (YAML on stdout, or --out FILE)."""
-    from .importers import ConfigImportError, import_config
+    from .importers import import_config
+    from .runstore import write_atomically
 
-    try:
-        data = import_config(config, base)
-        text = load_scenario(data).to_yaml()
-    except (ConfigImportError, ScenarioError) as exc:
-        _fail(str(exc))
+    text = load_scenario(import_config(config, base)).to_yaml()
     if out_file is None:
         print(text, end="")
     else:
-        out_file.write_text(text)
+        write_atomically(out_file, lambda part: part.write_text(text), force=force)
         err.print(f"wrote {out_file}")
 
 
 @app.command(name="app")
 def app_command(
-    port: Annotated[int, typer.Option(help="port on localhost")] = 8501,
-    browser: Annotated[bool, typer.Option(help="open a browser tab")] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="port on localhost")] = 8501,
+    browser: Annotated[
+        bool, typer.Option("--browser/--no-browser", help="open a browser tab once it answers")
+    ] = True,
 ) -> None:
     """Start the Streamlit front end on localhost."""
-    import os
-    import sys
-
-    script = Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
-    if not script.exists():
-        _fail(f"the front end is not installed beside the package (looked for {script})")
-    command = [sys.executable, "-m", "streamlit", "run", str(script),
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.headless", str(not browser).lower()]  # fmt: skip
-    os.execv(sys.executable, command)  # become the server: signals reach it directly
+    serve(port, open_browser=browser)
 
 
 def main() -> None:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import typer
 from rich.table import Table
 
-from .cli import _fail, _fmt_cell, app, out, progress_bar
-from .scenario import ScenarioError, load_scenario
+from .cli import Budget, Seed, _fail, _fmt_cell, app, new_file, out, progress_bar
+from .scenario import load_scenario
+from .strategies import STRATEGY_TYPES
 
 HEADLINE = [
     ("rolled back", "rolled_back"),
@@ -37,8 +39,25 @@ HEADLINE = [
 Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default local cores")
 ]
-Workers = Annotated[int | None, typer.Option(help="local processes (default: every core)")]
+Workers = Annotated[
+    int | None, typer.Option(min=1, help="local processes (default: every core)")
+]
 Save = Annotated[bool, typer.Option(help="keep the table in the run store")]
+
+
+def _strategy_list(value: str) -> str:
+    """--strategies as a clean comma-separated list of known, distinct strategy types."""
+    names = [s.strip() for s in value.split(",") if s.strip()]
+    known = f"known: {', '.join(STRATEGY_TYPES)}"
+    if not names:
+        raise typer.BadParameter(f"give at least one strategy ({known})")
+    unknown = [name for name in names if name not in STRATEGY_TYPES]
+    if unknown:
+        raise typer.BadParameter(f"unknown {', '.join(map(reprlib.repr, unknown[:3]))}; {known}")
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise typer.BadParameter(f"{', '.join(twice)} given more than once")
+    return ",".join(names)
 
 
 def _progress(update):
@@ -78,43 +97,43 @@ def _json(table: pd.DataFrame) -> str:
 @app.command()
 def compare(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    strategies: Annotated[str, typer.Option(help="comma-separated strategy types")],
+    strategies: Annotated[
+        str, typer.Option(callback=_strategy_list, help="comma-separated strategy types")
+    ],
     replications: Annotated[int, typer.Option(min=1)] = 10,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     baseline: Annotated[
         str | None, typer.Option(help="also print paired differences against this strategy")
     ] = None,
     warmup: Annotated[
-        str | None, typer.Option(help="'mser5': detect the warm-up from pilot runs first")
+        Literal["mser5"] | None,
+        typer.Option(help="'mser5': detect the warm-up from pilot runs first"),
     ] = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
     save: Save = True,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
 ) -> None:
     """Strategies side by side, replication k of each on the same random numbers."""
     from .experiments import compare as run_compare
     from .experiments import detect_warmup, differences
 
-    names = [s.strip() for s in strategies.split(",") if s.strip()]
-    try:
-        sc = load_scenario(scenario)
-        for name in names:
-            load_scenario(sc.to_dict() | {"strategy": {"type": name}})
-        if baseline is not None and baseline not in names:
-            _fail(f"--baseline {baseline!r} is not one of the strategies: {', '.join(names)}")
-        if warmup not in (None, "mser5"):
-            _fail(f"--warmup {warmup!r}: the one detector is 'mser5'")
-        if warmup == "mser5":
-            detected = detect_warmup(sc, seed)
-            if not as_json:
-                out.print(f"MSER-5 warm-up: {detected:g} s (the scenario says {sc.warmup:g} s)")
-            sc = load_scenario(sc.to_dict() | {"warmup": detected})
-        with progress_bar(f"comparing {len(names)} strategies", quiet=as_json) as update:
-            table = run_compare(sc, names, replications, seed, scheduler=scheduler,
-                                workers=workers, progress=_progress(update))  # fmt: skip
-    except ScenarioError as exc:
-        _fail(str(exc))
+    names = strategies.split(",")
+    if baseline is not None and baseline not in names:
+        _fail(f"--baseline {reprlib.repr(baseline)} is not one of the strategies: "
+              f"{', '.join(names)}")  # fmt: skip
+    sc = load_scenario(scenario)
+    for name in names:
+        load_scenario(sc.to_dict() | {"strategy": {"type": name}})
+    if warmup == "mser5":
+        detected = detect_warmup(sc, seed, force=force)
+        if not as_json:
+            out.print(f"MSER-5 warm-up: {detected:g} s (the scenario says {sc.warmup:g} s)")
+        sc = load_scenario(sc.to_dict() | {"warmup": detected})
+    with progress_bar(f"comparing {len(names)} strategies", quiet=as_json) as update:
+        table = run_compare(sc, names, replications, seed, scheduler=scheduler,
+                            workers=workers, progress=_progress(update), force=force)  # fmt: skip
     diffs = differences(table.attrs["replications"], baseline) if baseline else None
     if save:
         from .cli_runs import save_experiment
@@ -141,27 +160,32 @@ def sweep(
         typer.Option("--set", help="FIELD=V1,V2,... (dotted path, e.g. fleet.instances=2,4)"),
     ],
     replications: Annotated[int, typer.Option(min=1)] = 5,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     scheduler: Scheduler = None,
     workers: Workers = None,
-    csv: Annotated[Path | None, typer.Option(help="also write every replication here")] = None,
+    csv: Annotated[
+        Path | None, typer.Option(callback=new_file, help="also write every replication here")
+    ] = None,
     save: Save = True,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(is_eager=True,  # known to --csv's check whatever the order (cli.new_file)
+                     help="run beyond the request/memory budget (and overwrite --csv)"),
+    ] = False,  # fmt: skip
 ) -> None:
     """Every combination of the given field values, replicated, with 95% intervals."""
     from .experiments import aggregate, grid_points
     from .experiments import sweep as run_sweep
+    from .runstore import write_atomically
 
     grid = _grid(set_)
-    try:
-        points = grid_points(grid)
-        with progress_bar(f"sweeping {len(points)} points", quiet=as_json) as update:
-            tidy = run_sweep(scenario, points, replications, seed, scheduler=scheduler,
-                             workers=workers, progress=_progress(update))  # fmt: skip
-    except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+    points = grid_points(grid)
+    with progress_bar(f"sweeping {len(points)} points", quiet=as_json) as update:
+        tidy = run_sweep(scenario, points, replications, seed, scheduler=scheduler,
+                         workers=workers, progress=_progress(update), force=force)  # fmt: skip
     if csv is not None:
-        tidy.to_csv(csv, index=False)
+        write_atomically(csv, lambda part: tidy.to_csv(part, index=False), force=force)
     table = aggregate(tidy, list(grid))
     if save:
         from .cli_runs import save_experiment
@@ -179,9 +203,9 @@ def sweep(
 
 def _value(text: str) -> Any:
     """A command-line value as YAML reads it: 4 -> int, 0.5 -> float, 10m stays text."""
-    import yaml
+    from .userfiles import load_yaml
 
-    return yaml.safe_load(text.strip())
+    return load_yaml(text.strip(), "--set value")
 
 
 @app.command()
@@ -196,33 +220,31 @@ def capacity(
         str | None, typer.Option(help="comma-separated catalog targets: find the cheapest")
     ] = None,
     replications: Annotated[int, typer.Option(min=2)] = 10,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
     maximum: Annotated[int, typer.Option(min=1)] = 64,
     scheduler: Scheduler = None,
     workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
 ) -> None:
     """The fewest instances (or the cheapest target) meeting the SLO with confidence."""
     from .questions import capacity_search, cheapest_target
 
     kw = dict(replications=replications, seed=seed, confidence=confidence, maximum=maximum,
               metric=metric, limit=limit, field=field, scheduler=scheduler,
-              workers=workers)  # fmt: skip
-    try:
-        sc = load_scenario(scenario)
-        with progress_bar("searching", quiet=as_json) as update:
-            kw["progress"] = _progress(update)
-            if targets:
-                choice = cheapest_target(sc, [t.strip() for t in targets.split(",")], **kw)
-                table, answer = choice.table, {"target": choice.target,
-                                               "instances": choice.instances,
-                                               "cost_per_hour": choice.cost_per_hour}  # fmt: skip
-            else:
-                result = capacity_search(sc, **kw)
-                table, answer = result.table, {field: result.value, "limit": result.limit}
-    except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+              workers=workers, force=force)  # fmt: skip
+    sc = load_scenario(scenario)
+    with progress_bar("searching", quiet=as_json) as update:
+        kw["progress"] = _progress(update)
+        if targets:
+            choice = cheapest_target(sc, [t.strip() for t in targets.split(",")], **kw)
+            table, answer = choice.table, {"target": choice.target,
+                                           "instances": choice.instances,
+                                           "cost_per_hour": choice.cost_per_hour}  # fmt: skip
+        else:
+            result = capacity_search(sc, **kw)
+            table, answer = result.table, {field: result.value, "limit": result.limit}
     if as_json:
         print(json.dumps({"answer": answer, "table": json.loads(table.to_json(orient="records"))}))
         return
@@ -242,10 +264,11 @@ def power(
     weights: Annotated[str, typer.Option(help="canary weights in percent, e.g. 5,10,25")],
     bakes: Annotated[str, typer.Option(help="bake times, e.g. 1m,5m")] = "5m",
     replications: Annotated[int, typer.Option(min=1)] = 20,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     scheduler: Scheduler = None,
     workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
 ) -> None:
     """How often a canary gate catches the defect before full rollout, and how fast."""
     from .questions import detection_power, false_rollback_rate
@@ -253,17 +276,17 @@ def power(
 
     try:
         w = [float(x) for x in weights.split(",")]
+    except ValueError:
+        _fail(f"--weights {reprlib.repr(weights)}: expected percentages such as 5,10,25")
+    try:
         b = [parse_duration(x.strip()) for x in bakes.split(",")]
     except ValueError as exc:
-        _fail(f"--weights/--bakes: {exc}")
+        _fail(f"--bakes: {exc}")
     kw = dict(weights=w, bakes=b, replications=replications, seed=seed,
-              scheduler=scheduler, workers=workers)  # fmt: skip
-    try:
-        with progress_bar("measuring detection power", quiet=as_json) as update:
-            caught = detection_power(scenario, progress=_progress(update), **kw)
-            false = false_rollback_rate(scenario, progress=_progress(update), **kw)
-    except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+              scheduler=scheduler, workers=workers, force=force)  # fmt: skip
+    with progress_bar("measuring detection power", quiet=as_json) as update:
+        caught = detection_power(scenario, progress=_progress(update), **kw)
+        false = false_rollback_rate(scenario, progress=_progress(update), **kw)
     if as_json:
         print(
             json.dumps(
@@ -293,23 +316,21 @@ def pareto(
         list[str], typer.Option("--set", help="FIELD=V1,V2,... over strategy settings")
     ],
     replications: Annotated[int, typer.Option(min=1)] = 5,
-    seed: Annotated[int, typer.Option()] = 0,
+    seed: Seed = 0,
     scheduler: Scheduler = None,
     workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
 ) -> None:
     """Risk (blast radius), rollout duration and cost over settings: the Pareto front."""
     from .experiments import grid_points
     from .questions import risk_cost_front
 
     grid = _grid(set_)
-    try:
-        with progress_bar("sweeping", quiet=as_json) as update:
-            table = risk_cost_front(scenario, grid_points(grid), replications, seed,
-                                    scheduler=scheduler, workers=workers,
-                                    progress=_progress(update))  # fmt: skip
-    except (ScenarioError, ValueError) as exc:
-        _fail(str(exc))
+    with progress_bar("sweeping", quiet=as_json) as update:
+        table = risk_cost_front(scenario, grid_points(grid), replications, seed,
+                                scheduler=scheduler, workers=workers,
+                                progress=_progress(update), force=force)  # fmt: skip
     columns = [*grid, "blast_radius_mean", "rollout_duration_s_mean", "cost_usd_mean", "pareto"]
     shown = table[[c for c in columns if c in table]]
     if as_json:

@@ -1,7 +1,8 @@
 """`deploysim runs`: list, show, export and delete what the run store keeps.
 
 `run`, `compare` and `sweep` save their results there unless told `--no-save`
-(`$DEPLOYSIM_STORE` picks the database; default ~/.deploysim/runs.sqlite).
+(`$DEPLOYSIM_STORE` picks the database; default ~/.deploysim/runs.sqlite). Store
+problems (an unknown id, a record of the other kind) are worded by `cli.Commands`.
 """
 
 from __future__ import annotations
@@ -13,18 +14,20 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from .cli import _fail, _fmt_cell, app, out
+from .cli import Overwrite, _fmt_cell, app, new_file, out
 from .experiments import flatten
+from .runstore import MAX_INTEGER, RecordType, RunStore, RunStoreError
 
 runs_app = typer.Typer(help="What the run store keeps: list, show, export, delete.")
 app.add_typer(runs_app, name="runs")
 
-Kind = Annotated[str, typer.Option(help="run or experiment")]
+Kind = Annotated[RecordType, typer.Option(help="run or experiment")]
+RecordId = Annotated[
+    int, typer.Argument(min=1, max=MAX_INTEGER, help="id from `deploysim runs`")
+]
 
 
-def _store():
-    from .runstore import RunStore
-
+def _store() -> RunStore:
     return RunStore()
 
 
@@ -38,12 +41,7 @@ def listing(
     """The newest records (without a subcommand)."""
     if ctx.invoked_subcommand is not None:
         return
-    from .runstore import RunStoreError
-
-    try:
-        table = _store().list(kind=kind, limit=limit)
-    except RunStoreError as exc:
-        _fail(str(exc))
+    table = _store().list(kind=kind, limit=limit)
     if as_json:
         print(table.to_json(orient="records"))
         return
@@ -60,23 +58,18 @@ def listing(
 
 @runs_app.command()
 def show(
-    record_id: Annotated[int, typer.Argument(help="id from `deploysim runs`")],
+    record_id: RecordId,
     kind: Kind = "run",
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A stored run's summary, or a stored experiment's table."""
-    from .runstore import RunStoreError
-
-    try:
-        if kind == "run":
-            result, _, seed = _store().load_run(record_id)
-            data = result.summary
-        else:
-            table, meta = _store().load_experiment(record_id)
-            data = {"meta": {k: v for k, v in meta.items() if k != "scenario_yaml"},
-                    "table": json.loads(table.to_json(orient="index"))}  # fmt: skip
-    except RunStoreError as exc:
-        _fail(str(exc))
+    if kind == "run":
+        result, _, seed = _store().load_run(record_id)
+        data = result.summary
+    else:
+        table, meta = _store().load_experiment(record_id)
+        data = {"meta": {k: v for k, v in meta.items() if k != "scenario_yaml"},
+                "table": json.loads(table.to_json(orient="index"))}  # fmt: skip
     if as_json:
         print(json.dumps(data, default=str))
         return
@@ -90,39 +83,28 @@ def show(
 
 @runs_app.command()
 def export(
-    record_id: Annotated[int, typer.Argument(help="id from `deploysim runs`")],
-    path: Annotated[Path, typer.Argument(help="a .csv or .parquet file")],
+    record_id: RecordId,
+    path: Annotated[Path, typer.Argument(callback=new_file, help="a .csv or .parquet file")],
     kind: Kind = "experiment",
+    force: Overwrite = False,
 ) -> None:
     """Write a stored experiment's table (or a run's metrics) to CSV or Parquet."""
-    from .runstore import RunStoreError
-
-    try:
-        written = _store().export(record_id, path, kind=kind)
-    except RunStoreError as exc:
-        _fail(str(exc))
+    written = _store().export(record_id, path, kind=kind, force=force)
     out.print(f"wrote {written}")
 
 
 @runs_app.command()
 def delete(
-    record_id: Annotated[int, typer.Argument(help="id from `deploysim runs`")],
-    kind: Annotated[str, typer.Option(help="run or experiment (required, to be sure)")],
+    record_id: RecordId,
+    kind: Annotated[RecordType, typer.Option(help="run or experiment (required, to be sure)")],
 ) -> None:
     """Remove one record."""
-    from .runstore import RunStoreError
-
-    try:
-        _store().delete(record_id, kind)
-    except RunStoreError as exc:
-        _fail(str(exc))
+    _store().delete(record_id, kind)
     out.print(f"deleted {kind} {record_id}")
 
 
 def save_run(result, scenario, seed: int, label: str | None) -> int | None:
     """Keep a run in the store; a store that cannot be written is a warning, not a failure."""
-    from .runstore import RunStoreError
-
     try:
         return _store().save_run(result, scenario, seed, label=label)
     except RunStoreError as exc:
@@ -132,8 +114,6 @@ def save_run(result, scenario, seed: int, label: str | None) -> int | None:
 
 def save_experiment(table, **kw) -> int | None:
     """Keep an experiment's table in the store (a warning if it cannot be written)."""
-    from .runstore import RunStoreError
-
     try:
         return _store().save_experiment(table, **kw)
     except RunStoreError as exc:

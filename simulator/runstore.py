@@ -13,6 +13,11 @@ datetimes), column order, MultiIndex columns and the index with its names, so a 
 frame compares equal; zstd keeps it compact. Parquet is read with `ParquetFile` and no
 threads: pyarrow's threaded dataset reader sometimes aborts the process at exit
 ("terminate called without an active exception", apache/arrow#34314).
+
+A record is written in one transaction, once its result is complete, so an interrupted
+run leaves nothing half-saved. Files given to the user (exports, and the command line's
+--out and --csv) are written by `write_atomically`: never over an existing file unless
+forced, and through a temporary file, so an interrupted write never leaves half a file.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import reprlib
+import secrets
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,11 +39,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import UserError
 from .result import Result
 from .scenario import Scenario, ScenarioError, load_scenario
 
 SCHEMA_VERSION = 1
 RecordType = Literal["run", "experiment"]
+MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: no id or seed beyond it can be stored
 
 # Migrations from version N to N + 1, applied in order when an older store is opened.
 _MIGRATIONS: dict[int, list[str]] = {}
@@ -74,7 +83,7 @@ _SUFFIXES = (".csv", ".parquet")
 _ARTICLE = {"run": "a run", "experiment": "an experiment"}
 
 
-class RunStoreError(ValueError):
+class RunStoreError(UserError):
     """A store problem the user can fix: an unknown id, an unreadable file, a wrong suffix."""
 
 
@@ -193,23 +202,32 @@ class RunStore:
         meta["params"] = json.loads(row["params"])
         return _from_parquet(row["tbl"]), meta
 
-    def export(self, record_id: int, path: str | Path, *, kind: RecordType = "experiment") -> Path:
-        """Write an experiment's table, or a run's metrics table, to .csv or .parquet."""
+    def export(
+        self,
+        record_id: int,
+        path: str | Path,
+        *,
+        kind: RecordType = "experiment",
+        force: bool = False,
+    ) -> Path:
+        """Write an experiment's table, or a run's metrics table, to .csv or .parquet.
+
+        An existing file is replaced only with `force`.
+        """
         path = Path(path)
         if path.suffix.lower() not in _SUFFIXES:
-            raise RunStoreError(f"cannot export to '{path}': the file must end in .csv or .parquet")
+            raise RunStoreError(
+                f"cannot export to {quote_path(path)}: the file must end in .csv or .parquet"
+            )
         if kind == "run":
             table = self.load_run(record_id)[0].metrics
         else:
             table = self.load_experiment(record_id)[0]
-        try:
-            if path.suffix.lower() == ".csv":
-                table.to_csv(path, index=not _plain_index(table))
-            else:
-                path.write_bytes(_to_parquet(table, "table"))
-        except OSError as exc:
-            raise RunStoreError(f"cannot write '{path}': {exc.strerror or exc}") from None
-        return path
+        if path.suffix.lower() == ".csv":
+            index = not _plain_index(table)
+            return write_atomically(path, lambda part: table.to_csv(part, index=index), force=force)
+        data = _to_parquet(table, "table")
+        return write_atomically(path, lambda part: part.write_bytes(data), force=force)
 
     def delete(self, record_id: int, kind: RecordType) -> None:
         """Remove a run or experiment; the kind guards against deleting the wrong record."""
@@ -219,6 +237,10 @@ class RunStore:
 
     def _insert(self, **fields: Any) -> int:
         from . import __version__  # here, so the package may import this module at load time
+
+        if not 0 <= fields["seed"] <= MAX_INTEGER:
+            raise RunStoreError(f"seed {fields['seed']} cannot be stored: seeds from 0 to "
+                                f"{MAX_INTEGER} can")  # fmt: skip
 
         sc: Scenario = fields.pop("scenario")
         fields |= {
@@ -235,8 +257,10 @@ class RunStore:
             return int(cur.lastrowid)
 
     def _fetch(self, record_id: int, kind: RecordType, columns: str) -> sqlite3.Row:
+        if kind not in _ARTICLE:
+            raise RunStoreError(f"kind must be 'run' or 'experiment', not {reprlib.repr(kind)}")
         row = None
-        if self.path.exists():
+        if 0 < record_id <= MAX_INTEGER and self.path.exists():  # no other id can be stored
             with self._connect() as conn:
                 sql = f"SELECT type, {columns} FROM records WHERE id = ?"
                 row = conn.execute(sql, (int(record_id),)).fetchone()
@@ -262,6 +286,39 @@ class RunStore:
             raise RunStoreError(f"{self.path}: not a readable run store ({exc})") from None
         except OSError as exc:
             raise RunStoreError(f"{self.path}: cannot open the run store ({exc})") from None
+
+
+def write_atomically(
+    path: str | Path, write: Callable[[Path], Any], *, force: bool = False
+) -> Path:
+    """Have `write` fill a temporary file beside `path`, then put it in place in one step.
+
+    An interrupted or failed write leaves the old file (or none), never half a file; an
+    existing file is replaced only with `force` (the command line's --force).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise RunStoreError(f"cannot write {quote_path(path)}: it is a folder")
+    if path.exists() and not force:
+        raise RunStoreError(f"{quote_path(path)} already exists; add --force to overwrite it")
+    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")  # hidden, same folder
+    try:
+        write(part)
+        os.replace(part, path)
+    except OSError as exc:
+        raise RunStoreError(f"cannot write {quote_path(path)}: {exc.strerror or exc}") from None
+    finally:
+        part.unlink(missing_ok=True)
+    return path
+
+
+_PATHS = reprlib.Repr()
+_PATHS.maxstring = 160  # room for a deep path; a pasted essay is cut
+
+
+def quote_path(path: str | Path) -> str:
+    """A user's path, quoted for a message and cut in the middle if very long."""
+    return _PATHS.repr(str(path))
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:

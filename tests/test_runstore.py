@@ -18,7 +18,13 @@ import pyarrow.parquet as pq
 import pytest
 
 import simulator as ds
-from simulator.runstore import LIST_COLUMNS, SCHEMA_VERSION, RunStore, RunStoreError
+from simulator.runstore import (
+    LIST_COLUMNS,
+    SCHEMA_VERSION,
+    RunStore,
+    RunStoreError,
+    write_atomically,
+)
 
 SMALL = {
     "name": "t",
@@ -395,3 +401,64 @@ def test_default_path_without_the_environment_is_in_home(monkeypatch, tmp_path):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert RunStore().path == tmp_path / ".deploysim" / "runs.sqlite"
     assert not (tmp_path / ".deploysim").exists()
+
+
+# --- files written for the user, and what no store can hold ------------------------------
+
+
+def test_export_never_overwrites_without_force(store, small, tmp_path):
+    _, sc = small
+    exp_id = store.save_experiment(sweep_table(), kind="sweep", scenario=sc, seed=1, replications=1)
+    target = tmp_path / "sweep.csv"
+    target.write_text("mine\n")
+    with pytest.raises(RunStoreError, match=r"'.*sweep\.csv' already exists; add --force"):
+        store.export(exp_id, target)
+    assert target.read_text() == "mine\n"
+    store.export(exp_id, target, force=True)
+    pd.testing.assert_frame_equal(pd.read_csv(target, index_col="rate"), sweep_table(),
+                                  check_dtype=False)  # fmt: skip
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, failure):
+    target = tmp_path / "table.csv"
+    target.write_text("old\n")
+
+    def half_then_fail(part: Path) -> None:
+        part.write_text("new,but only ha")
+        raise failure
+
+    expected = RunStoreError if isinstance(failure, OSError) else KeyboardInterrupt
+    with pytest.raises(expected):
+        write_atomically(target, half_then_fail, force=True)
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]  # the temporary file is gone
+
+
+def test_write_atomically_puts_the_whole_file_in_place_in_one_step(tmp_path):
+    target = tmp_path / "new.csv"
+    seen = []
+
+    def write(part: Path) -> None:
+        part.write_text("a,b\n1,2\n")
+        seen.append((part.parent, target.exists()))
+
+    assert write_atomically(target, write) == target
+    assert seen == [(tmp_path, False)]  # written beside it; the target appeared only at the end
+    assert target.read_text() == "a,b\n1,2\n"
+    with pytest.raises(RunStoreError, match="it is a folder"):
+        write_atomically(tmp_path, write, force=True)
+
+
+def test_ids_kinds_and_seeds_beyond_the_store_are_clear_errors(store, small):
+    result, sc = small
+    store.save_run(result, sc, seed=1)
+    for bad in (2**63, -1, 0):
+        with pytest.raises(RunStoreError, match=f"no run with id {bad}"):
+            store.load_run(bad)
+    with pytest.raises(RunStoreError, match="kind must be 'run' or 'experiment', not 'bogus'"):
+        store.delete(1, "bogus")
+    big = ds.Result(dict(result.summary, seed=2**63), result.metrics, result.events)
+    with pytest.raises(RunStoreError, match=r"seed 9223372036854775808 cannot be stored"):
+        store.save_run(big, sc, seed=2**63)
+    assert len(store.list()) == 1
