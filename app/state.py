@@ -1,12 +1,19 @@
 """What the pages share: the scenario form, cached simulation calls, and clean errors.
 
 Simulations are cached on their inputs (the scenario as YAML text, the seed, the
-strategies), so running the same inputs again is instant; a bad scenario is shown as
-the field paths and reasons `load_scenario` reports, never as a stack trace.
+strategies), so running the same inputs again is instant. Anything a user gets wrong
+(a bad scenario, an unreadable upload, a run over the budget) is shown as the message
+the simulator words for it (`UserError`), never as a stack trace. Scenarios that come
+from the user (uploaded or pasted) may replay traces only from the project's
+`scenarios/` folder or the folders listed in `$DEPLOYSIM_TRACE_DIRS`, so a scenario
+handed around cannot make the app read an arbitrary file.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +22,41 @@ import streamlit as st
 import yaml
 
 import simulator as ds
-from simulator import catalog
-from simulator.importers import ConfigImportError, import_config
-from simulator.scenario import ScenarioError
+from simulator import catalog, userfiles
+from simulator.budget import BudgetError
+from simulator.errors import UserError
+from simulator.importers import import_config
 from simulator.strategies import STRATEGY_TYPES
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 RELEASES = [s for s in STRATEGY_TYPES if s != "none"]
+
+
+def trace_dirs() -> list[Path]:
+    """Where a scenario's trace may be read from: `scenarios/` and `$DEPLOYSIM_TRACE_DIRS`."""
+    extra = os.environ.get("DEPLOYSIM_TRACE_DIRS", "")
+    return [SCENARIOS, *(Path(p).expanduser() for p in extra.split(os.pathsep) if p)]
+
+
+@contextmanager
+def shown_errors(what: str) -> Iterator[None]:
+    """Show a user's mistake as its message and stop the page there (no traceback).
+
+    A run over the budget also offers a switch to run it anyway, as the CLI's --force.
+    """
+    try:
+        yield
+    except UserError as exc:
+        st.error(f"{what}:\n\n```\n{exc}\n```")
+        if isinstance(exc, BudgetError):
+            st.toggle("Run beyond the budget (it may take long and need much memory)",
+                      key="force")  # fmt: skip
+        st.stop()
+
+
+def forced() -> bool:
+    """Whether the user chose to run beyond the budget."""
+    return bool(st.session_state.get("force", False))
 
 
 def presets() -> dict[str, Path]:
@@ -49,12 +84,12 @@ def scenario_form(key: str) -> dict | None:
     name = side.selectbox("Preset", names, index=default, key=f"{key}-preset", disabled=own)
     try:
         if upload is not None:
-            sc = _load(upload.getvalue().decode("utf-8", errors="replace"))
+            sc = _load(userfiles.decode(upload.getvalue(), upload.name))
         elif pasted.strip():
             sc = _load(pasted)
         else:
-            sc = ds.load_scenario(presets()[name])
-    except (ScenarioError, ConfigImportError) as exc:
+            sc = ds.load_scenario(presets()[name], trace_dirs=trace_dirs())
+    except UserError as exc:
         st.error(f"This scenario cannot be run:\n\n```\n{exc}\n```")
         return None
     data = sc.to_dict()
@@ -64,9 +99,8 @@ def scenario_form(key: str) -> dict | None:
 
 def _load(text: str) -> ds.Scenario:
     """A scenario, or a real tool's config (Argo, Flagger, SageMaker) turned into one."""
-    if _looks_like_config(text):
-        return ds.load_scenario(import_config(text))
-    return ds.load_scenario(_as_text(text))
+    source = import_config(text) if _looks_like_config(text) else _as_text(text)
+    return ds.load_scenario(source, trace_dirs=trace_dirs())
 
 
 def _looks_like_config(text: str) -> bool:
@@ -93,9 +127,9 @@ def _edit(data: dict, key: str) -> dict | None:
         key=f"{key}-shape",
     )
     try:
-        shape = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        st.error(f"traffic shape is not valid YAML: {exc}")
+        shape = userfiles.load_yaml(text, "traffic shape") or {}
+    except UserError as exc:
+        st.error(str(exc))
         return None
     if not isinstance(shape, dict):
         st.error("traffic shape: expected fields such as `pattern: diurnal`")
@@ -104,7 +138,7 @@ def _edit(data: dict, key: str) -> dict | None:
     if traffic.get("pattern") != "trace":
         traffic["rate"] = side.number_input(
             "Traffic (mean requests/s)",
-            min_value=0.1,
+            min_value=min(0.1, rate),
             value=rate,
             key=f"{key}-rate",
         )
@@ -115,8 +149,9 @@ def _edit(data: dict, key: str) -> dict | None:
     )
     fleet["instances"] = int(
         side.number_input(
-            "Instances", min_value=1, max_value=200, value=int(fleet["instances"]), key=f"{key}-n"
-        )
+            "Instances", min_value=1, max_value=max(200, int(fleet["instances"])),
+            value=int(fleet["instances"]), key=f"{key}-n",
+        )  # fmt: skip
     )
     if data.get("release") is not None:
         side.subheader("Release")
@@ -126,22 +161,15 @@ def _edit(data: dict, key: str) -> dict | None:
             "Release target", targets, index=targets.index(current), key=f"{key}-rtarget"
         )
         defect = release.setdefault("defect", {})
+        error_rate = float(defect.get("error_rate", 0.0))
         defect["error_rate"] = side.slider(
-            "Injected error rate",
-            0.0,
-            0.2,
-            float(defect.get("error_rate", 0.0)),
-            0.005,
-            key=f"{key}-err",
+            "Injected error rate", 0.0, max(0.2, error_rate), error_rate, 0.005, key=f"{key}-err"
         )
+        factor = float(defect.get("latency_factor", 1.0))
         defect["latency_factor"] = side.slider(
-            "Injected latency factor",
-            0.5,
-            3.0,
-            float(defect.get("latency_factor", 1.0)),
-            0.1,
+            "Injected latency factor", min(0.5, factor), max(3.0, factor), factor, 0.1,
             key=f"{key}-lat",
-        )
+        )  # fmt: skip
         side.subheader("Strategy settings")
         text = side.text_area(
             "strategy (YAML; `type` picks it, the rest are its parameters)",
@@ -150,18 +178,19 @@ def _edit(data: dict, key: str) -> dict | None:
             key=f"{key}-strategy",
         )
         try:
-            data["strategy"] = yaml.safe_load(text) or {"type": "none"}
-        except yaml.YAMLError as exc:
-            st.error(f"strategy settings are not valid YAML: {exc}")
+            data["strategy"] = userfiles.load_yaml(text, "strategy settings") or {"type": "none"}
+        except UserError as exc:
+            st.error(str(exc))
             return None
     side.subheader("Failures")
     crashes = data.setdefault("failures", {}).get("instance")
     if side.toggle("Instance crashes", value=crashes is not None, key=f"{key}-crash"):
         crashes = crashes or {"mtbf": 72 * 3600.0, "mttr": 600.0}
+        hours = float(crashes["mtbf"]) / 3600
         mtbf = side.number_input(
             "Mean time between failures (h)",
-            min_value=0.01,
-            value=float(crashes["mtbf"]) / 3600,
+            min_value=min(0.01, hours),
+            value=hours,
             key=f"{key}-mtbf",
         )
         mttr = side.number_input(
@@ -175,25 +204,23 @@ def _edit(data: dict, key: str) -> dict | None:
         data["failures"].pop("instance", None)
     side.subheader("SLO")
     slo = data.setdefault("slo", {})
-    p99 = side.number_input(
-        "p99 latency SLO (ms)",
-        min_value=1.0,
-        value=1e3 * float(slo.get("latency_p99") or 0.5),
-        key=f"{key}-slo",
-    )
+    ms = 1e3 * float(slo.get("latency_p99") or 0.5)
+    p99 = side.number_input("p99 latency SLO (ms)", min_value=min(1.0, ms), value=ms,
+                            key=f"{key}-slo")  # fmt: skip
     slo["latency_p99"] = p99 / 1e3
+    availability = float(slo.get("availability") or 0.999)
     slo["availability"] = side.number_input(
         "Availability SLO",
-        min_value=0.5,
+        min_value=min(0.5, availability),
         max_value=1.0,
         step=0.0005,
         format="%.4f",
-        value=float(slo.get("availability") or 0.999),
+        value=availability,
         key=f"{key}-avail",
     )
     try:
-        ds.load_scenario(data)
-    except ScenarioError as exc:
+        ds.load_scenario(data, trace_dirs=trace_dirs())
+    except UserError as exc:
         st.error(f"These settings cannot be run:\n\n```\n{exc}\n```")
         return None
     return data
@@ -211,22 +238,30 @@ def yaml_text(data: dict) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def simulate(text: str, seed: int, strategy: str | None = None) -> ds.Result:
-    """One run, cached on its inputs."""
-    return ds.simulate(ds.load_scenario(text), seed=seed, strategy=strategy)
+def simulate(
+    text: str, seed: int, strategy: str | None = None, force: bool = False
+) -> ds.Result:
+    """One run, cached on its inputs, with a progress bar while it runs."""
+    bar = st.progress(0.0, text="simulating...")
+    sc = ds.load_scenario(text, trace_dirs=trace_dirs())
+    result = ds.simulate(sc, seed=seed, strategy=strategy, force=force,
+                         progress=lambda done: bar.progress(done))  # fmt: skip
+    bar.empty()
+    return result
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def compare(text: str, strategies: tuple[str, ...], replications: int, seed: int) -> pd.DataFrame:
+def compare(
+    text: str, strategies: tuple[str, ...], replications: int, seed: int, force: bool = False
+) -> pd.DataFrame:
     """A comparison, cached on its inputs (the raw replications in attrs)."""
     bar = st.progress(0.0, text="simulating...")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{done} of {total} runs")
 
-    table = ds.compare(
-        ds.load_scenario(text), list(strategies), replications, seed, progress=progress
-    )
+    table = ds.compare(ds.load_scenario(text, trace_dirs=trace_dirs()), list(strategies),
+                       replications, seed, progress=progress, force=force)  # fmt: skip
     bar.empty()
     return table
 

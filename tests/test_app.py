@@ -154,3 +154,61 @@ def test_history_page_lists_saved_runs(tmp_path):
     records = at.dataframe[0].value
     assert records["id"].tolist() == [run_id] and records["label"].tolist() == ["from a test"]
     assert at.json and '"outcome"' in at.json[0].value
+
+
+# ---------------------------------------------------------------- bad input never crashes the app
+
+
+def test_a_pasted_scenario_cannot_read_a_file_outside_the_trace_folders(tmp_path):
+    secret = tmp_path / "credentials.csv"
+    secret.write_text("aws_secret_access_key\nSECRET-not-for-the-page\n")
+    at = page("run")
+    at.text_area(key="run-paste").input(
+        f"duration: 60\ntraffic: {{pattern: trace, path: {secret}}}\n"
+    ).run()
+    assert not at.exception
+    message = at.error[0].value
+    assert "traffic.path" in message and "outside the folders" in message
+    assert "SECRET" not in message and "Traceback" not in message
+
+
+def test_an_alias_bomb_and_a_duplicate_key_are_refused_in_place():
+    at = page()
+    lists = ['a: &a [1,1,1,1,1,1,1,1,1]'] + [
+        f"{chr(98 + i)}: &{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]"
+        for i in range(8)
+    ]
+    at.text_area(key="compare-paste").input("\n".join(lists) + "\n").run()
+    assert not at.exception and "expands to more than" in at.error[0].value
+    at.text_area(key="compare-paste").input("duration: 60\nduration: 90\n").run()
+    assert not at.exception and "duplicate key 'duration'" in at.error[0].value
+
+
+def test_a_run_over_the_budget_is_refused_then_run_when_forced(monkeypatch):
+    import streamlit as st
+
+    from simulator import budget
+
+    monkeypatch.setattr(budget, "MAX_REQUESTS", 1_000)  # the preset serves ~430k requests
+    st.cache_data.clear()  # another test may have run the preset already
+    at = page("run")
+    assert "over the run budget" in at.error[0].value and "traffic.rate" in at.error[0].value
+    assert not at.get("plotly_chart")
+    at.toggle(key="force").set_value(True).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_settings_outside_the_widgets_ranges_still_load():
+    # each value lies outside the range its sidebar widget offered before (a crash then)
+    at = page("run")
+    at.text_area(key="run-paste").input(
+        "duration: 120\ntraffic: {pattern: poisson, rate: 0.05}\n"
+        "fleet: {instances: 300, service_time: {distribution: exponential, mean: 1ms}}\n"
+        "release: {version: v2, defect: {error_rate: 0.5, latency_factor: 10}}\n"
+        "strategy: {type: big_bang}\n"
+        "failures: {instance: {mtbf: 10s, mttr: 5s}}\n"
+        "slo: {latency_p99: 0.5ms, availability: 0.3}\n"
+    ).run()
+    assert not at.exception and not at.error
+    assert [n.value for n in at.number_input if n.key.endswith("-n")] == [300]

@@ -31,7 +31,8 @@ if data is not None:
 
     request = st.session_state.get("compare_result")
     if request is not None and request[0] == text:
-        table = state.compare(*request)
+        with state.shown_errors("This comparison cannot be made"):
+            table = state.compare(*request, force=state.forced())
         st.subheader("Risk")
         st.dataframe(
             state.mean_ci(

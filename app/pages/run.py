@@ -11,8 +11,8 @@ if data is not None:
     seed = st.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
     st.caption("The strategy and its settings are in the sidebar (Strategy settings).")
     text = state.yaml_text(data)
-    with st.spinner("simulating..."):
-        res = state.simulate(text, int(seed))
+    with state.shown_errors("This run cannot be made"):
+        res = state.simulate(text, int(seed), force=state.forced())
     s = res.summary
     st.caption(f"{s['requests']:,} requests, {data['traffic'].get('pattern')} traffic")
     cols = st.columns(5)
