@@ -17,7 +17,6 @@ out: how many requests a release hurts is what the run is there to find out.
 from __future__ import annotations
 
 import math
-import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pandas as pd
 from . import traffic
 from .monitoring import BINS
 from .scenario import Scenario, ScenarioError
+from .userfiles import brief
 
 MAX_REQUESTS = 2e8
 """Requests one run may serve (arrivals and mirrored copies, plus the arrival generator's
@@ -79,10 +79,6 @@ CRASH_COST = 300
 LAUNCH_PAIR_COST = 2
 """Launching n instances that provision costs n^2 x this many requests' worth (measured
 0.6-0.8 us a pair): each instance that comes into service rebuilds its fleet's routing."""
-
-_short = reprlib.Repr()
-_short.maxstring = 60
-
 
 class BudgetError(ScenarioError):
     """A scenario that would take longer or hold more memory than one run may."""
@@ -166,7 +162,7 @@ def check(sc: Scenario) -> Estimate:
         )
     if problems:
         raise BudgetError(
-            f"scenario {_short.repr(sc.name)} is over the run budget (simulator/budget.py):\n"
+            f"scenario {brief(sc.name)} is over the run budget:\n"
             + "".join(f"  {p}\n" for p in problems)
             + "  or run it anyway: force=True (--force on the command line)"
         )
@@ -254,7 +250,7 @@ def _trace(spec, duration: float, est: Estimate) -> None:
     """A replay: arrivals counted from the file (timestamps: its lines; counts: the bins run)."""
     path = Path(spec.path)
     size = path.stat().st_size
-    where = f"traffic.path {_short.repr(path.name)}"
+    where = f"traffic.path {brief(path.name)}"
     if spec.kind == "timestamps":
         rows = max(0, _lines(path) - 1)  # less the header
         est.work["arrivals"] = Cost(rows, f"arrivals: at most the timestamps in {where}",

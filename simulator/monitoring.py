@@ -27,21 +27,20 @@ def to_bin(x: np.ndarray) -> np.ndarray:
     return np.minimum(b, BINS - 1)
 
 
-def quantile(hist: np.ndarray, q: float) -> float:
-    """The q-quantile of a histogram, at the geometric middle of its bin (within 0.5%)."""
-    total = hist.sum()
-    if total == 0:
-        return float("nan")
-    b = int(np.searchsorted(np.cumsum(hist), q * total, side="left"))
-    return 0.0 if b == 0 else float(_LO * _RATIO ** (b - 0.5))
-
-
 _MIDDLES = np.array([0.0] + [_LO * _RATIO ** (b - 0.5) for b in range(1, BINS)])
 _ROWS = 256  # histogram rows cumulated at once: bounds the temporaries at 5 MB
 
 
+def quantile(hist: np.ndarray, q: float) -> float:
+    """The q-quantile of a histogram, at the geometric middle of its bin (within 0.5%)."""
+    return float(quantiles(hist[None, :], (q,))[0, 0])
+
+
 def quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
-    """`quantile` of every row of a [rows, BINS] histogram, for each q: shape [len(qs), rows]."""
+    """The q-quantiles of every row of a [rows, BINS] histogram: shape [len(qs), rows].
+
+    A row with no request has NaN quantiles; bin 0 (up to 1 us) reads as 0.
+    """
     out = np.empty((len(qs), len(hist)))
     for r0 in range(0, len(hist), _ROWS):
         cum = np.cumsum(hist[r0 : r0 + _ROWS], axis=1)
