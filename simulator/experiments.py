@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import reprlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -31,10 +30,9 @@ from .budget import BudgetError
 from .engine import simulate, with_strategy
 from .errors import UserError
 from .scenario import Scenario, load_scenario
+from .userfiles import brief
 
 CONFIDENCE = 0.95
-_short = reprlib.Repr()
-_short.maxstring = 80
 
 
 class ExperimentError(UserError):
@@ -384,7 +382,7 @@ def set_path(data: dict, path: str, value: Any) -> dict:
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
                 raise ExperimentError(f"{path}: {where} is a list of {len(node)}; "
-                                 f"{part!r} is not one of its indices")  # fmt: skip
+                                      f"{part!r} is not one of its indices")  # fmt: skip
             key: Any = int(part)
         elif isinstance(node, dict):
             key = part
@@ -453,7 +451,7 @@ def sweep(
         arms.append((load_scenario(data), None))
     if not force:
         labels = [", ".join(f"{k}={v!r}" for k, v in p.items()) or "the scenario" for p in points]
-        check_arms(arms, [f"sweep point {_short.repr(label)}" for label in labels])
+        check_arms(arms, [f"sweep point {brief(label, 80)}" for label in labels])
     frame = run_tasks(arms, replications, seed, force=True, **kw)
     params = pd.DataFrame([points[a] for a in frame["arm"]], index=frame.index)
     frame.insert(1, "point", frame["arm"])
