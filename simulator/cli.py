@@ -145,8 +145,9 @@ def progress_bar(label: str, quiet: bool = False):
 
 
 def _fail(message: str) -> NoReturn:
-    # escaped: a message quotes what the user wrote, and "[/]" there is not Rich markup
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    # escaped: a message quotes what the user wrote, and "[/]" there is not Rich markup;
+    # soft-wrapped: the terminal folds a long line, so a path in it stays whole to copy
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 

@@ -101,3 +101,14 @@ def test_deploysim_import_refuses_every_malformed_config(name, tmp_path):
     else:
         assert name in text and case.get("field", "") in text, text
         assert " ".join(case["reason"].split()) in " ".join(text.split()), text
+
+
+def test_an_error_naming_a_long_path_stays_on_one_line(tmp_path):
+    """A message is soft-wrapped: a narrow terminal folds it, but the path is never split."""
+    deep = tmp_path / ("folder-with-a-long-name-" * 4) / "scenario.yaml"
+    deep.parent.mkdir()
+    deep.write_text("name: a\nname: b\n")
+    result = CliRunner().invoke(app, ["run", str(deep)], env={"COLUMNS": "60"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert str(deep) in line and "duplicate key 'name'" in line
