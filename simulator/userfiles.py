@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from .errors import UserError
+from simulator.errors import UserError
 
 MAX_BYTES = 8 * 2**20
 """Largest file read: configurations are kilobytes; 8 MiB leaves room for long sample lists."""

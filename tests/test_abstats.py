@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from simulator.abstats import (
+from simulator.stats.abstats import (
     DEFAULT_TAU2,
     Counts,
     Decision,

@@ -10,7 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import simulator as ds
-from simulator import catalog, theory
+from simulator import catalog
+from simulator.validation import theory
 
 APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
 
@@ -146,7 +147,7 @@ def test_learn_page_draws_detection_power():
 def test_history_page_lists_saved_runs(tmp_path):
     at = page("history")
     assert at.info and "Nothing saved yet" in at.info[0].value
-    from simulator.runstore import RunStore
+    from simulator.store.runstore import RunStore
 
     sc = ds.load_scenario(Path(APP).parents[1] / "scenarios" / "canary-fraud-flagger.yaml")
     run_id = RunStore().save_run(ds.simulate(sc, seed=4), sc, 4, label="from a test")
@@ -187,8 +188,7 @@ def test_an_alias_bomb_and_a_duplicate_key_are_refused_in_place():
 def test_a_run_over_the_budget_is_refused_then_run_when_forced(monkeypatch):
     import streamlit as st
 
-    from simulator import budget
-
+    from simulator.engine import budget
     monkeypatch.setattr(budget, "MAX_REQUESTS", 1_000)  # the preset serves ~430k requests
     st.cache_data.clear()  # another test may have run the preset already
     at = page("run")

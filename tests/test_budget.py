@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import simulator as ds
-from simulator import budget
-from simulator.budget import BudgetError
+from simulator.engine import budget
+from simulator.engine.budget import BudgetError
 
 K = 5.0
 SERVICE = {"instances": 4, "service_time": {"distribution": "exponential", "mean": 0.01}}

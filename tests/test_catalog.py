@@ -1,4 +1,4 @@
-"""Tests for the hardware target catalog (simulator/catalog.py + data/catalog.yaml)."""
+"""Tests for the hardware target catalog (simulator/catalog/ and its data/catalog.yaml)."""
 
 from importlib import resources
 
@@ -33,7 +33,7 @@ ALL_PAIRS = [(t, m) for t in sorted(REQUIRED_TARGETS) for m in sorted(REQUIRED_M
 
 
 def raw():
-    text = resources.files("simulator").joinpath("data", "catalog.yaml").read_text("utf-8")
+    text = resources.files("simulator.catalog").joinpath("data", "catalog.yaml").read_text("utf-8")
     return yaml.safe_load(text)
 
 

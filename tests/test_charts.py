@@ -15,8 +15,9 @@ import pytest
 import simulator as ds
 from app import charts
 from simulator import catalog as cat
-from simulator import experiments as ex
-from simulator import questions, validation
+from simulator.analysis import experiments as ex
+from simulator.analysis import questions
+from simulator.validation import cases as validation
 
 PRICE = cat.target_info("ml.c5.xlarge")["price_per_hour"]
 PERIOD = 60

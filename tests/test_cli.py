@@ -15,11 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 import simulator as ds
-from simulator import backends, budget, cli, cli_runs
-from simulator import experiments as ex
+from simulator import cli
+from simulator.analysis import backends
+from simulator.analysis import experiments as ex
 from simulator.cli import app
-from simulator.launcher import LaunchError
-from simulator.strategies import STRATEGY_TYPES
+from simulator.cli import runs as cli_runs
+from simulator.cli.launcher import LaunchError
+from simulator.engine import budget
+from simulator.release.strategies import STRATEGY_TYPES
 
 PRESET = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
 runner = CliRunner()

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import optimize, stats
 
-from simulator.distributions import (
+from simulator.sampling.distributions import (
     Z99,
     Deterministic,
     Empirical,

@@ -13,10 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator as ds
-from simulator import catalog, engine, monitoring, theory
-from simulator.alarms import ALARM, OK, AlarmState
-from simulator.scenario import Alarm
-from simulator.strategies import STRATEGY_TYPES
+from simulator import catalog
+from simulator.engine import simulation as engine
+from simulator.engine.recording import recorder as monitoring
+from simulator.engine.recording.alarms import ALARM, OK, AlarmState
+from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.model import Alarm
+from simulator.validation import theory
 
 EXP_100MS = {"distribution": "exponential", "mean": 0.1}
 

@@ -44,9 +44,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from simulator import theory
-from simulator.engine import Simulation
-from simulator.scenario import load_scenario
+from simulator.engine.simulation import Simulation
+from simulator.scenario.model import load_scenario
+from simulator.validation import theory
 from tests.oracle import OracleInstance, run_oracle
 
 ALPHA = 0.001

@@ -17,9 +17,10 @@ import pytest
 from scipy import stats
 
 import simulator as ds
-from simulator import backends, catalog
-from simulator import experiments as ex
-from simulator.backends import BackendError, ProcessPool
+from simulator import catalog
+from simulator.analysis import backends
+from simulator.analysis import experiments as ex
+from simulator.analysis.backends import BackendError, ProcessPool
 
 # A run's own speed measurements, not results: they differ between any two runs.
 VOLATILE = ["wall_s", "requests_per_s"]

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 import simulator as ds
-from simulator import budget
-from simulator.scenario import Scenario, ScenarioError, load_scenario
-from simulator.specbase import MAX_SECONDS, TIME_RESOLUTION
+from simulator.engine import budget
+from simulator.scenario.base import MAX_SECONDS, TIME_RESOLUTION
+from simulator.scenario.model import Scenario, ScenarioError, load_scenario
 from tests.schema_models import models
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

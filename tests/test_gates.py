@@ -5,7 +5,7 @@ with a start aligned to the 60 s monitoring period and a provisioning time that 
 multiple of it, so every measurement window lines up with closed periods and event times
 can be asserted exactly. Tests named `test_rule_*` are unit tests of a gate's rule: they
 script the release's measured error rate per measurement by monkeypatching
-`simulator.gates.window_metrics`, the one function the checks read.
+`simulator.release.gates.window_metrics`, the one function the checks read.
 """
 
 import math
@@ -16,8 +16,8 @@ import pytest
 from pydantic import ValidationError
 
 import simulator as ds
-from simulator import gates
-from simulator.gates import Check, default_checks
+from simulator.release import gates
+from simulator.release.gates import Check, default_checks
 
 PERIOD = 60.0
 START = 300.0  # = warmup: the release starts on a period boundary

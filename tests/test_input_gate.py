@@ -18,9 +18,10 @@ from typing import Any
 
 import pytest
 
-from simulator import traces, userfiles
-from simulator.scenario import MAX_PROBLEMS, Scenario, ScenarioError, load_scenario
-from simulator.specbase import parse_duration
+from simulator import userfiles
+from simulator.sampling import traces
+from simulator.scenario.base import parse_duration
+from simulator.scenario.model import MAX_PROBLEMS, Scenario, ScenarioError, load_scenario
 from simulator.userfiles import InputError, brief
 from tests.schema_models import models
 

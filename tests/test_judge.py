@@ -1,4 +1,4 @@
-"""simulator.judge against independent oracles, Kayenta's own test vectors and hand-worked scores.
+"""The Kayenta judge against independent oracles, Kayenta's own test vectors and hand-worked scores.
 
 Oracles for the interval: a literal port of Kayenta's root finding (MannWhitney.scala: rank,
 continuity-corrected z, Brent root), R's exact `wilcox.test` interval from a brute-force
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy import optimize, stats
 
-from simulator.judge import (
+from simulator.release.judge import (
     MetricConfig,
     MetricVerdict,
     ScoreThresholds,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator import launcher
-from simulator.launcher import LaunchError
+from simulator.cli import launcher
+from simulator.cli.launcher import LaunchError
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.prefix)  # the environment running the tests, already installed
@@ -132,7 +132,7 @@ def test_a_browser_tab_opens_once_the_server_answers(tmp_path):
     browser, opened = fake_browser(tmp_path)
     port = free_port()
     env = first_run_env(home, DISPLAY=":99", BROWSER=str(browser))
-    process = start([sys.executable, "-c", "from simulator.launcher import serve; "
+    process = start([sys.executable, "-c", "from simulator.cli.launcher import serve; "
                      f"serve({port}, open_browser=True)"], env, tmp_path)  # fmt: skip
     try:
         page = wait_until_served(f"http://127.0.0.1:{port}", process)
@@ -221,8 +221,7 @@ SIMULATE = """
 import json
 import numpy as np
 import numba
-from simulator import kernel
-
+from simulator.engine import kernel
 rng = np.random.default_rng(7)
 servers = kernel.Servers()
 servers.add(workers=2, queue_capacity=None, track=False)

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulator import theory
+from simulator.validation import theory
 from tests.oracle import COLUMNS, OUTCOMES, OracleInstance, run_oracle
 
 CONFIDENCE = 0.999

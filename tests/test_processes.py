@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.runstore import RunStore
+from simulator.store.runstore import RunStore
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -129,7 +129,7 @@ def test_kill_9_reaches_workers_forked_by_the_fork_server(start):
     they must still die with it (and the server must not keep them alive)."""
     script = (
         "import threading, time\n"
-        "from simulator.backends import ProcessPool\n"
+        "from simulator.analysis.backends import ProcessPool\n"
         "threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
         "ProcessPool(2).map(time.sleep, [600, 600])\n"
     )

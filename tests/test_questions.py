@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulator import catalog, theory
-from simulator.experiments import replicate, set_path
-from simulator.questions import (
+from simulator import catalog
+from simulator.analysis.experiments import replicate, set_path
+from simulator.analysis.questions import (
     capacity_search,
     cheapest_target,
     detection_power,
@@ -23,6 +23,7 @@ from simulator.questions import (
     risk_cost_front,
     wilson,
 )
+from simulator.validation import theory
 
 EXP_100MS = {"distribution": "exponential", "mean": 0.1}  # mu = 10 per second
 
@@ -396,8 +397,7 @@ def test_risk_cost_front_marks_the_front_of_the_sweep_means():
 
 
 def test_questions_refuse_a_run_over_the_budget_before_running_and_force_runs_it(monkeypatch):
-    from simulator import budget
-
+    from simulator.engine import budget
     ran = []
     monkeypatch.setattr(budget, "MAX_REQUESTS", 1000)
     with pytest.raises(budget.BudgetError, match="traffic.rate"):

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import simulator as ds
-from simulator.runstore import (
+from simulator.store.runstore import (
     LIST_COLUMNS,
     SCHEMA_VERSION,
     RunStore,

@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import catalog
-from simulator.scenario import (
+from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.base import format_duration, parse_duration
+from simulator.scenario.model import (
     UNIONS,
     Alarm,
     FleetSpec,
@@ -28,9 +30,7 @@ from simulator.scenario import (
     ScenarioError,
     load_scenario,
 )
-from simulator.specbase import format_duration, parse_duration
-from simulator.strategies import STRATEGY_TYPES
-from simulator.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS
+from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS
 
 # ---------------------------------------------------------------- helpers
 

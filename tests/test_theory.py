@@ -1,6 +1,6 @@
-"""Closed forms in simulator.theory against textbook values, exact formulas and brute force.
+"""Queueing closed forms against textbook values, exact formulas and brute force.
 
-The last test checks the textbook per-request SimPy model (simulator.textbook) against
+The last test checks the textbook per-request SimPy model (simulator.validation.textbook) against
 Erlang C, since the benchmark compares the engine with it.
 """
 
@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulator import theory
-from simulator.textbook import run_textbook_mmc
+from simulator.validation import theory
+from simulator.validation.textbook import run_textbook_mmc
 
 # ----------------------------------------------------------------------------- exact references
 

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from simulator import traffic
-from simulator.traces import TraceCounts, TraceTimestamps, load_trace
-from simulator.traffic import MMPP2, Bursty, Diurnal, GammaRenewal, Poisson, draw_users
+from simulator.sampling import traffic
+from simulator.sampling.traces import TraceCounts, TraceTimestamps, load_trace
+from simulator.sampling.traffic import MMPP2, Bursty, Diurnal, GammaRenewal, Poisson, draw_users
 
 K = 5.0
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from simulator import theory
-from simulator.validation import cases, validate
+from simulator.validation import theory
+from simulator.validation.cases import cases, validate
 
 
 def test_every_validation_case_agrees_with_theory():
@@ -32,7 +32,7 @@ def test_case_theory_values_are_the_closed_forms():
 REDUCED = """
 import resource
 import simulator as ds
-from simulator.validation import validate
+from simulator.validation.cases import validate
 ds.simulate({"duration": 1, "traffic": {"pattern": "poisson", "rate": 10}})  # loads the kernel
 loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 table = validate(replications=3, scale=0.05)

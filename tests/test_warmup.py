@@ -18,8 +18,8 @@ import pytest
 from scipy.signal import lfilter
 
 import simulator as ds
-from simulator.theory import mmc_mean_wait
-from simulator.warmup import Truncation, _batch_means, mser, mser5, warmup_time, welch
+from simulator.analysis.warmup import Truncation, _batch_means, mser, mser5, warmup_time, welch
+from simulator.validation.theory import mmc_mean_wait
 
 PHI = 0.5
 SD = 1.0 / math.sqrt(1.0 - PHI**2)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from simulator.runstore import RunStore, RunStoreError
+from simulator.store.runstore import RunStore, RunStoreError
 
 st.title("Past runs")
 store = RunStore()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app import charts, state
-from simulator import theory
+from simulator.validation import theory
 
 st.title("Learn")
 st.header("A queue against theory (M/M/c)")
@@ -52,7 +52,7 @@ err = cols[0].slider("Defect: extra error rate", 0.005, 0.1, 0.02, 0.005, key="d
 reps = cols[1].number_input("Replications per cell", 2, 50, 6, key="reps")
 run = cols[2].button("Measure detection power", key="power")
 if run:
-    from simulator.questions import detection_power
+    from simulator.analysis.questions import detection_power
 
     scenario = {
         "name": "learn-power",

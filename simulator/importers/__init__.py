@@ -30,10 +30,17 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import UserError
-from ..scenario import Scenario, ScenarioError, load_scenario
-from ..userfiles import InputError, brief, load_json, load_yaml, load_yaml_documents, read_text
-from . import argo, flagger, sagemaker
+from simulator.errors import UserError
+from simulator.importers import argo, flagger, sagemaker
+from simulator.scenario.model import Scenario, ScenarioError, load_scenario
+from simulator.userfiles import (
+    InputError,
+    brief,
+    load_json,
+    load_yaml,
+    load_yaml_documents,
+    read_text,
+)
 
 __all__ = ["ConfigImportError", "DEFAULT_BASE", "import_config"]
 

@@ -46,7 +46,7 @@ import math
 import re
 from typing import Any
 
-from ..userfiles import brief
+from simulator.userfiles import brief
 
 _NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
 _CONDITION = re.compile(rf"^\s*result\[0\]\s*(<=|>=|<|>)\s*({_NUMBER})\s*$")

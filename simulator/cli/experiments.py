@@ -1,0 +1,355 @@
+"""The experiment commands: compare, sweep, and the questions (capacity, power, pareto).
+
+Replications run on both cores by default, or on a Dask cluster with `--scheduler`;
+a progress bar shows for anything longer than a second. Tables print the headline
+metrics with their 95% intervals; `--json` prints one JSON object with every column.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import reprlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from simulator.cli import Budget, Seed, _fail, _fmt_cell, app, new_file, out, progress_bar
+from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.model import load_scenario
+
+HEADLINE = [
+    ("rolled back", "rolled_back"),
+    ("blast radius", "blast_radius"),
+    ("users affected", "users_affected"),
+    ("detect s", "time_to_detect_s"),
+    ("roll back s", "time_to_rollback_s"),
+    ("downtime s", "downtime_s"),
+    ("SLO min", "slo_violation_minutes"),
+    ("p99 ms", "latency_ms.p99"),
+    ("availability", "availability"),
+    ("cost $", "cost_usd"),
+    ("update $", "update_cost_usd"),
+    ("$/1M", "cost_per_million_usd"),
+]
+
+Scheduler = Annotated[
+    str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default local cores")
+]
+Workers = Annotated[
+    int | None, typer.Option(min=1, help="local processes (default: every core)")
+]
+Save = Annotated[bool, typer.Option(help="keep the table in the run store")]
+
+
+def _strategy_list(value: str) -> str:
+    """--strategies as a clean comma-separated list of known, distinct strategy types."""
+    names = [s.strip() for s in value.split(",") if s.strip()]
+    known = f"known: {', '.join(STRATEGY_TYPES)}"
+    if not names:
+        raise typer.BadParameter(f"give at least one strategy ({known})")
+    unknown = [name for name in names if name not in STRATEGY_TYPES]
+    if unknown:
+        raise typer.BadParameter(f"unknown {', '.join(map(reprlib.repr, unknown[:3]))}; {known}")
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise typer.BadParameter(f"{', '.join(twice)} given more than once")
+    return ",".join(names)
+
+
+def _progress(update):
+    return lambda done, total: update(done / total)
+
+
+def _cell(table: pd.DataFrame, row: Any, metric: str) -> str:
+    """'mean ± half-width' of one metric (or '-' where it was never measured)."""
+    mean = table.at[row, f"{metric}_mean"] if f"{metric}_mean" in table else math.nan
+    if mean is None or math.isnan(mean):
+        return "-"
+    low, high = table.at[row, f"{metric}_ci_low"], table.at[row, f"{metric}_ci_high"]
+    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
+    if half <= 1e-9 * max(abs(mean), 1e-300):  # identical replications (rounding noise)
+        half = 0.0
+    text = f"{mean:,.4g}"
+    return text if math.isnan(half) else f"{text} ± {half:,.2g}"
+
+
+def _print(table: pd.DataFrame, title: str) -> None:
+    """Metrics down, strategies (or sweep points) across: narrow enough for a terminal."""
+    view = Table(title=title)
+    view.add_column("metric")
+    for row in table.index:
+        view.add_column(str(row), justify="right")
+    for name, metric in HEADLINE:
+        if f"{metric}_mean" in table:
+            view.add_row(name, *(_cell(table, row, metric) for row in table.index))
+    out.print(view)
+
+
+def _json(table: pd.DataFrame) -> str:
+    clean = table.astype(object).where(table.notna(), None)
+    return json.dumps({str(k): v for k, v in clean.to_dict(orient="index").items()})
+
+
+@app.command()
+def compare(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    strategies: Annotated[
+        str, typer.Option(callback=_strategy_list, help="comma-separated strategy types")
+    ],
+    replications: Annotated[int, typer.Option(min=1)] = 10,
+    seed: Seed = 0,
+    baseline: Annotated[
+        str | None, typer.Option(help="also print paired differences against this strategy")
+    ] = None,
+    warmup: Annotated[
+        Literal["mser5"] | None,
+        typer.Option(help="'mser5': detect the warm-up from pilot runs first"),
+    ] = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    save: Save = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
+) -> None:
+    """Strategies side by side, replication k of each on the same random numbers."""
+    from simulator.analysis.experiments import compare as run_compare
+    from simulator.analysis.experiments import detect_warmup, differences
+
+    names = strategies.split(",")
+    if baseline is not None and baseline not in names:
+        _fail(f"--baseline {reprlib.repr(baseline)} is not one of the strategies: "
+              f"{', '.join(names)}")  # fmt: skip
+    sc = load_scenario(scenario)
+    for name in names:
+        load_scenario(sc.to_dict() | {"strategy": {"type": name}})
+    if warmup == "mser5":
+        detected = detect_warmup(sc, seed, force=force)
+        if not as_json:
+            out.print(f"MSER-5 warm-up: {detected:g} s (the scenario says {sc.warmup:g} s)")
+        sc = load_scenario(sc.to_dict() | {"warmup": detected})
+    with progress_bar(f"comparing {len(names)} strategies", quiet=as_json) as update:
+        table = run_compare(sc, names, replications, seed, scheduler=scheduler,
+                            workers=workers, progress=_progress(update), force=force)  # fmt: skip
+    diffs = differences(table.attrs["replications"], baseline) if baseline else None
+    if save:
+        from simulator.cli.runs import save_experiment
+
+        save_experiment(table, kind="compare", scenario=sc, seed=seed,
+                        replications=replications, params={"strategies": names})  # fmt: skip
+    if as_json:
+        payload = {"table": json.loads(_json(table))}
+        if diffs is not None:
+            payload["differences"] = json.loads(_json(diffs))
+        print(json.dumps(payload))
+        return
+    _print(table, f"{sc.name}: {replications} replications, seed {seed} (mean ± 95% CI)")
+    if diffs is not None:
+        paired = diffs.rename(columns=lambda c: c.replace("_diff_", "_"))
+        _print(paired, f"paired differences against {baseline} (common random numbers)")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="FIELD=V1,V2,... (dotted path, e.g. fleet.instances=2,4)"),
+    ],
+    replications: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Seed = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    csv: Annotated[
+        Path | None, typer.Option(callback=new_file, help="also write every replication here")
+    ] = None,
+    save: Save = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(is_eager=True,  # known to --csv's check whatever the order (cli.new_file)
+                     help="run beyond the request/memory budget (and overwrite --csv)"),
+    ] = False,  # fmt: skip
+) -> None:
+    """Every combination of the given field values, replicated, with 95% intervals."""
+    from simulator.analysis.experiments import aggregate, grid_points
+    from simulator.analysis.experiments import sweep as run_sweep
+    from simulator.store.runstore import write_atomically
+
+    grid = _grid(set_)
+    points = grid_points(grid)
+    with progress_bar(f"sweeping {len(points)} points", quiet=as_json) as update:
+        tidy = run_sweep(scenario, points, replications, seed, scheduler=scheduler,
+                         workers=workers, progress=_progress(update), force=force)  # fmt: skip
+    if csv is not None:
+        write_atomically(csv, lambda part: tidy.to_csv(part, index=False), force=force)
+    table = aggregate(tidy, list(grid))
+    if save:
+        from simulator.cli.runs import save_experiment
+
+        save_experiment(table.reset_index(), kind="sweep", scenario=scenario, seed=seed,
+                        replications=replications, params={"grid": grid})  # fmt: skip
+    table.index = [", ".join(map(str, key if isinstance(key, tuple) else (key,)))
+                   for key in table.index]  # fmt: skip
+    if as_json:
+        print(_json(table))
+        return
+    fields = ", ".join(grid)
+    _print(table, f"sweep over ({fields}): {replications} replications each (mean ± 95% CI)")
+
+
+def _value(text: str) -> Any:
+    """A command-line value as YAML reads it: 4 -> int, 0.5 -> float, 10m stays text."""
+    from simulator.userfiles import load_yaml
+
+    return load_yaml(text.strip(), "--set value")
+
+
+@app.command()
+def capacity(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    field: Annotated[str, typer.Option(help="the count to search")] = "fleet.instances",
+    metric: Annotated[str, typer.Option(help="summary metric held to the limit")] = (
+        "latency_ms.p99"
+    ),
+    limit: Annotated[float | None, typer.Option(help="default: slo.latency_p99 in ms")] = None,
+    targets: Annotated[
+        str | None, typer.Option(help="comma-separated catalog targets: find the cheapest")
+    ] = None,
+    replications: Annotated[int, typer.Option(min=2)] = 10,
+    seed: Seed = 0,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
+    maximum: Annotated[int, typer.Option(min=1)] = 64,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
+) -> None:
+    """The fewest instances (or the cheapest target) meeting the SLO with confidence."""
+    from simulator.analysis.questions import capacity_search, cheapest_target
+
+    kw = dict(replications=replications, seed=seed, confidence=confidence, maximum=maximum,
+              metric=metric, limit=limit, field=field, scheduler=scheduler,
+              workers=workers, force=force)  # fmt: skip
+    sc = load_scenario(scenario)
+    with progress_bar("searching", quiet=as_json) as update:
+        kw["progress"] = _progress(update)
+        if targets:
+            choice = cheapest_target(sc, [t.strip() for t in targets.split(",")], **kw)
+            table, answer = choice.table, {"target": choice.target,
+                                           "instances": choice.instances,
+                                           "cost_per_hour": choice.cost_per_hour}  # fmt: skip
+        else:
+            result = capacity_search(sc, **kw)
+            table, answer = result.table, {field: result.value, "limit": result.limit}
+    if as_json:
+        print(json.dumps({"answer": answer, "table": json.loads(table.to_json(orient="records"))}))
+        return
+    view = Table(title=f"{sc.name}: capacity search ({replications} replications, "
+                       f"{confidence:.0%} one-sided)")  # fmt: skip
+    for column in table.columns:
+        view.add_column(str(column), justify="right")
+    for row in table.itertuples(index=False):
+        view.add_row(*(_fmt_cell(v) for v in row))
+    out.print(view)
+    out.print("answer: " + ", ".join(f"{k} = {_fmt_cell(v)}" for k, v in answer.items()))
+
+
+@app.command()
+def power(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file with a release defect")],
+    weights: Annotated[str, typer.Option(help="canary weights in percent, e.g. 5,10,25")],
+    bakes: Annotated[str, typer.Option(help="bake times, e.g. 1m,5m")] = "5m",
+    replications: Annotated[int, typer.Option(min=1)] = 20,
+    seed: Seed = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
+) -> None:
+    """How often a canary gate catches the defect before full rollout, and how fast."""
+    from simulator.analysis.questions import detection_power, false_rollback_rate
+    from simulator.scenario.base import parse_duration
+
+    try:
+        w = [float(x) for x in weights.split(",")]
+    except ValueError:
+        _fail(f"--weights {reprlib.repr(weights)}: expected percentages such as 5,10,25")
+    try:
+        b = [parse_duration(x.strip()) for x in bakes.split(",")]
+    except ValueError as exc:
+        _fail(f"--bakes: {exc}")
+    kw = dict(weights=w, bakes=b, replications=replications, seed=seed,
+              scheduler=scheduler, workers=workers, force=force)  # fmt: skip
+    with progress_bar("measuring detection power", quiet=as_json) as update:
+        caught = detection_power(scenario, progress=_progress(update), **kw)
+        false = false_rollback_rate(scenario, progress=_progress(update), **kw)
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "power": json.loads(caught.to_json(orient="records")),
+                    "false_rollback": json.loads(false.to_json(orient="records")),
+                }
+            )
+        )
+        return
+    view = Table(title=f"canary detection power ({replications} replications per cell)")
+    for column in ("weight %", "bake s", "power", "95% CI", "detect s", "blast radius",
+                   "false rollbacks"):  # fmt: skip
+        view.add_column(column, justify="right")
+    for (_, r), (_, f) in zip(caught.iterrows(), false.iterrows(), strict=True):
+        view.add_row(_fmt_cell(r["weight"]), _fmt_cell(r["bake"]), f"{r['power']:.2f}",
+                     f"{r['power_ci_low']:.2f}-{r['power_ci_high']:.2f}",
+                     _fmt_cell(r["time_to_detect_s_mean"]), _fmt_cell(r["blast_radius_mean"]),
+                     f"{f['false_rollback_rate']:.2f}")  # fmt: skip
+    out.print(view)
+
+
+@app.command()
+def pareto(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    set_: Annotated[
+        list[str], typer.Option("--set", help="FIELD=V1,V2,... over strategy settings")
+    ],
+    replications: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Seed = 0,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
+) -> None:
+    """Risk (blast radius), rollout duration and cost over settings: the Pareto front."""
+    from simulator.analysis.experiments import grid_points
+    from simulator.analysis.questions import risk_cost_front
+
+    grid = _grid(set_)
+    with progress_bar("sweeping", quiet=as_json) as update:
+        table = risk_cost_front(scenario, grid_points(grid), replications, seed,
+                                scheduler=scheduler, workers=workers,
+                                progress=_progress(update), force=force)  # fmt: skip
+    columns = [*grid, "blast_radius_mean", "rollout_duration_s_mean", "cost_usd_mean", "pareto"]
+    shown = table[[c for c in columns if c in table]]
+    if as_json:
+        print(shown.to_json(orient="records"))
+        return
+    view = Table(title=f"risk, duration and cost ({replications} replications per point)")
+    for column in shown.columns:
+        view.add_column(column.removesuffix("_mean"), justify="right")
+    for row in shown.itertuples(index=False):
+        view.add_row(*(_fmt_cell(v) for v in row))
+    out.print(view)
+
+
+def _grid(items: list[str]) -> dict[str, list[Any]]:
+    """--set FIELD=V1,V2 options as a grid of values."""
+    grid: dict[str, list[Any]] = {}
+    for item in items:
+        path, sep, values = item.partition("=")
+        if not sep or not path.strip() or not values.strip():
+            _fail(f"--set {item!r}: expected FIELD=V1,V2,... such as fleet.instances=2,4")
+        grid[path.strip()] = [_value(v) for v in values.split(",")]
+    return grid

@@ -1,0 +1,112 @@
+"""The README's scenario reference, generated from the pydantic models themselves.
+
+`python -m simulator.scenario.schema_doc` prints it; a test checks the README carries the
+current text, so the documentation cannot drift from the schema.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from simulator.release import gates
+from simulator.release.strategies import STRATEGIES
+from simulator.release.strategies.ab_test import Conversion
+from simulator.release.strategies.canary import Step
+from simulator.scenario import model as scenario
+from simulator.scenario import workload
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = (
+    [
+        ("top level", scenario.Scenario),
+        ("`traffic` (pattern: poisson)", workload.Poisson),
+        ("`traffic` (pattern: diurnal)", workload.Diurnal),
+        ("`traffic` (pattern: bursty)", workload.Bursty),
+        ("`traffic.bursts[]`", workload.Burst),
+        ("`traffic.mmpp`", workload.MMPPSpec),
+        ("`traffic` (pattern: trace)", workload.Trace),
+        ("`fleet`", scenario.FleetSpec),
+        ("`fleet.pipeline[]`", scenario.Container),
+        ("`release` (unset fields are inherited from `fleet`)", scenario.ReleaseSpec),
+        ("`release.defect`", scenario.Defect),
+        ("`service_time` (distribution: exponential)", workload.Exponential),
+        ("`service_time` (distribution: deterministic)", workload.Deterministic),
+        ("`service_time` (distribution: lognormal; exactly two of the four)", workload.LogNormal),
+        ("`service_time` (distribution: gamma)", workload.Gamma),
+        ("`service_time` (distribution: empirical)", workload.Empirical),
+        ("`failures`", scenario.Failures),
+        ("`failures.instance`", scenario.InstanceFailures),
+        ("`failures.zone_outages[]`", scenario.ZoneOutage),
+        ("`autoscaling`", scenario.Autoscaling),
+        ("`monitoring`", scenario.Monitoring),
+        ("`monitoring.alarms[]`", scenario.Alarm),
+        ("`slo`", scenario.SLO),
+    ]
+    + [(f"`strategy` (type: {name})", model) for name, model in STRATEGIES.items()]
+    + [
+        ("`strategy.steps[]` (canary)", Step),
+        ("`strategy.conversion` (ab_test)", Conversion),
+    ]
+    + [(f"`strategy.gate` (type: {name})", model) for name, model in gates.GATES.items()]
+    + [
+        ("`strategy.gate.checks[]`", gates.Check),
+        ("`strategy.gate.metrics[]` (kayenta)", gates.KayentaMetric),
+    ]
+)
+
+
+def _type(annotation) -> str:
+    """A short, table-safe name for a field's type."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Annotated:
+        meta = " ".join(str(m) for m in args[1:])
+        for parser, name in (("parse_duration", "duration"), ("parse_share", "count or percent"),
+                             ("parse_rate", "number or percent")):  # fmt: skip
+            if parser in meta:
+                return name
+        return _type(args[0])
+    if origin is typing.Literal:
+        return " or ".join(f"`{a}`" for a in args)
+    if origin in (typing.Union, types.UnionType):
+        names = [_type(a) for a in args if a is not type(None)]
+        text = " or ".join(dict.fromkeys(names))
+        return f"{text} (optional)" if type(None) in args else text
+    if origin is list:
+        return f"list of {_type(args[0])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field) -> str:
+    if field.default is PydanticUndefined and field.default_factory is None:
+        return "required"
+    value = field.default_factory() if field.default_factory else field.default
+    if isinstance(value, BaseModel):
+        return "defaults"
+    if isinstance(value, dict) and set(value) == {"type"}:
+        return f"type `{value['type']}`"
+    return "none" if value is None else repr(value)
+
+
+def reference() -> str:
+    """Markdown tables: one per model, a row per field with type, default and meaning."""
+    out = []
+    for title, model in SECTIONS:
+        out += [f"#### {title}", "", "| field | type | default | meaning |", "|---|---|---|---|"]
+        doc = (model.__doc__ or "").strip().splitlines()[0]
+        for name, field in model.model_fields.items():
+            if name in ("type", "pattern", "distribution"):
+                continue
+            meaning = field.description or ""
+            type_text = _type(field.rebuild_annotation())
+            out.append(f"| `{name}` | {type_text} | {_default(field)} | {meaning} |")
+        out += ["", f"_{doc}_", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(reference())

@@ -1,0 +1,4 @@
+"""Evidence that the engine is right and fast: closed-form queueing theory, the textbook
+per-request SimPy model, the cases `deploysim validate` checks and the benchmark. May
+import: `simulator.analysis` and everything below it.
+"""

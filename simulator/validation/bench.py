@@ -1,0 +1,101 @@
+"""The benchmark: the same M/M/c workload through the engine and through plain SimPy.
+
+Both models see an M/M/8 queue at rho = 0.9 (10 ms mean service); the engine is
+warmed up first so its one-off JIT compilation is not counted. The memory check runs
+the engine in a fresh process per size and reads that process's peak RSS, to show
+memory does not grow with the number of requests. The replication check times the same
+replications of a strategy preset on one process and on a pool of two.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+WORKERS, RHO, MU = 8, 0.9, 100.0
+
+
+def mmc_scenario(requests: int) -> dict:
+    """The benchmark workload as a plain-queue scenario."""
+    lam = RHO * WORKERS * MU
+    return {
+        "name": "bench-mmc",
+        "duration": requests / lam,
+        "traffic": {"pattern": "poisson", "rate": lam},
+        "fleet": {"instances": 1, "workers_per_instance": WORKERS,
+                  "service_time": {"distribution": "exponential", "mean": 1 / MU}},
+    }  # fmt: skip
+
+
+def _engine(requests: int, seed: int = 1) -> dict:
+    from simulator.engine.simulation import simulate
+
+    started = time.perf_counter()
+    res = simulate(mmc_scenario(requests), seed=seed)
+    seconds = time.perf_counter() - started
+    n = res.summary["requests"]
+    return {"requests": n, "seconds": seconds, "requests_per_s": n / seconds,
+            "mean_wait_s": res.summary["wait_ms"]["mean"] / 1e3}  # fmt: skip
+
+
+def _simpy(requests: int, seed: int = 1) -> dict:
+    from simulator.validation.textbook import run_textbook_mmc
+
+    started = time.perf_counter()
+    waits = run_textbook_mmc(RHO * WORKERS * MU, MU, WORKERS, requests, seed)
+    seconds = time.perf_counter() - started
+    return {"requests": requests, "seconds": seconds, "requests_per_s": requests / seconds,
+            "mean_wait_s": float(waits.mean())}  # fmt: skip
+
+
+def peak_rss_mb(requests: int) -> float:
+    """Peak resident memory of a fresh process that simulates `requests` requests."""
+    code = (
+        f"import resource, simulator.validation.bench as b; b._engine({requests});"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def replication_speedup(replications: int, workers: int = 2) -> dict:
+    """Wall time of the same replications of a strategy preset serially and on a pool."""
+    from pathlib import Path
+
+    from simulator.analysis.experiments import replicate
+
+    preset = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-argo.yaml"
+    replicate(preset, 1, 0, workers=1)  # load the compiled kernel before timing
+    times = {}
+    for n in (1, workers):
+        started = time.perf_counter()
+        replicate(preset, replications, 0, workers=n)
+        times[n] = time.perf_counter() - started
+    return {"scenario": preset.stem, "replications": replications, "workers": workers,
+            "serial_s": times[1], "pool_s": times[workers],
+            "speedup": times[1] / times[workers]}  # fmt: skip
+
+
+def run_bench(
+    requests: int, reference_requests: int, memory_requests: int = 0, replications: int = 0
+) -> dict:
+    """Both models on the same workload in one run; the speed-up and, optionally, memory."""
+    _engine(20_000)  # compile the kernel before timing
+    engine = _engine(requests)
+    reference = _simpy(reference_requests)
+    report = {
+        "workers": WORKERS, "rho": RHO, "engine": engine, "simpy": reference,
+        "ratio": engine["requests_per_s"] / reference["requests_per_s"],
+    }  # fmt: skip
+    if memory_requests:
+        sizes = (memory_requests // 10, memory_requests)
+        report["memory"] = [{"requests": n, "peak_rss_mb": peak_rss_mb(n)} for n in sizes]
+    if replications:
+        report["replications"] = replication_speedup(replications)
+    return report
+
+
+if __name__ == "__main__":
+    print(json.dumps(run_bench(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))))
