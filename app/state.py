@@ -26,7 +26,7 @@ from simulator import catalog, userfiles
 from simulator.engine.budget import BudgetError
 from simulator.errors import UserError
 from simulator.importers import import_config
-from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.strategies import STRATEGY_TYPES
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 RELEASES = [s for s in STRATEGY_TYPES if s != "none"]

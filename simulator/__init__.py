@@ -2,8 +2,8 @@
 
 from simulator.analysis.experiments import compare
 from simulator.engine.result import Result
-from simulator.engine.simulation import simulate
-from simulator.scenario.model import Scenario, ScenarioError, load_scenario
+from simulator.run import simulate
+from simulator.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = ["Result", "Scenario", "ScenarioError", "compare", "load_scenario", "simulate"]
 __version__ = "0.1.0"

@@ -22,7 +22,7 @@ from simulator.cli import app
 from simulator.cli import runs as cli_runs
 from simulator.cli.launcher import LaunchError
 from simulator.engine import budget
-from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.strategies import STRATEGY_TYPES
 
 PRESET = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
 runner = CliRunner()

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from simulator.release.strategies import STRATEGIES
 from simulator.scenario.schema_doc import reference
+from simulator.scenario.strategies import STRATEGIES
 
 README = (Path(__file__).parent.parent / "README.md").read_text()
 
@@ -19,7 +19,7 @@ def test_readme_documents_every_strategy():
 
 
 def test_readme_documents_every_gate():
-    from simulator.release.gates import GATES
+    from simulator.scenario.gates import GATES
 
     for name in GATES:
         assert f"| `{name}` |" in README

@@ -17,8 +17,8 @@ from simulator import catalog
 from simulator.engine import simulation as engine
 from simulator.engine.recording import recorder as monitoring
 from simulator.engine.recording.alarms import ALARM, OK, AlarmState
-from simulator.release.strategies import STRATEGY_TYPES
-from simulator.scenario.model import Alarm
+from simulator.scenario.monitoring import Alarm
+from simulator.scenario.strategies import STRATEGY_TYPES
 from simulator.validation import theory
 
 EXP_100MS = {"distribution": "exponential", "mean": 0.1}

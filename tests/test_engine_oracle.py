@@ -45,6 +45,7 @@ import pytest
 from scipy import stats
 
 from simulator.engine.simulation import Simulation
+from simulator.release.strategies import controller_for
 from simulator.scenario.model import load_scenario
 from simulator.validation import theory
 from tests.oracle import OracleInstance, run_oracle
@@ -112,7 +113,8 @@ def run_engine(sc, seed, actions=()):
     Action times are multiples of 1/8 s, so `now + (t - now)` lands exactly on t and the
     engine acts at the same instants as the oracle.
     """
-    sim = Simulation(load_scenario(sc), seed)
+    sc = load_scenario(sc)
+    sim = Simulation(sc, seed, controller_for(sc.strategy))
 
     def driver():
         for t, act in actions:

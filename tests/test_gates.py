@@ -1,23 +1,22 @@
-"""Release gates (simulator/gates.py) against the real controllers' documented semantics.
+"""Release gates (simulator/release/gates/) against the real controllers' documented semantics.
 
-Reference: /work/shared/reference/deployment-semantics.md. Most tests run whole simulations
+Reference: docs/reference/controllers.md. Most tests run whole simulations
 with a start aligned to the 60 s monitoring period and a provisioning time that is a
 multiple of it, so every measurement window lines up with closed periods and event times
 can be asserted exactly. Tests named `test_rule_*` are unit tests of a gate's rule: they
 script the release's measured error rate per measurement by monkeypatching
-`simulator.release.gates.window_metrics`, the one function the checks read.
+`Control.metrics`, the one door through which every gate reads the run.
 """
 
 import math
-import types
 
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
 import simulator as ds
-from simulator.release import gates
-from simulator.release.gates import Check, default_checks
+from simulator.engine.control import Control
+from simulator.scenario.gates import Check, default_checks
 
 PERIOD = 60.0
 START = 300.0  # = warmup: the release starts on a period boundary
@@ -84,7 +83,7 @@ def scores(res):
 def script(monkeypatch, verdicts, subject="v2"):
     """Unit-test harness: the i-th measurement of `subject` reads error_rate 0.5 if
     verdicts[i] is "fail" and 0 otherwise (every later one 0). Returns the measurement times."""
-    real = gates.window_metrics
+    real = Control.metrics
     taken = []
 
     def scripted(ctx, label, rows, *, merge=True):
@@ -96,7 +95,7 @@ def script(monkeypatch, verdicts, subject="v2"):
             values = dict(values, error_rate=np.array([0.5 if bad else 0.0]))
         return values
 
-    monkeypatch.setattr(gates, "window_metrics", scripted)
+    monkeypatch.setattr(Control, "metrics", scripted)
     return taken
 
 
@@ -328,14 +327,17 @@ def test_alarms_gate_watches_the_named_scenario_alarms(names, defect, alarm):
         assert details(res, "RollbackTriggered") == [f"alarms: alarm {alarm} in ALARM"]
 
 
-@pytest.mark.parametrize("scenario_alarms", [NAMED, []])
-def test_alarms_gate_rejects_unknown_alarm_names(scenario_alarms):
-    """A name not in monitoring.alarms is an error, also when there are no scenario alarms
-    at all (it must not silently fall back to derived alarms)."""
+@pytest.mark.parametrize("scenario_alarms, unknown", [(NAMED, "nope"), ([], "nope, v2-p99")])
+def test_alarms_gate_rejects_unknown_alarm_names(scenario_alarms, unknown):
+    """A name not in monitoring.alarms is refused when the scenario loads, naming exactly the
+    unknown names, also when there are no scenario alarms at all (it must not silently fall
+    back to derived alarms)."""
     sc = scenario(blue_green(alarms=["v2-p99", "nope"]), {"error_rate": 1.0})
     sc["monitoring"]["alarms"] = scenario_alarms
-    with pytest.raises(ValueError, match="nope"):
-        ds.simulate(sc, seed=1)
+    expected = f"strategy.gate.alarms: no alarm named {unknown} in monitoring.alarms"
+    with pytest.raises(ds.ScenarioError) as caught:
+        ds.load_scenario(sc)
+    assert str(caught.value).endswith(expected)
 
 
 def test_alarms_gate_datapoints_to_alarm_cannot_exceed_evaluation_periods():
@@ -534,9 +536,8 @@ def test_check_bounds_are_strict_and_no_data_is_not_a_violation():
     assert not upper.violated(math.nan) and not lower.violated(math.nan)
 
 
-def ctx_for(slo):
-    sc = ds.load_scenario(scenario(flagger(), slo=slo))
-    return types.SimpleNamespace(sc=sc)
+def slo_of(slo):
+    return ds.load_scenario(scenario(flagger(), slo=slo)).slo
 
 
 @pytest.mark.parametrize(
@@ -549,7 +550,7 @@ def ctx_for(slo):
     ],
 )
 def test_default_checks_derive_from_the_slo_else_flaggers_defaults(slo, error, p99):
-    checks = default_checks(ctx_for(slo))
+    checks = default_checks(slo_of(slo))
     assert [(c.metric, c.min) for c in checks] == [("error_rate", None), ("latency_p99", None)]
     assert [c.max for c in checks] == pytest.approx([error, p99])
 

@@ -11,7 +11,7 @@ import yaml
 
 import simulator as ds
 from simulator.importers import DEFAULT_BASE, ConfigImportError, import_config
-from simulator.release.gates import Check
+from simulator.scenario.gates import Check
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "imports"
 ARGO = EXAMPLES / "argo-rollout-canary.yaml"

@@ -13,7 +13,7 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
-from simulator.release.strategies import STRATEGY_TYPES
+from simulator.scenario.strategies import STRATEGY_TYPES
 
 RELEASES = [s for s in STRATEGY_TYPES if s != "none"]
 DEFECT = {"error_rate": 0.05, "latency_factor": 1.5}

@@ -19,17 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator import catalog
-from simulator.release.strategies import STRATEGY_TYPES
 from simulator.scenario.base import format_duration, parse_duration
-from simulator.scenario.model import (
-    UNIONS,
-    Alarm,
-    FleetSpec,
-    ReleaseSpec,
-    Scenario,
-    ScenarioError,
-    load_scenario,
-)
+from simulator.scenario.fleet import FleetSpec, ReleaseSpec
+from simulator.scenario.model import UNIONS, Scenario, ScenarioError, load_scenario
+from simulator.scenario.monitoring import Alarm
+from simulator.scenario.strategies import STRATEGY_TYPES
 from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS
 
 # ---------------------------------------------------------------- helpers

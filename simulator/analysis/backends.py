@@ -198,7 +198,7 @@ def _connect(address: str) -> Any:
 @functools.cache
 def _load_kernel() -> None:
     """Run a tiny simulation once, so numba's compiled kernel is loaded in this process."""
-    from simulator.engine.simulation import simulate
+    from simulator.run import simulate
 
     simulate({"duration": 1, "traffic": {"pattern": "poisson", "rate": 10}}, seed=0)
 

@@ -27,8 +27,9 @@ from scipy.special import stdtrit  # Student-t quantiles, without importing scip
 from simulator.analysis.backends import Backend, backend_for
 from simulator.engine import budget
 from simulator.engine.budget import BudgetError
-from simulator.engine.simulation import simulate, with_strategy
 from simulator.errors import UserError
+from simulator.run import simulate
+from simulator.scenario import with_strategy
 from simulator.scenario.model import Scenario, load_scenario
 from simulator.userfiles import brief
 

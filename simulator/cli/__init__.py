@@ -192,7 +192,7 @@ def run(
     force: Budget = False,
 ) -> None:
     """Simulate one scenario and print its summary."""
-    from simulator.engine.simulation import simulate
+    from simulator.run import simulate
 
     sc = load_scenario(scenario)
     with progress_bar(f"simulating {sc.name}", quiet=as_json) as update:

@@ -18,8 +18,8 @@ import typer
 from rich.table import Table
 
 from simulator.cli import Budget, Seed, _fail, _fmt_cell, app, new_file, out, progress_bar
-from simulator.release.strategies import STRATEGY_TYPES
 from simulator.scenario.model import load_scenario
+from simulator.scenario.strategies import STRATEGY_TYPES
 
 HEADLINE = [
     ("rolled back", "rolled_back"),

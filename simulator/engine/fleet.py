@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from simulator import catalog
 from simulator.sampling import distributions as dist
-from simulator.scenario.model import Defect, FleetSpec
+from simulator.scenario.fleet import Defect, FleetSpec
 
 PROVISIONING, IN_SERVICE, DOWN, TERMINATED = "provisioning", "in_service", "down", "terminated"
 

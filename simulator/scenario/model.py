@@ -11,40 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from simulator import catalog, userfiles
+from simulator import userfiles
 from simulator.errors import UserError
-from simulator.release.gates import GATES
-from simulator.release.strategies import STRATEGY_TYPES, StrategySpec
-from simulator.scenario.base import MAX_INSTANCES, Duration, Spec
-from simulator.scenario.thresholds import AlarmMetric, threshold_validator
-from simulator.scenario.workload import (
-    DISTRIBUTIONS,
-    TRAFFIC_PATTERNS,
-    ServiceTimeSpec,
-    TrafficSpec,
-)
-
-MAX_WEIGHT = 1e6
-"""Largest variant weight. Weights are relative (a share is weight / sum of weights), so
-any bound works; this one keeps every sum finite (`.inf` routed as inf / inf = NaN)."""
-
-MAX_PRICE = 1e6
-"""Largest price in USD per instance-hour, far above the dearest SageMaker instance
-(~$100/h); with MAX_INSTANCES for the longest run the bill still fits a float."""
-
-MAX_QUEUE = 10_000
-"""Most waiting places per instance: the kernel keeps a ring of this many start times for
-every instance, and no client waits behind ten thousand requests."""
-
-MAX_LATENCY_FACTOR = 1000.0
-"""Largest slow-down a defect injects: a release 1000x slower is an outage (model it with
-error_rate), and the bound keeps the scaled service time's E[S^2] finite."""
+from simulator.scenario.base import Duration, Spec
+from simulator.scenario.fleet import FleetSpec, ReleaseSpec
+from simulator.scenario.gates import GATES
+from simulator.scenario.monitoring import SLO, Monitoring
+from simulator.scenario.operations import Autoscaling, Failures
+from simulator.scenario.strategies import STRATEGY_TYPES, StrategySpec
+from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, TrafficSpec
 
 MAX_PROBLEMS = 20
 """Problems listed in one ScenarioError: a list of a million bad samples is one mistake."""
@@ -55,262 +36,6 @@ MAX_MESSAGE = 300
 
 class ScenarioError(UserError):
     """A scenario that cannot be run; the message names every bad field and why."""
-
-
-def _catalog_key(kind: str, key: str | None, known: list[str]) -> str | None:
-    """Check a catalog key on its own, so a typo is reported at its field path."""
-    if key is None:
-        return None
-    if len(key) > 100:  # no catalog key is this long: spare difflib a huge string
-        raise ValueError(f"unknown {kind} {userfiles.brief(key)}; known: {', '.join(known)}")
-    try:
-        return catalog._check(kind, key, known)
-    except catalog.CatalogError as exc:
-        raise ValueError(str(exc)) from None
-
-
-class Defect(Spec):
-    """What is wrong with the release, injected so strategies can be judged on catching it."""
-
-    error_rate: float = Field(0.0, ge=0, le=1, description="extra share of requests failing (5XX)")
-    latency_factor: float = Field(
-        1.0, gt=0, le=MAX_LATENCY_FACTOR, description="multiplies the release's service time"
-    )
-
-
-class Container(Spec):
-    """One container of an inference pipeline (2-5 run in sequence; their latencies add)."""
-
-    name: str = Field("container", description="label for the audit trail")
-    model: str | None = Field(None, description="catalog latency profile on the fleet's target")
-    service_time: ServiceTimeSpec | None = Field(None, description="explicit latency instead")
-
-    @field_validator("model")
-    @classmethod
-    def _known_model(cls, model: str | None) -> str | None:
-        return _catalog_key("model", model, catalog.models())
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Container:
-        if (self.model is None) == (self.service_time is None):
-            raise ValueError("give exactly one of 'model' or 'service_time'")
-        return self
-
-
-class _CatalogKeys(Spec):
-    """Catalog keys checked where they are written, so errors name `fleet.target` etc."""
-
-    @field_validator("target", check_fields=False)
-    @classmethod
-    def _known_target(cls, target: str | None) -> str | None:
-        return _catalog_key("target", target, catalog.targets())
-
-    @field_validator("model", check_fields=False)
-    @classmethod
-    def _known_model(cls, model: str | None) -> str | None:
-        return _catalog_key("model", model, catalog.models())
-
-    @field_validator("accelerator", check_fields=False)
-    @classmethod
-    def _known_accelerator(cls, accelerator: str | None) -> str | None:
-        return _catalog_key("accelerator", accelerator, catalog.accelerators())
-
-
-class FleetSpec(_CatalogKeys):
-    """A production variant: a model on a hardware target, with its capacity and routing."""
-
-    version: str = Field("v1", description="version label shown in metrics")
-    target: str = Field("ml.c5.xlarge", description="catalog instance type")
-    model: str | None = Field("resnet50", description="catalog latency profile")
-    neo: bool = Field(False, description="compiled with SageMaker Neo (catalog speed-up)")
-    accelerator: str | None = Field(None, description="Elastic Inference accelerator (legacy)")
-    instances: int = Field(1, ge=1, le=MAX_INSTANCES, description="initial instance count")
-    workers_per_instance: int | None = Field(
-        None, ge=1, le=1024, description="concurrent requests per instance; default from catalog"
-    )
-    queue_capacity: int | None = Field(
-        None, ge=0, le=MAX_QUEUE,
-        description="waiting places per instance (0 = loss system, none = unlimited)",
-    )  # fmt: skip
-    timeout: Duration = Field(60.0, gt=0, description="client deadline, s (InvokeEndpoint: 60 s)")
-    routing: Literal["random", "least_outstanding"] = Field(
-        "random", description="SageMaker RoutingStrategy within the variant"
-    )
-    weight: float = Field(
-        1.0, ge=0, le=MAX_WEIGHT, description="InitialVariantWeight; share = weight / sum"
-    )
-    service_time: ServiceTimeSpec | None = Field(None, description="overrides the catalog latency")
-    pipeline: list[Container] | None = Field(
-        None, min_length=2, max_length=5, description="inference pipeline: 2-5 containers"
-    )
-    error_rate: float = Field(0.0, ge=0, le=1, description="baseline share of 5XX errors")
-    overhead: Duration = Field(0.0, description="fixed SageMaker OverheadLatency per request, s")
-    price_per_hour: float | None = Field(
-        None, ge=0, le=MAX_PRICE, description="overrides the catalog price, USD"
-    )
-    provisioning: Duration | None = Field(None, description="overrides the catalog start-up time")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_default_model(cls, data: Any) -> Any:
-        # The catalog model is only a default when nothing else gives the latency; without
-        # this, `model: null` next to a service_time would not survive to_dict (exclude_none).
-        if (
-            isinstance(data, dict)
-            and "model" not in data
-            and (data.get("service_time") is not None or data.get("pipeline") is not None)
-        ):
-            data = {**data, "model": None}
-        return data
-
-    @model_validator(mode="after")
-    def _check_catalog(self) -> FleetSpec:
-        if self.service_time is not None and self.pipeline is not None:
-            raise ValueError("give 'service_time' or 'pipeline', not both")
-        if self.model is None and self.service_time is None and self.pipeline is None:
-            raise ValueError("give one of 'model', 'service_time' or 'pipeline'")
-        models = [self.model] if self.service_time is None and self.pipeline is None else []
-        models += [c.model for c in self.pipeline or [] if c.model is not None]
-        try:
-            catalog.target_info(self.target)
-            for model in models:
-                catalog.resolve(self.target, model, neo=self.neo, accelerator=self.accelerator)
-        except catalog.CatalogError as exc:
-            raise ValueError(str(exc)) from None
-        return self
-
-
-class ReleaseSpec(_CatalogKeys):
-    """The new version; every field left out is inherited from the current fleet."""
-
-    version: str = "v2"
-    defect: Defect = Defect()
-    target: str | None = None
-    model: str | None = None
-    neo: bool | None = None
-    accelerator: str | None = None
-    instances: int | None = Field(None, ge=1, le=MAX_INSTANCES)
-    workers_per_instance: int | None = Field(None, ge=1, le=1024)
-    queue_capacity: int | None = Field(None, ge=0, le=MAX_QUEUE)
-    timeout: Duration | None = Field(None, gt=0)
-    routing: Literal["random", "least_outstanding"] | None = None
-    service_time: ServiceTimeSpec | None = None
-    pipeline: list[Container] | None = Field(None, min_length=2, max_length=5)
-    error_rate: float | None = Field(None, ge=0, le=1)
-    overhead: Duration | None = None
-    price_per_hour: float | None = Field(None, ge=0, le=MAX_PRICE)
-    provisioning: Duration | None = None
-
-    def fleet(self, current: FleetSpec) -> FleetSpec:
-        """The release as a complete fleet: its own fields over the current fleet's."""
-        own = self.model_dump(exclude={"defect"}, exclude_none=True)
-        if "service_time" in own or "pipeline" in own or "model" in own:
-            base = current.model_dump(exclude={"service_time", "pipeline", "model"})
-            base["model"] = None if "model" not in own else own["model"]
-        else:
-            base = current.model_dump()
-        return FleetSpec.model_validate(base | own)
-
-
-class InstanceFailures(Spec):
-    """Instance crashes: in-flight requests fail; the instance is replaced or repaired."""
-
-    mtbf: Duration = Field(gt=0, description="mean time between failures per instance, s")
-    mttr: Duration | None = Field(
-        None, description="time to bring capacity back, s; default the target's provisioning"
-    )
-    distribution: Literal["exponential", "fixed"] = "exponential"
-
-
-class ZoneOutage(Spec):
-    """An availability-zone outage: a fraction of every fleet's instances down for a span."""
-
-    at: Duration
-    duration: Duration = Field(gt=0)
-    fraction: float = Field(gt=0, le=1)
-
-
-class Failures(Spec):
-    """What breaks during the run."""
-
-    instance: InstanceFailures | None = None
-    zone_outages: list[ZoneOutage] = []
-
-
-class Autoscaling(Spec):
-    """SageMaker target tracking on SageMakerVariantInvocationsPerInstance.
-
-    The metric is invocations per instance per minute. As Application Auto Scaling's
-    target-tracking alarms do, scale-out needs 3 consecutive breaching minutes and
-    scale-in 15 below 90% of the target; cooldowns default to 300 s. The target is at
-    least 0.001 a minute (under 2 a day per instance): a tiny one makes the desired
-    count, instances x rate / target, overflow.
-    """
-
-    metric: Literal["invocations_per_instance"] = "invocations_per_instance"
-    target: float = Field(
-        ge=1e-3, description="invocations per instance per minute, at least 0.001"
-    )
-    min: int = Field(1, ge=1, le=MAX_INSTANCES)
-    max: int = Field(ge=1, le=MAX_INSTANCES)
-    scale_out_cooldown: Duration = 300.0
-    scale_in_cooldown: Duration = 300.0
-    scale_out_datapoints: int = Field(3, ge=1)
-    scale_in_datapoints: int = Field(15, ge=1)
-    scale_in_ratio: float = Field(0.9, gt=0, le=1, description="scale in below ratio x target")
-    disable_scale_in: bool = False
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Autoscaling:
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
-
-
-class Alarm(Spec):
-    """A CloudWatch alarm: M of the last N periods breaching puts it in ALARM."""
-
-    name: str
-    metric: AlarmMetric
-    threshold: float = Field(description="seconds/'200ms' for latency, '5%' or 0.05 for rates")
-    comparison: Literal[">", ">=", "<", "<="] = ">"
-    evaluation_periods: int = Field(1, ge=1)
-    datapoints_to_alarm: int | None = Field(None, ge=1)
-    version: str | None = Field(None, description="only this version's requests; none = all")
-    treat_missing_data: Literal["missing", "notBreaching", "breaching", "ignore"] = "missing"
-
-    @field_validator("threshold", mode="before")
-    @classmethod
-    def _threshold(cls, value: Any, info: ValidationInfo) -> float:
-        return threshold_validator(value, info)
-
-    @model_validator(mode="after")
-    def _m_of_n(self) -> Alarm:
-        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > (
-            self.evaluation_periods
-        ):
-            raise ValueError("datapoints_to_alarm must not exceed evaluation_periods")
-        return self
-
-    @property
-    def m(self) -> int:
-        """Datapoints that must breach (defaults to all evaluation periods)."""
-        return self.datapoints_to_alarm or self.evaluation_periods
-
-
-class Monitoring(Spec):
-    """CloudWatch-style metrics per period, alarms, and an optional sampled request log."""
-
-    period: Duration = Field(60.0, gt=0, description="metric period, s (CloudWatch: 60)")
-    alarms: list[Alarm] = []
-    request_log: float = Field(0.0, ge=0, le=1, description="share of requests logged one by one")
-
-
-class SLO(Spec):
-    """Service-level objectives; requests slower than latency_p99 count against the release."""
-
-    latency_p99: Duration | None = None
-    availability: float | None = Field(None, gt=0, le=1)
 
 
 class Scenario(Spec):
@@ -418,6 +143,15 @@ def load_scenario(
         return Scenario.model_validate(source, context=context)
     except ValidationError as exc:
         raise ScenarioError(_describe(where, exc)) from None
+
+
+def with_strategy(sc: Scenario, strategy: str | None) -> Scenario:
+    """The scenario with another strategy type (its defaults), or as it is for None."""
+    if strategy is None or strategy == sc.strategy.type:
+        return sc
+    data = sc.to_dict()
+    data["strategy"] = {"type": strategy}
+    return load_scenario(data)
 
 
 def _describe(where: str, exc: ValidationError) -> str:

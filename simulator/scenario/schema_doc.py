@@ -12,38 +12,37 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from simulator.release import gates
-from simulator.release.strategies import STRATEGIES
-from simulator.release.strategies.ab_test import Conversion
-from simulator.release.strategies.canary import Step
-from simulator.scenario import model as scenario
-from simulator.scenario import workload
+from simulator.scenario import fleet, gates, monitoring, operations, workload
+from simulator.scenario.model import Scenario
+from simulator.scenario.strategies import STRATEGIES
+from simulator.scenario.strategies.ab_test import Conversion
+from simulator.scenario.strategies.canary import Step
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = (
     [
-        ("top level", scenario.Scenario),
+        ("top level", Scenario),
         ("`traffic` (pattern: poisson)", workload.Poisson),
         ("`traffic` (pattern: diurnal)", workload.Diurnal),
         ("`traffic` (pattern: bursty)", workload.Bursty),
         ("`traffic.bursts[]`", workload.Burst),
         ("`traffic.mmpp`", workload.MMPPSpec),
         ("`traffic` (pattern: trace)", workload.Trace),
-        ("`fleet`", scenario.FleetSpec),
-        ("`fleet.pipeline[]`", scenario.Container),
-        ("`release` (unset fields are inherited from `fleet`)", scenario.ReleaseSpec),
-        ("`release.defect`", scenario.Defect),
+        ("`fleet`", fleet.FleetSpec),
+        ("`fleet.pipeline[]`", fleet.Container),
+        ("`release` (unset fields are inherited from `fleet`)", fleet.ReleaseSpec),
+        ("`release.defect`", fleet.Defect),
         ("`service_time` (distribution: exponential)", workload.Exponential),
         ("`service_time` (distribution: deterministic)", workload.Deterministic),
         ("`service_time` (distribution: lognormal; exactly two of the four)", workload.LogNormal),
         ("`service_time` (distribution: gamma)", workload.Gamma),
         ("`service_time` (distribution: empirical)", workload.Empirical),
-        ("`failures`", scenario.Failures),
-        ("`failures.instance`", scenario.InstanceFailures),
-        ("`failures.zone_outages[]`", scenario.ZoneOutage),
-        ("`autoscaling`", scenario.Autoscaling),
-        ("`monitoring`", scenario.Monitoring),
-        ("`monitoring.alarms[]`", scenario.Alarm),
-        ("`slo`", scenario.SLO),
+        ("`failures`", operations.Failures),
+        ("`failures.instance`", operations.InstanceFailures),
+        ("`failures.zone_outages[]`", operations.ZoneOutage),
+        ("`autoscaling`", operations.Autoscaling),
+        ("`monitoring`", monitoring.Monitoring),
+        ("`monitoring.alarms[]`", monitoring.Alarm),
+        ("`slo`", monitoring.SLO),
     ]
     + [(f"`strategy` (type: {name})", model) for name, model in STRATEGIES.items()]
     + [

@@ -1,4 +1,6 @@
-"""Evidence that the engine is right and fast: closed-form queueing theory, the textbook
+"""Evidence that the engine is right and fast.
+
+Closed-form queueing theory, the textbook
 per-request SimPy model, the cases `deploysim validate` checks and the benchmark. May
 import: `simulator.analysis` and everything below it.
 """

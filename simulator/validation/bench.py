@@ -30,7 +30,7 @@ def mmc_scenario(requests: int) -> dict:
 
 
 def _engine(requests: int, seed: int = 1) -> dict:
-    from simulator.engine.simulation import simulate
+    from simulator.run import simulate
 
     started = time.perf_counter()
     res = simulate(mmc_scenario(requests), seed=seed)

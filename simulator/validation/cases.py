@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.special import stdtrit  # Student-t quantiles, without importing scipy.stats (45 MB)
 
 from simulator.engine.result import Result
-from simulator.engine.simulation import simulate
+from simulator.run import simulate
 from simulator.validation import theory
 
 CONFIDENCE = 0.999

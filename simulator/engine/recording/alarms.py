@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 
-from simulator.scenario.model import Alarm
+from simulator.scenario.monitoring import Alarm
 
 _COMPARE = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 INSUFFICIENT_DATA, OK, ALARM = "INSUFFICIENT_DATA", "OK", "ALARM"

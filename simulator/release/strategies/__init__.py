@@ -1,46 +1,51 @@
-"""Deployment strategies, one module each, looked up by their `type` tag."""
+"""Strategy controllers: one module per strategy, each a SimPy process `run(spec, ctx)`.
 
-from typing import Annotated
+`controller_for` finds a scenario's controller in `CONTROLLERS`, keyed by the spec's class
+(`simulator.scenario.strategies`); `simulate()` hands it to the engine. A new strategy is a
+spec there, a module here, and a line in `CONTROLLERS`.
+"""
 
-from pydantic import Field
+from __future__ import annotations
 
-from simulator.release.strategies.ab_test import ABTest
-from simulator.release.strategies.base import StrategyBase
-from simulator.release.strategies.big_bang import BigBang
-from simulator.release.strategies.blue_green import BlueGreen
-from simulator.release.strategies.canary import Canary
-from simulator.release.strategies.linear import Linear
-from simulator.release.strategies.none import SteadyState
-from simulator.release.strategies.parallel import Parallel
-from simulator.release.strategies.phased import Phased
-from simulator.release.strategies.rolling import Rolling
-from simulator.release.strategies.shadow import Shadow
+import functools
+from collections.abc import Callable, Generator
+from typing import TYPE_CHECKING, Any
 
-STRATEGIES: dict[str, type[StrategyBase]] = {
-    "none": SteadyState,
-    "big_bang": BigBang,
-    "phased": Phased,
-    "parallel": Parallel,
-    "rolling": Rolling,
-    "canary": Canary,
-    "ab_test": ABTest,
-    "blue_green": BlueGreen,
-    "linear": Linear,
-    "shadow": Shadow,
+from simulator.release.strategies import (
+    ab_test,
+    big_bang,
+    blue_green,
+    canary,
+    none,
+    parallel,
+    phased,
+    rolling,
+    shadow,
+)
+from simulator.scenario import strategies as specs
+
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
+
+Controller = Callable[["Control"], Generator[Any, Any, None]]
+
+CONTROLLERS: dict[type[specs.StrategyBase], Callable[..., Generator[Any, Any, None]]] = {
+    specs.SteadyState: none.run,
+    specs.BigBang: big_bang.run,
+    specs.Phased: phased.run,
+    specs.Parallel: parallel.run,
+    specs.Rolling: rolling.run,
+    specs.Canary: canary.run,
+    specs.ABTest: ab_test.run,
+    specs.BlueGreen: blue_green.run,
+    specs.Linear: blue_green.run,  # blue/green that always shifts linearly
+    specs.Shadow: shadow.run,
 }
-STRATEGY_TYPES = tuple(STRATEGIES)
-StrategySpec = Annotated[
-    SteadyState
-    | BigBang
-    | Phased
-    | Parallel
-    | Rolling
-    | Canary
-    | ABTest
-    | BlueGreen
-    | Linear
-    | Shadow,
-    Field(discriminator="type"),
-]
 
-__all__ = ["STRATEGIES", "STRATEGY_TYPES", "StrategyBase", "StrategySpec"]
+
+def controller_for(spec: specs.StrategyBase) -> Controller:
+    """The SimPy process that carries out `spec`, given the run's Control."""
+    return functools.partial(CONTROLLERS[type(spec)], spec)
+
+
+__all__ = ["CONTROLLERS", "Controller", "controller_for"]

@@ -12,119 +12,67 @@ guardrail: it rolls the treatment back whatever the conversions say.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-
-from simulator.release.gates import closed_periods, next_period, window_metrics
-from simulator.release.strategies.base import GatedStrategy, Release, instances_for, percent
-from simulator.scenario.base import Duration, Spec
+from simulator.engine.events import EventKind
+from simulator.release.strategies.release import Release, instances_for, percent
+from simulator.scenario.strategies.ab_test import ABTest
 from simulator.stats import abstats
 
-
-class Conversion(Spec):
-    """Probability that a successful request converts, per arm.
-
-    The fixed-horizon test's sample size grows as 1 / (control x mde)^2: with the control
-    rate at least 1e-6 and mde at least 0.001 it stays a number (rarer is no A/B test).
-    """
-
-    control: float = Field(0.10, ge=1e-6, lt=1, description="the control's rate, at least 1e-6")
-    treatment: float = Field(0.11, ge=0, le=1)
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class ABTest(GatedStrategy):
-    """Split users between control and treatment until the conversion test decides."""
-
-    type: Literal["ab_test"]
-    split: float = Field(50.0, gt=0, lt=100, description="percent of users on the treatment")
-    conversion: Conversion = Field(Conversion(), description="conversion rate of each arm")
-    test: Literal["sequential", "two_proportion"] = Field(
-        "sequential", description="mSPRT (peeking-safe) or the fixed-horizon z-test"
-    )
-    alpha: float = Field(0.05, gt=0, lt=1, description="false-positive rate of the test")
-    mde: float = Field(
-        0.10, ge=1e-3, description="relative lift the fixed-horizon test plans for, at least 0.1%"
-    )
-    power: float = Field(0.8, gt=0, lt=1, description="power the fixed-horizon test plans for")
-    interval: Duration = Field(600.0, gt=0, description="between looks at the counts")
-    max_duration: Duration = Field(7200.0, gt=0, description="stop without a winner after this")
-
-    @model_validator(mode="after")
-    def _plannable(self) -> ABTest:
-        """The fixed-horizon test's sample size exists: found now, not when the test starts."""
-        if self.test == "two_proportion":
-            try:
-                self._test()
-            except ValueError as exc:
-                raise ValueError(f"the two_proportion test cannot be planned with "
-                                 f"conversion.control, mde, alpha and power as given: {exc}"
-                                 ) from None  # fmt: skip
-        return self
-
-    def check_period(self, period: float) -> None:
-        """Each look reads the periods closed since the last: looking more often sees nothing."""
-        if self.interval < period - 1e-9:
-            raise ValueError(f"strategy.interval ({self.interval:g} s) must be at least "
-                             f"monitoring.period ({period:g} s)")  # fmt: skip
-
-    def controller(self, ctx):
-        """Launch the treatment, split users, look every interval, act on the decision."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        rel = Release(ctx, self, f"A/B test {ctx.current.version} vs {ctx.sc.release.version}")
-        control, size = rel.stable, rel.size
-        treatment = rel.variant()
-        share = percent(self.split)
-        yield rel.scale_to(treatment, instances_for(share, size))
-        ctx.route_sticky()
-        ctx.set_weights({treatment: share, control: 1 - share})
-        rel.watch(treatment)
-        begun, looked = ctx.env.now, next_period(ctx)  # whole periods of the split
-        test = self._test()
-        counts = [0, 0, 0, 0]  # conversions and trials: control, then treatment
-        rng = ctx.sim.rng["strategy"]
-        while True:
-            if not (yield from rel.bake(self.interval)):
-                yield from rel.roll_back()
-                return
-            rows = slice(looked, max(looked, closed_periods(ctx)))
-            looked = rows.stop
-            arms = ((control, self.conversion.control), (treatment, self.conversion.treatment))
-            for k, (variant, p) in enumerate(arms):
-                served = _successes(ctx, variant.version, rows)
-                counts[2 * k] += int(rng.binomial(served, p))
-                counts[2 * k + 1] += served
-            final = ctx.env.now - begun >= self.max_duration - 1e-9
-            decision = test.look(abstats.Counts(*counts), final=final)
-            if decision.stop:
-                break
-        names = {"A": control.version, "B": treatment.version}
-        ctx.report(
-            ab_test={
-                "winner": names.get(decision.winner),
-                "decision_time_s": ctx.env.now - begun,
-                "p_value": decision.p_value,
-                "lift": decision.lift,
-                "conversions": {names["A"]: counts[0], names["B"]: counts[2]},
-                "trials": {names["A"]: counts[1], names["B"]: counts[3]},
-            }
-        )
-        ctx.audit("ExperimentDecision", decision.reason)
-        if decision.winner == "B":
-            yield from rel.promote(treatment)
-        else:
+def run(spec: ABTest, ctx: Control) -> Generator[Any, Any, None]:
+    """Launch the treatment, split users, look every interval, act on the decision."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    rel = Release(ctx, spec, f"A/B test {ctx.current.version} vs {ctx.sc.release.version}")
+    control, size = rel.stable, rel.size
+    treatment = rel.variant()
+    share = percent(spec.split)
+    yield rel.scale_to(treatment, instances_for(share, size))
+    ctx.route_sticky()
+    ctx.set_weights({treatment: share, control: 1 - share})
+    rel.watch(treatment)
+    begun, looked = ctx.env.now, ctx.next_period()  # whole periods of the split
+    test = spec.decision_rule()
+    counts = [0, 0, 0, 0]  # conversions and trials: control, then treatment
+    rng = ctx.rng
+    while True:
+        if not (yield from rel.bake(spec.interval)):
             yield from rel.roll_back()
+            return
+        rows = slice(looked, max(looked, ctx.closed_periods()))
+        looked = rows.stop
+        arms = ((control, spec.conversion.control), (treatment, spec.conversion.treatment))
+        for k, (variant, p) in enumerate(arms):
+            served = _successes(ctx, variant.version, rows)
+            counts[2 * k] += int(rng.binomial(served, p))
+            counts[2 * k + 1] += served
+        final = ctx.env.now - begun >= spec.max_duration - 1e-9
+        decision = test.look(abstats.Counts(*counts), final=final)
+        if decision.stop:
+            break
+    names = {"A": control.version, "B": treatment.version}
+    ctx.report(
+        ab_test={
+            "winner": names.get(decision.winner),
+            "decision_time_s": ctx.env.now - begun,
+            "p_value": decision.p_value,
+            "lift": decision.lift,
+            "conversions": {names["A"]: counts[0], names["B"]: counts[2]},
+            "trials": {names["A"]: counts[1], names["B"]: counts[3]},
+        }
+    )
+    ctx.audit(EventKind.EXPERIMENT_DECISION, decision.reason)
+    if decision.winner == "B":
+        yield from rel.promote(treatment)
+    else:
+        yield from rel.roll_back()
 
-    def _test(self):
-        if self.test == "sequential":
-            return abstats.make_test("sequential", self.alpha)
-        planned = abstats.required_sample_size(
-            self.conversion.control, self.mde, self.alpha, self.power
-        )
-        return abstats.make_test("two_proportion", self.alpha, planned_n=planned)
 
-
-def _successes(ctx, label: str, rows: slice) -> int:
+def _successes(ctx: Control, label: str, rows: slice) -> int:
     """Requests of a series that succeeded (only those can convert)."""
-    m = window_metrics(ctx, label, rows)
+    m = ctx.metrics(label, rows)
     return int(m["Invocations"][0] - m["Invocation5XXErrors"][0] - m["Invocation4XXErrors"][0])

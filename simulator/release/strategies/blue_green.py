@@ -13,89 +13,41 @@ no baking and no auto-rollback, and so does the simulation.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from simulator.release.gates import Gate
+from simulator.release.strategies.release import Release
+from simulator.scenario.strategies.blue_green import BlueGreen
 
-from simulator.release.strategies.base import GatedStrategy, Release
-from simulator.scenario.base import Duration, Share, share_count
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class BlueGreen(GatedStrategy):
-    """Provision green at full size, shift traffic to it, keep blue for a while."""
-
-    type: Literal["blue_green"]
-    traffic: Literal["ALL_AT_ONCE", "CANARY", "LINEAR"] = Field(
-        "ALL_AT_ONCE", description="TrafficRoutingConfiguration.Type"
-    )
-    wait_interval: Duration = Field(
-        300.0, le=3600, description="WaitIntervalInSeconds: bake after each shift"
-    )
-    canary_size: Share = Field(
-        "10%", description="CanarySize: instances or capacity percent (<= 50%), CANARY only"
-    )
-    linear_step: Share = Field(
-        "20%", description="LinearStepSize: instances or capacity percent (10-50%), LINEAR only"
-    )
-    termination_wait: Duration = Field(
-        0.0, le=3600, description="TerminationWaitInSeconds: blue kept after the full shift"
-    )
-    max_execution_timeout: Duration = Field(
-        3600.0, ge=600, le=28800, description="MaximumExecutionTimeoutInSeconds"
-    )
-
-    @model_validator(mode="after")
-    def _sizes(self) -> BlueGreen:
-        if isinstance(self.canary_size, float) and not 0 < self.canary_size <= 0.5:
-            raise ValueError("canary_size must be at most 50% of the fleet")
-        if isinstance(self.linear_step, float) and not 0.1 <= self.linear_step <= 0.5:
-            raise ValueError("linear_step must be between 10% and 50% of the fleet")
-        return self
-
-    def check_fleet(self, size: int) -> None:
-        """SageMaker's limits on instance counts: canary 1 to 50%, linear steps 10-50%."""
-        if self.traffic == "CANARY" and isinstance(self.canary_size, int):
-            if not 1 <= self.canary_size <= 0.5 * size:
-                raise ValueError(f"strategy.canary_size: {self.canary_size} instances is not "
-                                 f"between 1 and 50% of the {size}-instance fleet")  # fmt: skip
-        if self.traffic == "LINEAR" and isinstance(self.linear_step, int):
-            if not max(1, 0.1 * size) <= self.linear_step <= 0.5 * size:
-                raise ValueError(f"strategy.linear_step: {self.linear_step} instances is not "
-                                 f"between 10% and 50% of the {size}-instance fleet")  # fmt: skip
-
-    def shares(self, size: int) -> list[float]:
-        """Green's share of traffic after each shift: capacity on green over the fleet."""
-        if self.traffic == "ALL_AT_ONCE":
-            return [1.0]
-        if self.traffic == "CANARY":
-            count = min(max(1, share_count(self.canary_size, size, round_up=False)), size)
-            return [count / size, 1.0]
-        step = min(max(1, share_count(self.linear_step, size, round_up=False)), size)
-        return [min(k * step, size) / size for k in range(1, -(-size // step) + 1)]
-
-    def controller(self, ctx):
-        """Green at full size, shift and bake, then keep blue for termination_wait."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        rel = Release(ctx, self, f"{self.traffic} blue/green {ctx.current.version} -> "
-                                 f"{ctx.sc.release.version}")  # fmt: skip
-        if not rel.guardrails_supported():
-            yield from rel.all_at_once()
-            return
-        blue = rel.stable
-        green = rel.variant()
-        analysis = rel.watch(green)
-        ctx.env.process(self._deadline(ctx, analysis))
-        if not (yield from rel.grow(ctx.launch(green))):
+def run(spec: BlueGreen, ctx: Control) -> Generator[Any, Any, None]:
+    """Green at full size, shift and bake, then keep blue for termination_wait."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    rel = Release(ctx, spec, f"{spec.traffic} blue/green {ctx.current.version} -> "
+                             f"{ctx.sc.release.version}")  # fmt: skip
+    if not rel.guardrails_supported():
+        yield from rel.all_at_once()
+        return
+    blue = rel.stable
+    green = rel.variant()
+    analysis = rel.watch(green)
+    ctx.env.process(_deadline(spec, ctx, analysis))
+    if not (yield from rel.grow(ctx.launch(green))):
+        yield from rel.roll_back()
+        return
+    for share in spec.shares(rel.size):
+        ctx.set_weights({green: share, blue: 1.0 - share})
+        if not (yield from rel.bake(spec.wait_interval)):
             yield from rel.roll_back()
             return
-        for share in self.shares(rel.size):
-            ctx.set_weights({green: share, blue: 1.0 - share})
-            if not (yield from rel.bake(self.wait_interval)):
-                yield from rel.roll_back()
-                return
-        yield from rel.promote(green, keep_for=self.termination_wait)
+    yield from rel.promote(green, keep_for=spec.termination_wait)
 
-    def _deadline(self, ctx, analysis):
-        """MaximumExecutionTimeoutInSeconds: an update still shifting then rolls back."""
-        yield ctx.env.timeout(self.max_execution_timeout)
-        analysis.fail("MaximumExecutionTimeoutInSeconds exceeded")
+
+def _deadline(spec: BlueGreen, ctx: Control, analysis: Gate):
+    """MaximumExecutionTimeoutInSeconds: an update still shifting then rolls back."""
+    yield ctx.env.timeout(spec.max_execution_timeout)
+    analysis.fail("MaximumExecutionTimeoutInSeconds exceeded")

@@ -15,104 +15,42 @@ rollback moves traffic back at once and scales the canary down after
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from simulator.release.strategies.release import Release, instances_for, percent
+from simulator.scenario.gates import KayentaGate
+from simulator.scenario.strategies.canary import Canary
 
-from simulator.release.gates import GateSpec, KayentaGate
-from simulator.release.strategies.base import GatedStrategy, Release, instances_for, percent
-from simulator.scenario.base import Duration, Spec
-
-MAX_STEPS = 1000
-"""Most canary steps: each lasts at least a gate interval, so more is a rollout of weeks."""
-
-
-class Step(Spec):
-    """One canary step: a traffic weight, then a bake while the gate watches."""
-
-    weight: float = Field(gt=0, le=100, description="percent of traffic to the canary")
-    bake: Duration = Field(0.0, description="pause at this weight (Argo `pause.duration`)")
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class Canary(GatedStrategy):
-    """Shift traffic to the release in weighted steps, promote or roll back on the gate."""
-
-    type: Literal["canary"]
-    steps: list[Step] | None = Field(
-        None, max_length=MAX_STEPS,
-        description="Argo-style steps; default 10%, 25%, 50% with 5m bakes; [] promotes at once",
-    )  # fmt: skip
-    step_weight: float | None = Field(None, gt=0, le=100, description="Flagger stepWeight")
-    max_weight: float = Field(50.0, gt=0, le=100, description="Flagger maxWeight")
-    step_weights: list[Annotated[float, Field(gt=0, le=100)]] | None = Field(
-        None, min_length=1, max_length=MAX_STEPS, description="Flagger stepWeights"
-    )
-    scale: Literal["weight", "full"] = Field(
-        "weight",
-        description="canary size: its share of the fleet (Argo), or the whole fleet (Flagger)",
-    )
-    gate: GateSpec = Field(
-        default_factory=lambda: {"type": "flagger"},
-        description="release gate; default `flagger` with checks from the SLO",
-    )
-
-    @model_validator(mode="after")
-    def _one_form(self) -> Canary:
-        flagger = self.step_weight is not None or self.step_weights is not None
-        if flagger and self.steps is not None:
-            raise ValueError("give either 'steps' (Argo) or 'step_weight'/'step_weights' (Flagger)")
-        if self.step_weight is not None and self.max_weight / self.step_weight > MAX_STEPS:
-            raise ValueError(f"step_weight {self.step_weight:g} takes more than {MAX_STEPS} "
-                             f"steps to reach max_weight {self.max_weight:g}")  # fmt: skip
-        if isinstance(self.gate, KayentaGate) and max(self.weights(), default=0) > 50:
-            raise ValueError("with a kayenta gate the canary and its baseline share traffic: "
-                             "weights must not exceed 50")  # fmt: skip
-        return self
-
-    def weights(self) -> list[float]:
-        """The canary's traffic weights in percent, in order."""
-        return [w for w, _ in self.plan(60.0)]
-
-    def plan(self, interval: float) -> list[tuple[float, float]]:
-        """(weight in percent, bake in seconds) for each step before promotion."""
-        if self.step_weights is not None:
-            return [(w, interval) for w in self.step_weights]
-        if self.step_weight is not None:
-            weights, w = [], 0.0
-            while w < self.max_weight - 1e-9:
-                w = min(w + self.step_weight, self.max_weight)
-                weights.append(w)
-            return [(w, interval) for w in weights]
-        steps = self.steps
-        if steps is None:
-            steps = [Step(weight=w, bake=300) for w in (10, 25, 50)]
-        return [(s.weight, s.bake) for s in steps]
-
-    def controller(self, ctx):
-        """Launch the canary (and a baseline), walk the steps, then promote or roll back."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        rel = Release(ctx, self, f"canary {ctx.current.version} -> {ctx.sc.release.version}")
-        stable, size = rel.stable, rel.size
-        canary = rel.variant()
-        kayenta = isinstance(self.gate, KayentaGate)
-        baseline = None
-        if kayenta:
-            baseline = rel.variant(is_release=False, label=f"{stable.version}-baseline")
-        for weight, bake in self.plan(self.gate.interval_s(ctx)):
-            share = percent(weight)
-            count = size if self.scale == "full" else instances_for(share, size)
-            ready = [rel.scale_to(canary, count)]
-            if baseline is not None:
-                ready.append(rel.scale_to(baseline, count))
-            if not (yield from rel.grow(ctx.env.all_of(ready))):
-                yield from rel.roll_back()
-                return
-            weights = {canary: share, stable: max(0.0, 1 - share * (2 if kayenta else 1))}
-            if baseline is not None:
-                weights[baseline] = share
-            ctx.set_weights(weights)
-            rel.watch(canary, baseline)
-            if not (yield from rel.bake(bake)):
-                yield from rel.roll_back()
-                return
-        yield from rel.promote(canary)
+def run(spec: Canary, ctx: Control) -> Generator[Any, Any, None]:
+    """Launch the canary (and a baseline), walk the steps, then promote or roll back."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    rel = Release(ctx, spec, f"canary {ctx.current.version} -> {ctx.sc.release.version}")
+    stable, size = rel.stable, rel.size
+    canary = rel.variant()
+    kayenta = isinstance(spec.gate, KayentaGate)
+    baseline = None
+    if kayenta:
+        baseline = rel.variant(is_release=False, label=f"{stable.version}-baseline")
+    for weight, bake in spec.plan(spec.gate.interval_s(ctx.period)):
+        share = percent(weight)
+        count = size if spec.scale == "full" else instances_for(share, size)
+        ready = [rel.scale_to(canary, count)]
+        if baseline is not None:
+            ready.append(rel.scale_to(baseline, count))
+        if not (yield from rel.grow(ctx.env.all_of(ready))):
+            yield from rel.roll_back()
+            return
+        weights = {canary: share, stable: max(0.0, 1 - share * (2 if kayenta else 1))}
+        if baseline is not None:
+            weights[baseline] = share
+        ctx.set_weights(weights)
+        rel.watch(canary, baseline)
+        if not (yield from rel.bake(bake)):
+            yield from rel.roll_back()
+            return
+    yield from rel.promote(canary)

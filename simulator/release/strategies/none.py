@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from simulator.release.strategies.base import StrategyBase
+from simulator.scenario.strategies.none import SteadyState
+
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class SteadyState(StrategyBase):
-    """Nothing changes; the outcome is "steady"."""
-
-    type: Literal["none"]
-
-    def controller(self, ctx):
-        """Record that nothing is rolled out."""
-        ctx.finish("steady")
-        yield from ()
+def run(spec: SteadyState, ctx: Control) -> Generator[Any, Any, None]:
+    """Record that nothing is rolled out."""
+    ctx.finish("steady")
+    yield from ()

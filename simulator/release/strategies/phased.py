@@ -10,53 +10,34 @@ rolling back has to provision the decommissioned old capacity again.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, field_validator
+from simulator.release.strategies.release import Release, instances_for, percent
+from simulator.scenario.strategies.phased import Phased
 
-from simulator.release.strategies.base import GatedStrategy, Release, instances_for, percent
-from simulator.scenario.base import Duration
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class Phased(GatedStrategy):
-    """Move user segments to the release phase by phase, decommissioning old capacity."""
-
-    type: Literal["phased"]
-    phases: list[float] = Field(
-        [25.0, 50.0, 75.0, 100.0], max_length=1000,
-        description="cumulative percent of users after each phase (at most 1000 phases)",
-    )  # fmt: skip
-    bake: Duration = Field(600.0, description="watch after each phase")
-
-    @field_validator("phases")
-    @classmethod
-    def _growing(cls, phases: list[float]) -> list[float]:
-        if not phases or any(not 0 < p <= 100 for p in phases):
-            raise ValueError("phases are percents of users in (0, 100]")
-        if any(b <= a for a, b in zip(phases, phases[1:], strict=False)):
-            raise ValueError("phases must grow: each covers more users than the last")
-        if phases[-1] != 100:
-            raise ValueError("the last phase must reach 100% of users")
-        return phases
-
-    def controller(self, ctx):
-        """Grow the new fleet, move a segment, shrink the old fleet, bake; repeat."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        rel = Release(ctx, self, f"phased {ctx.current.version} -> {ctx.sc.release.version}")
-        old, size = rel.stable, rel.size
-        new = rel.variant()
-        ctx.route_sticky()
-        for phase in self.phases:
-            share = percent(phase)
-            if not (yield from rel.grow(rel.scale_to(new, instances_for(share, size)))):
-                yield from rel.roll_back()
-                return
-            ctx.set_weights({new: share, old: 1.0 - share})
-            keep = instances_for(1.0 - share, size) if share < 1 else 0
-            if len(old.live) > keep:
-                ctx.terminate(old, len(old.live) - keep)
-            rel.watch(new)
-            if not (yield from rel.bake(self.bake)):
-                yield from rel.roll_back()
-                return
-        yield from rel.promote(new, keep_for=0.0)
+def run(spec: Phased, ctx: Control) -> Generator[Any, Any, None]:
+    """Grow the new fleet, move a segment, shrink the old fleet, bake; repeat."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    rel = Release(ctx, spec, f"phased {ctx.current.version} -> {ctx.sc.release.version}")
+    old, size = rel.stable, rel.size
+    new = rel.variant()
+    ctx.route_sticky()
+    for phase in spec.phases:
+        share = percent(phase)
+        if not (yield from rel.grow(rel.scale_to(new, instances_for(share, size)))):
+            yield from rel.roll_back()
+            return
+        ctx.set_weights({new: share, old: 1.0 - share})
+        keep = instances_for(1.0 - share, size) if share < 1 else 0
+        if len(old.live) > keep:
+            ctx.terminate(old, len(old.live) - keep)
+        rel.watch(new)
+        if not (yield from rel.bake(spec.bake)):
+            yield from rel.roll_back()
+            return
+    yield from rel.promote(new, keep_for=0.0)

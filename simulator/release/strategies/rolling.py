@@ -14,72 +14,40 @@ baking and no auto-rollback.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
+from simulator.release.strategies.release import Release
+from simulator.scenario.strategies.rolling import Rolling
 
-from simulator.release.strategies.base import GatedStrategy, Release
-from simulator.scenario.base import Duration, Share, share_count
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-class Rolling(GatedStrategy):
-    """Replace instances in batches, within surge and unavailability limits."""
-
-    type: Literal["rolling"]
-    max_surge: Share = Field("25%", description="instances above the fleet size (rounded up)")
-    max_unavailable: Share = Field(
-        "25%", description="instances below the fleet size (rounded down)"
-    )
-    bake: Duration = Field(120.0, description="watch after each batch (WaitIntervalInSeconds)")
-    rollback_batch: Share | None = Field(
-        None, description="old instances relaunched at a time on rollback; default all"
-    )
-
-    @model_validator(mode="after")
-    def _moves(self) -> Rolling:
-        if self.max_surge == 0 and self.max_unavailable == 0:
-            raise ValueError("max_surge and max_unavailable cannot both be 0")
-        return self
-
-    def limits(self, size: int) -> tuple[int, int]:
-        """(surge, unavailable) in instances, rounded as Kubernetes does.
-
-        When both round to 0, Kubernetes' ResolveFenceposts allows one unavailable.
-        """
-        surge = share_count(self.max_surge, size, round_up=True)
-        unavailable = share_count(self.max_unavailable, size, round_up=False)
-        return (surge, unavailable) if surge or unavailable else (0, 1)
-
-    def _rollback_batch(self, size: int) -> int | None:
-        """RollbackMaximumBatchSize in instances (None: the whole old fleet at once)."""
-        if self.rollback_batch is None:
-            return None
-        return max(1, share_count(self.rollback_batch, size, round_up=False))
-
-    def controller(self, ctx):
-        """Kill what availability allows, add what surge allows, bake each new batch."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        rel = Release(ctx, self, f"rolling {ctx.current.version} -> {ctx.sc.release.version}")
-        if not rel.guardrails_supported():
-            yield from rel.all_at_once()
-            return
-        old, size = rel.stable, rel.size
-        surge, unavailable = self.limits(size)
-        new = rel.variant()
-        ctx.route_by_instances()
-        ctx.set_weights({old: 1.0, new: 1.0})
-        while len(new.serving) < size or old.live:
-            available = len(old.serving) + len(new.serving)
-            kill = min(len(old.live), available - (size - unavailable))
-            if kill > 0:
-                ctx.terminate(old, kill)
-            add = min(size - len(new.live), size + surge - len(old.live) - len(new.live))
-            if add > 0:
-                grown = yield from rel.grow(ctx.launch(new, add))
-                rel.watch(new)
-                if not grown or not (yield from rel.bake(self.bake)):
-                    yield from rel.roll_back(batch=self._rollback_batch(size))
-                    return
-            elif kill <= 0:  # instances down (crashes): wait for the fleet to recover
-                yield ctx.env.timeout(ctx.sc.monitoring.period)
-        yield from rel.promote(new, keep_for=0.0)
+def run(spec: Rolling, ctx: Control) -> Generator[Any, Any, None]:
+    """Kill what availability allows, add what surge allows, bake each new batch."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    rel = Release(ctx, spec, f"rolling {ctx.current.version} -> {ctx.sc.release.version}")
+    if not rel.guardrails_supported():
+        yield from rel.all_at_once()
+        return
+    old, size = rel.stable, rel.size
+    surge, unavailable = spec.limits(size)
+    new = rel.variant()
+    ctx.route_by_instances()
+    ctx.set_weights({old: 1.0, new: 1.0})
+    while len(new.serving) < size or old.live:
+        available = len(old.serving) + len(new.serving)
+        kill = min(len(old.live), available - (size - unavailable))
+        if kill > 0:
+            ctx.terminate(old, kill)
+        add = min(size - len(new.live), size + surge - len(old.live) - len(new.live))
+        if add > 0:
+            grown = yield from rel.grow(ctx.launch(new, add))
+            rel.watch(new)
+            if not grown or not (yield from rel.bake(spec.bake)):
+                yield from rel.roll_back(batch=spec.rollback_batch_size(size))
+                return
+        elif kill <= 0:  # instances down (crashes): wait for the fleet to recover
+            yield ctx.env.timeout(ctx.sc.monitoring.period)
+    yield from rel.promote(new, keep_for=0.0)

@@ -12,49 +12,41 @@ is discarded before any user met it.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from simulator.release.gates import broken_checks
+from simulator.release.strategies.release import Release, percent
+from simulator.scenario.gates import Check, default_checks
+from simulator.scenario.strategies.shadow import Shadow
 
-from simulator.release.gates import broken_checks, default_checks, window_metrics
-from simulator.release.strategies.base import GatedStrategy, Release, percent
-from simulator.scenario.base import MAX_INSTANCES, Duration
-
-
-class Shadow(GatedStrategy):
-    """Mirror traffic to the release, compare offline, then promote or discard it."""
-
-    type: Literal["shadow"]
-    sampling: float = Field(100.0, ge=0, le=100, description="SamplingPercentage of requests")
-    duration: Duration = Field(1800.0, gt=0, description="how long the shadow test runs")
-    instances: int | None = Field(
-        None, ge=1, le=MAX_INSTANCES,
-        description="shadow fleet size; default the release's instance count",
-    )  # fmt: skip
-    promote: bool = Field(True, description="promote a shadow that passes, or only report")
-    bake: Duration = Field(300.0, description="gate watch after promotion")
-
-    def controller(self, ctx):
-        """Shadow for `duration`, judge the copies, then promote or discard."""
-        yield ctx.env.timeout(ctx.start_time(self))
-        what = f"{self.sampling:g}% of {ctx.current.version}'s traffic"
-        rel = Release(ctx, self, f"shadow test {ctx.sc.release.version} ({what})")
-        stable = rel.stable
-        shadow = rel.variant(label=f"{ctx.sc.release.version}-shadow", shadow=True)
-        yield ctx.launch(shadow, self.instances)
-        rows = yield from rel.mirror_for(shadow, percent(self.sampling), self.duration)
-        broken = compare(ctx, shadow.version, stable.version, rows, self.gate.checks)
-        if broken or not self.promote:
-            reason = "shadow failed: " + ", ".join(broken) if broken else "report only"
-            rel.abandon(reason)
-            return
-        yield from rel.cut_over(shadow, self.bake)
+if TYPE_CHECKING:
+    from simulator.engine.control import Control
 
 
-def compare(ctx, candidate: str, production: str, rows: slice, checks) -> list[str]:
+def run(spec: Shadow, ctx: Control) -> Generator[Any, Any, None]:
+    """Shadow for `duration`, judge the copies, then promote or discard."""
+    yield ctx.env.timeout(ctx.start_time(spec))
+    what = f"{spec.sampling:g}% of {ctx.current.version}'s traffic"
+    rel = Release(ctx, spec, f"shadow test {ctx.sc.release.version} ({what})")
+    stable = rel.stable
+    shadow = rel.variant(label=f"{ctx.sc.release.version}-shadow", shadow=True)
+    yield ctx.launch(shadow, spec.instances)
+    rows = yield from rel.mirror_for(shadow, percent(spec.sampling), spec.duration)
+    broken = compare(ctx, shadow.version, stable.version, rows, spec.gate.checks)
+    if broken or not spec.promote:
+        reason = "shadow failed: " + ", ".join(broken) if broken else "report only"
+        rel.abandon(reason)
+        return
+    yield from rel.cut_over(shadow, spec.bake)
+
+
+def compare(
+    ctx: Control, candidate: str, production: str, rows: slice, checks: list[Check] | None
+) -> list[str]:
     """Judge a shadow's copies on the checks; report both sides; return what broke."""
-    mine = window_metrics(ctx, candidate, rows)
-    theirs = window_metrics(ctx, production, rows)
+    mine = ctx.metrics(candidate, rows)
+    theirs = ctx.metrics(production, rows)
     keys = ("Invocations", "error_rate", "latency_p50", "latency_p99")
     ctx.report(
         comparison={
@@ -64,7 +56,7 @@ def compare(ctx, candidate: str, production: str, rows: slice, checks) -> list[s
     )
     if mine["Invocations"][0] == 0:
         return ["no shadow requests"]
-    return broken_checks(checks if checks is not None else default_checks(ctx), mine)
+    return broken_checks(checks if checks is not None else default_checks(ctx.sc.slo), mine)
 
 
 def _number(value: float) -> float | None:

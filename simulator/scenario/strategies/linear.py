@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from simulator.release.strategies.blue_green import BlueGreen
+from simulator.scenario.strategies.blue_green import BlueGreen
 
 
 class Linear(BlueGreen):

@@ -1,11 +1,10 @@
-"""What every strategy shares: when it starts, its gate, and how it promotes or rolls back.
+"""The moves most strategies make, in one place: a release in progress.
 
-A strategy is a scenario spec (a pydantic model tagged by `type`) whose
-`controller` is a SimPy process. It acts only through the `Control` handed to it
-(launch and terminate variants, set weights, write the audit trail), never on the
-data plane's arrays. `Release` holds the moves most strategies make: shift traffic
-step by step while a gate watches, then promote, or roll back with the real
-delays (re-provisioning what was scaled down, then scaling the release down).
+A controller is a SimPy process that acts only through the `Control` handed to it
+(launch and terminate variants, set weights, read metrics, write the audit trail), never
+on the data plane's arrays. `Release` holds what most controllers share: shift traffic
+step by step while a gate watches, then promote, or roll back with the real delays
+(re-provisioning what was scaled down, then scaling the release down).
 """
 
 from __future__ import annotations
@@ -14,52 +13,14 @@ import math
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field, model_validator
-
-from simulator.release.gates import Analysis, GateSpec, KayentaGate, closed_periods, next_period
-from simulator.scenario.base import Duration, Spec
+from simulator.engine.events import EventKind
+from simulator.release import gates
+from simulator.release.gates import Gate
+from simulator.scenario.strategies import GatedStrategy
 
 if TYPE_CHECKING:
+    from simulator.engine.control import Control
     from simulator.engine.fleet import Variant
-    from simulator.engine.simulation import Control
-
-
-class StrategyBase(Spec):
-    """Fields common to all strategies."""
-
-    type: str
-    start: Duration | None = Field(
-        None, description="when the release begins, s; default the end of the warm-up"
-    )
-
-    def controller(self, ctx: Control) -> Generator[Any, Any, None]:
-        """The SimPy process that carries the release out."""
-        raise NotImplementedError
-
-    def check_fleet(self, size: int) -> None:
-        """Raise ValueError if a setting cannot work on a fleet of `size` instances."""
-
-    def check_period(self, period: float) -> None:
-        """Raise ValueError if a setting reads metrics more often than a `period` closes them."""
-
-
-class GatedStrategy(StrategyBase):
-    """A strategy whose release a gate can stop (see `gates.py` for every gate's fields)."""
-
-    gate: GateSpec = Field(
-        default_factory=lambda: {"type": "alarms"},
-        description="release gate; default `alarms` (SageMaker auto-rollback on SLO alarms)",
-    )
-    scale_down_delay: Duration = Field(
-        30.0, description="old instances kept after traffic leaves them (Argo: 30s)"
-    )
-
-    @model_validator(mode="after")
-    def _gate_fits(self) -> GatedStrategy:
-        if isinstance(self.gate, KayentaGate) and self.type != "canary":
-            raise ValueError("a kayenta gate compares a canary with its baseline: use it with "
-                             f"strategy 'canary', not '{self.type}'")  # fmt: skip
-        return self
 
 
 class Release:
@@ -70,8 +31,8 @@ class Release:
         self.stable: Variant = ctx.current
         self.size = self.stable.spec.instances
         self.variants: list[Variant] = []
-        self.analysis: Analysis | None = None
-        ctx.audit("UpdateEndpoint", detail)
+        self.analysis: Gate | None = None
+        ctx.audit(EventKind.UPDATE_ENDPOINT, detail)
 
     def variant(self, **kw: Any) -> Variant:
         """A new variant of the release taking part in this rollout."""
@@ -79,11 +40,11 @@ class Release:
         self.variants.append(v)
         return v
 
-    def watch(self, subject: Variant, baseline: Variant | None = None) -> Analysis:
+    def watch(self, subject: Variant, baseline: Variant | None = None) -> Gate:
         """Start the gate on a variant's metrics (and a Kayenta baseline's)."""
         if self.analysis is None:
             base = None if baseline is None else baseline.version
-            self.analysis = Analysis(self.strategy.gate, self.ctx, subject.version, base).start()
+            self.analysis = gates.start(self.strategy.gate, self.ctx, subject.version, base)
         return self.analysis
 
     def scale_to(self, variant: Variant, count: int):
@@ -155,10 +116,10 @@ class Release:
         """Copy `share` of requests to a twin for `duration`; returns the periods mirrored whole."""
         ctx = self.ctx
         ctx.mirror(twin, share)
-        first = next_period(ctx)
+        first = ctx.next_period()
         yield self.env.timeout(duration)
         ctx.sync()
-        return slice(first, max(first, closed_periods(ctx)))
+        return slice(first, max(first, ctx.closed_periods()))
 
     def cut_over(self, twin: Variant, bake: float):
         """A warm twin takes all traffic (grown to full size first), bakes, then is promoted."""
@@ -190,7 +151,7 @@ class Release:
         targets = (sc.fleet.target, sc.release_fleet.target)
         if any(t.startswith("ml.inf1.") for t in targets):
             detail = "ml.inf1 endpoint: all at once, no baking, no auto-rollback"
-            self.ctx.audit("GuardrailsUnsupported", detail)
+            self.ctx.audit(EventKind.GUARDRAILS_UNSUPPORTED, detail)
             return False
         return True
 

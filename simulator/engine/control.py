@@ -1,0 +1,326 @@
+"""Control: the one door through which strategies, gates and the engine's own actors act.
+
+Every action first serves the requests that arrived up to now, under the configuration
+in force when they arrived, then changes the configuration: launch and terminate
+instances, set variant weights, route by user or by instance, mirror traffic, write the
+audit trail. Strategies and gates read the run only through it too: closed metric
+periods, a series' metrics, the strategy's random stream. `Exposure` keeps when the
+release first met users and the rollback clock.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulator.engine import failures
+from simulator.engine.events import EventKind
+from simulator.engine.fleet import (
+    IN_SERVICE,
+    PROVISIONING,
+    TERMINATED,
+    Instance,
+    Variant,
+    build_variant,
+)
+from simulator.engine.recording.metrics import period_metrics
+
+if TYPE_CHECKING:
+    from simulator.engine.simulation import Simulation
+    from simulator.scenario.monitoring import Alarm
+
+EPS = 1e-9
+
+
+class Exposure:
+    """When the release first took traffic, whether it took all of it, and the rollback clock."""
+
+    def __init__(self) -> None:
+        self.exposed_at: float | None = None
+        self.full_at: float | None = None
+        self.detected_at: float | None = None
+        self.restored_at: float | None = None
+
+    def exposed(self, t: float, share: float) -> None:
+        """The release's share of traffic changed to `share` at time t."""
+        if share > 0 and self.exposed_at is None:
+            self.exposed_at = t
+        if share >= 1 - 1e-9 and self.full_at is None:
+            self.full_at = t
+
+
+class Control:
+    """What strategies and other actors may do; each call first serves requests up to now."""
+
+    def __init__(self, sim: Simulation) -> None:
+        # a proxy: the simulation owns its Control, and a cycle would outlive the run
+        self.sim, self.env, self.sc = weakref.proxy(sim), sim.env, sim.sc
+        self.plane = sim.plane
+        self.failure_rng = sim.rng["failures"]
+        self.current: Variant | None = None
+
+    # ------------------------------------------------------------ variants
+
+    def new_variant(
+        self, *, is_release: bool, label: str | None = None, shadow: bool = False
+    ) -> Variant:
+        """A variant of the release (or of the current fleet), with no instances yet.
+
+        `label` names a separately measured series (a Kayenta baseline, a shadow
+        fleet); variants without one share their version's metrics.
+        """
+        sc = self.sc
+        spec = sc.release_fleet if is_release else sc.fleet
+        defect = sc.release.defect if is_release else None
+        names = {v.name for v in self.plane.variants}
+        name = label or spec.version
+        while name in names:
+            name += "'"
+        variant = build_variant(name, spec, is_release=is_release, defect=defect)
+        variant.version, variant.shadow = label or spec.version, shadow
+        self.plane.add_variant(variant)
+        return variant
+
+    def launch(self, variant: Variant, count: int | None = None, *, ready: bool = False):
+        """Launch instances (default the spec's count); the event fires when all serve."""
+        count = variant.spec.instances if count is None else count
+        self._sync()
+        events = []
+        for _ in range(count):
+            track = variant.spec.routing == "least_outstanding"
+            slot = self.plane.servers.add(variant.workers, variant.spec.queue_capacity, track)
+            inst = Instance(slot, variant)
+            variant.instances.append(inst)
+            if ready:
+                self._in_service(inst)
+            else:
+                events.append(self.env.process(self._provision(inst)))
+            if self.sc.failures.instance is not None:
+                self.env.process(failures.instance_lifecycle(self, inst))
+        self._refresh(variant)
+        if not ready:
+            self.audit(
+                EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}"
+            )
+        return self.env.all_of(events)
+
+    def _provision(self, inst: Instance):
+        yield self.env.timeout(inst.variant.provisioning_s)
+        if inst.state == PROVISIONING:
+            self._sync()
+            self._in_service(inst)
+            self._refresh(inst.variant)
+
+    def _in_service(self, inst: Instance) -> None:
+        inst.state = IN_SERVICE
+        self.plane.servers.reset(inst.slot, self.env.now)
+
+    def terminate(self, variant: Variant, count: int | None = None, *, drain: bool = True) -> None:
+        """Terminate a variant's instances (all by default; newest first).
+
+        Draining (SageMaker, a Kubernetes rolling update) lets requests already on the
+        instances finish; without it (Kubernetes Recreate) they fail.
+        """
+        self._sync()
+        live = variant.live
+        victims = live if count is None else live[len(live) - count :]
+        for inst in victims:
+            if inst.serving and not drain:
+                self.plane.fail_slots([inst.slot], self.env.now)
+            inst.state = TERMINATED
+        if count is None:
+            variant.weight = 0.0
+        self._refresh(variant)
+        self.audit(EventKind.TERMINATE_INSTANCES, f"{len(victims)} of {variant.name}")
+
+    def set_weights(self, weights: dict[Variant, float]) -> None:
+        """UpdateEndpointWeightsAndCapacities: new variant weights from now on."""
+        self._sync()
+        for variant, weight in weights.items():
+            variant.weight = weight
+        self.plane.changed()
+        self._downtime()
+        shown = ", ".join(f"{v.name}={w:g}" for v, w in weights.items())
+        self.audit(EventKind.UPDATE_ENDPOINT_WEIGHTS_AND_CAPACITIES, shown)
+
+    def take_down(self, inst: Instance, reason: str) -> None:
+        """An instance stops serving (crash, zone outage): its in-flight requests fail."""
+        self._sync()
+        was_serving = inst.serving
+        inst.down_reasons.add(reason)
+        if was_serving:
+            failed = self.plane.fail_slots([inst.slot], self.env.now)
+            self.audit(
+                EventKind.INSTANCE_FAILURE,
+                f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed",
+            )
+        self._refresh(inst.variant)
+
+    def bring_up(self, inst: Instance, reason: str) -> None:
+        """The cause of an outage is gone; the instance serves again with an empty queue."""
+        self._sync()
+        inst.down_reasons.discard(reason)
+        if inst.serving:
+            self.plane.servers.reset(inst.slot, self.env.now)
+            self.audit(
+                EventKind.INSTANCE_IN_SERVICE, f"{inst.variant.name}#{inst.slot} after {reason}"
+            )
+        self._refresh(inst.variant)
+
+    def adopt(self, shadow: Variant) -> Variant:
+        """A warm shadow fleet starts serving users: its instances join a new variant."""
+        self._sync()
+        variant = self.new_variant(is_release=shadow.is_release)
+        variant.instances, shadow.instances = shadow.instances, []
+        for inst in variant.instances:
+            inst.variant = variant
+        self._refresh(shadow)
+        self._refresh(variant)
+        self.audit(EventKind.ADOPT_SHADOW, f"{len(variant.instances)} instances of {shadow.name}")
+        return variant
+
+    # ------------------------------------------------------------ routing modes
+
+    def route_sticky(self) -> None:
+        """Route by user id: a user keeps seeing the same variant (A/B tests, phases)."""
+        self._sync()
+        self.plane.sticky = True
+        self.plane.changed()
+
+    def route_by_instances(self) -> None:
+        """Traffic in proportion to serving instances, as a Kubernetes Service spreads it."""
+        self._sync()
+        self.plane.by_instance = True
+        self.plane.changed()
+        self._downtime()
+
+    def mirror(self, variant: Variant | None, share: float = 0.0) -> None:
+        """Copy a share of requests to a shadow variant (None stops mirroring)."""
+        self._sync()
+        self.plane.mirror = None if variant is None else (variant, share)
+        detail = "off" if variant is None else f"{share:.0%} of requests to {variant.name}"
+        self.audit(EventKind.SHADOW_TRAFFIC, detail)
+
+    # ------------------------------------------------------------ risk
+
+    def detected(self, reason: str) -> None:
+        """A gate caught the release: the clock for time-to-detect stops here."""
+        if self.sim.risk.detected_at is None:
+            self.sim.risk.detected_at = self.env.now
+        self.audit(EventKind.ROLLBACK_TRIGGERED, reason)
+
+    def restored(self) -> None:
+        """All traffic is back on the previous version, serving: the rollback is done."""
+        self.sim.risk.restored_at = self.env.now
+        self.audit(EventKind.ROLLBACK_COMPLETE, f"all traffic on {self.current.name}")
+
+    def report(self, **details: Any) -> None:
+        """Strategy-specific results (an A/B test's winner, a shadow's comparison)."""
+        self.sim.details.update(details)
+
+    # ------------------------------------------------------------ records
+
+    def start_time(self, strategy) -> float:
+        """When a strategy begins: its `start`, or the end of the warm-up."""
+        return self.sc.warmup if strategy.start is None else strategy.start
+
+    def finish(self, outcome: str) -> None:
+        """The strategy is done: promoted, rolled back, or steady."""
+        self.sim.outcome = outcome
+        begun = self.sim.rollout[0]
+        self.sim.rollout = (begun, self.env.now)
+        self.sim.rollout_spend[1] = self.sim.spend.total_at(self.env.now)
+        if outcome != "steady":
+            self.audit(EventKind.UPDATE_COMPLETE, outcome)
+
+    def audit(self, kind: EventKind, detail: str) -> None:
+        """Append to the audit trail (CloudTrail-like)."""
+        if kind == EventKind.UPDATE_ENDPOINT and self.sim.rollout[0] is None:
+            self.sim.rollout = (self.env.now, None)
+            self.sim.rollout_spend[0] = self.sim.spend.total_at(self.env.now)
+        self.sim.events.append((self.env.now, kind.value, detail))
+
+    # ------------------------------------------------------------ reading the run
+
+    @property
+    def period(self) -> float:
+        """The metric period, s: every metric is per closed period."""
+        return self.sc.monitoring.period
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """The strategy's own random stream (conversions, disagreements, judge noise)."""
+        return self.sim.rng["strategy"]
+
+    def closed_periods(self) -> int:
+        """Monitoring periods that have ended by now (their metrics are final)."""
+        return min(self.sim.periods, int(math.floor(self.env.now / self.period + EPS)))
+
+    def next_period(self) -> int:
+        """The first period that starts now or later (whose data all comes after now)."""
+        return min(self.sim.periods, int(math.ceil(self.env.now / self.period - EPS)))
+
+    def metrics(self, label: str, rows: slice, *, merge: bool = True) -> dict[str, np.ndarray]:
+        """One series' metrics (a version, a baseline, a shadow) over closed periods."""
+        versions = self.version_indices(label) if label in self.sim.recorder.versions else []
+        return period_metrics(self.sim.recorder, self.sim.gauges, versions, rows, merge=merge)
+
+    def alarm_value(self, alarm: Alarm, p: int) -> float:
+        """The value an alarm sees in period p (NaN where there is no datapoint)."""
+        versions = self.version_indices(alarm.version)
+        rows = slice(p, p + 1)
+        return float(period_metrics(self.sim.recorder, self.sim.gauges, versions, rows)[
+            alarm.metric][0])  # fmt: skip
+
+    def version_indices(self, version: str | None) -> list[int]:
+        """Recorder rows for one version, or all of them."""
+        versions = self.sim.recorder.versions
+        return (
+            list(range(len(versions)))
+            if version is None
+            else [versions.index(version)]
+            if version in versions
+            else []
+        )
+
+    def _sync(self) -> None:
+        self.plane.advance_to(self.env.now)
+
+    def sync(self) -> None:
+        """Serve and record every request up to now, before reading metrics mid-run."""
+        self._sync()
+        self.plane.flush()
+
+    def _refresh(self, variant: Variant) -> None:
+        """Routing, gauges and downtime after any change to a variant's instances."""
+        self.plane.changed()
+        now = self.env.now
+        version = self.sim.recorder.versions.index(variant.version)
+        same = [v for v in self.plane.variants if v.version == variant.version]
+        serving = sum(len(v.serving) for v in same)
+        billed = sum(sum(i.billed for i in v.instances) for v in same)
+        workers = sum(len(v.serving) * v.workers for v in same)
+        price = _hourly(same)
+        self.sim.gauges.set(now, version, serving, billed, workers, price)
+        rate = sum(
+            sum(i.billed for i in v.instances) * v.price_per_hour for v in self.plane.variants
+        )
+        self.sim.spend.set(now, rate / 3600.0)
+        self._downtime()
+
+    def _downtime(self) -> None:
+        """Downtime share, and how much traffic the release is getting (exposure)."""
+        self.sim.downtime.set(self.env.now, self.plane.unavailable_share())
+        weights = self.plane.weights()
+        total = weights.sum()
+        released = sum(w for v, w in zip(self.plane.variants, weights, strict=True)
+                       if v.is_release and v.serving)  # fmt: skip
+        self.sim.risk.exposed(self.env.now, released / total if total > 0 else 0.0)
+
+
+def _hourly(variants: list[Variant]) -> float:
+    """USD per hour of the billed instances of these variants."""
+    return sum(sum(i.billed for i in v.instances) * v.price_per_hour for v in variants)
