@@ -1,6 +1,6 @@
 """deploysim's front end: compare release strategies for risk, cost and performance.
 
-Thin on purpose: pages live in `app/pages/`, charts in `app/charts.py` (pure
+Thin on purpose: pages live in `app/pages/`, charts in `app/charts/` (pure
 functions), and every number comes from the `simulator` package's public API.
 Run it with `deploysim app` (or `streamlit run app/streamlit_app.py`).
 """

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app import charts, state
+from app import state
+from app.charts import compare as charts
 
 st.title("Compare release strategies")
 st.caption(
