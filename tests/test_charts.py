@@ -55,6 +55,11 @@ def shadow():
 
 
 @pytest.fixture(scope="module")
+def parallel():
+    return ds.simulate(scenario({"type": "parallel", "divergence": 0.01}), seed=1)
+
+
+@pytest.fixture(scope="module")
 def kayenta():
     return ds.simulate(scenario({"type": "canary", "gate": {"type": "kayenta"}}), seed=1)
 
@@ -102,14 +107,28 @@ def assert_titled(fig):
 
 
 def test_version_color_is_per_version_and_copies_share_their_models_colour():
-    versions = ["v1", "v2", "v2-shadow", "v1-baseline"]
-    c = {v: common.version_color(v, versions) for v in versions}
+    versions, copies = ["v1", "v2", "v2-shadow", "v1-baseline"], {"v2-shadow"}
+    c = {v: common.version_color(v, versions, copies) for v in versions}
     assert c["v1"] != c["v2"] != c["v1-baseline"] != c["v1"]
     assert c["v2-shadow"] == c["v2"]
     # the same list gives the same colours wherever it is asked
-    assert common.version_color("v2", list(versions)) == c["v2"]
+    assert common.version_color("v2", list(versions), set(copies)) == c["v2"]
     with pytest.raises(ValueError, match="v3"):
-        common.version_color("v3", versions)
+        common.version_color("v3", versions, copies)
+
+
+def test_a_copy_is_told_by_data_not_by_its_label():
+    # without being marked a copy, "v2-shadow" is a version with a colour of its own
+    versions = ["v1", "v2", "v2-shadow"]
+    assert common.version_color("v2-shadow", versions) == common.PALETTE[2]
+    # any label marked a copy takes the colour of the longest label it extends
+    versions = ["v1", "v2", "v2-b", "v2-b-mirror"]
+    c = {v: common.version_color(v, versions, {"v2-b-mirror"}) for v in versions}
+    assert c["v2-b-mirror"] == c["v2-b"] == common.PALETTE[2] != c["v2"]
+    # a copy whose model served no user (rolled back unseen) keeps its model's place
+    assert common.version_color("v2-shadow", ["v1", "v2-shadow"], {"v2-shadow"}) == (
+        common.PALETTE[1]
+    )
 
 
 def test_a_version_has_the_same_colour_on_every_run_chart(canary):
@@ -181,6 +200,71 @@ def test_shadow_copies_are_dashed_lines_outside_the_stack(shadow):
     # the copies do not dilute the users' shares
     stack = sum(t.y for t in traces(fig, stackgroup="users"))
     np.testing.assert_allclose(stack, 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "run_name, copy",
+    [("shadow", "v2-shadow"), ("parallel", "v2-parallel"), ("kayenta", None), ("canary", None)],
+)
+def test_the_metrics_mark_exactly_the_mirrored_copies_rows(request, run_name, copy):
+    m = request.getfixturevalue(run_name).metrics
+    assert m.columns[-1] == "copy" and m["copy"].dtype == bool
+    assert m["copy"].equals(m["version"] == copy)
+    assert m["copy"].any() == (copy is not None)
+
+
+def test_parallel_copies_are_dashed_in_their_models_colour_on_every_run_chart(parallel):
+    m, ev = parallel.metrics, parallel.events
+    assert set(m["version"]) == {"v1", "v2", "v2-parallel"}
+    colour = common.version_color("v2", ["v1", "v2"])
+    share = run.traffic_share(m)
+    twin = by_name(share, "v2-parallel")
+    assert twin.stackgroup is None and twin.line.dash == "dash" and twin.line.color == colour
+    counts, total = user_shares(m)
+    np.testing.assert_allclose(twin.y, (counts["v2-parallel"] / total).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sum(t.y for t in traces(share, stackgroup="users")), 1.0)
+    dashes = {}
+    for fig in (run.latency(m, SLO_MS, ev), run.errors(m, ev), run.capacity_cost(m, ev)):
+        for t in fig.data:
+            if t.name.startswith("v2-parallel"):
+                assert t.line.color == colour
+                dashes[t.name] = t.line.dash
+    assert dashes == {
+        "v2-parallel p50": "dashdot", "v2-parallel p95": "dashdot",
+        "v2-parallel p99": "dashdot", "v2-parallel": "dash", "v2-parallel instances": "dash",
+    }  # fmt: skip
+
+
+def test_run_charts_follow_the_copy_column_not_the_label(shadow):
+    m = shadow.metrics
+    renamed = m.assign(version=m["version"].replace({"v2-shadow": "v2-mirror"}))
+    for chart in (run.traffic_share, run.latency, run.errors, run.capacity_cost):
+        want, got = chart(m), chart(renamed)
+        assert [t.name.replace("v2-shadow", "v2-mirror") for t in want.data] == [
+            t.name for t in got.data
+        ]
+        for a, b in zip(want.data, got.data, strict=True):
+            assert a.line.to_plotly_json() == b.line.to_plotly_json()
+            assert a.stackgroup == b.stackgroup
+            np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_a_run_stored_before_the_copy_column_shows_no_copies(shadow):
+    old = shadow.metrics.drop(columns=["copy"])  # as the run store gives back an old run
+    share = run.traffic_share(old)
+    assert by_name(share, "v2-shadow").stackgroup == "users"
+    assert by_name(share, "v2-shadow").line.color == common.PALETTE[2]
+    dashes = {
+        t.name: t.line.dash
+        for chart in (run.latency, run.errors, run.capacity_cost)
+        for t in chart(old).data
+        if t.name.startswith("v2-shadow")
+    }
+    # a version's styles, not a copy's
+    assert dashes == {
+        "v2-shadow p50": "dot", "v2-shadow p95": "dash", "v2-shadow p99": "solid",
+        "v2-shadow": "solid", "v2-shadow instances": "solid",
+    }  # fmt: skip
 
 
 def test_a_kayenta_baseline_serves_users_so_it_is_stacked(kayenta):

@@ -5,9 +5,10 @@ simulated time in seconds (``time_s``: the start of a monitoring period, as Clou
 stamps a datapoint with its period's start). Rollout steps, rollbacks, failures and
 alarms are marked on the time charts, so a reader sees what the metrics reacted to.
 
-Labels ending in ``-shadow`` or ``-parallel`` are copies: the release served mirrored
-requests whose answers no user saw. They are drawn dashed, in their model's colour,
-and never stacked with the versions that served users.
+Rows the metrics mark as ``copy`` are a shadow or parallel release's mirrored requests,
+whose answers no user saw. They are drawn dashed, in their model's colour, and never
+stacked with the versions that served users. A run stored before that column existed
+has no copies to show.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.charts.common import PALETTE, is_copy, layout, version_color
+from app.charts.common import PALETTE, layout, version_color
 
 MARKED_EVENTS = (
     "UpdateEndpoint",
@@ -39,6 +40,13 @@ _TIME = "time (s)"
 def _versions(metrics: pd.DataFrame) -> list[str]:
     """Labels in the metrics frame's order, the one list every run chart colours by."""
     return [str(v) for v in pd.unique(metrics["version"])] if len(metrics) else []
+
+
+def _copies(metrics: pd.DataFrame) -> set[str]:
+    """Labels of mirrored copies, read from the ``copy`` column (False where it is missing)."""
+    if "copy" not in metrics or not len(metrics):
+        return set()
+    return {str(v) for v in metrics.loc[metrics["copy"].eq(True), "version"]}
 
 
 def _series(metrics: pd.DataFrame, version: str, column: str) -> pd.DataFrame:
@@ -117,19 +125,19 @@ def traffic_share(metrics: pd.DataFrame) -> go.Figure:
     ``-baseline`` is stacked: it answers real users (its share is taken from the stable
     fleet's), so leaving it out would overstate every other version's share.
     """
-    versions = _versions(metrics)
+    versions, copies = _versions(metrics), _copies(metrics)
     fig = go.Figure()
     if versions:
         counts = metrics.pivot_table(
             index="time_s", columns="version", values="Invocations", aggfunc="sum"
         ).fillna(0.0)
         counts = counts.reindex(columns=versions, fill_value=0.0).sort_index()
-        users = counts[[v for v in versions if not is_copy(v)]].sum(axis=1)
+        users = counts[[v for v in versions if v not in copies]].sum(axis=1)
         share = counts.div(users.where(users > 0), axis=0).fillna(0.0)
         for v in versions:
-            color = version_color(v, versions)
+            color = version_color(v, versions, copies)
             common = {"x": share.index.to_numpy(), "y": share[v].to_numpy(), "name": v}
-            if is_copy(v):
+            if v in copies:
                 line = {"color": color, "dash": "dash", "shape": "hv"}
                 fig.add_trace(go.Scatter(mode="lines", line=line, **common))
             else:
@@ -151,10 +159,10 @@ def latency(
 
     Versions that never served a request in a percentile are left out (all gaps).
     """
-    versions = _versions(metrics)
+    versions, copies = _versions(metrics), _copies(metrics)
     fig = go.Figure()
     for v in versions:
-        color = version_color(v, versions)
+        color = version_color(v, versions, copies)
         for p, dash in _PERCENTILE_DASH.items():
             column = f"latency_{p}_ms"
             if column not in metrics:
@@ -169,7 +177,7 @@ def latency(
                     mode="lines",
                     name=f"{v} {p}",
                     legendgroup=v,
-                    line={"color": color, "dash": "dashdot" if is_copy(v) else dash},
+                    line={"color": color, "dash": "dashdot" if v in copies else dash},
                 )
             )
     if slo_ms is not None:
@@ -185,7 +193,7 @@ def latency(
 
 def errors(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
     """Error rate per version and period in percent (gaps where a version had no traffic)."""
-    versions = _versions(metrics)
+    versions, copies = _versions(metrics), _copies(metrics)
     fig = go.Figure()
     for v in versions:
         data = _series(metrics, v, "error_rate")
@@ -198,8 +206,8 @@ def errors(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figu
                 mode="lines",
                 name=v,
                 line={
-                    "color": version_color(v, versions),
-                    "dash": "dash" if is_copy(v) else "solid",
+                    "color": version_color(v, versions, copies),
+                    "dash": "dash" if v in copies else "solid",
                 },
             )
         )
@@ -214,7 +222,7 @@ def capacity_cost(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> 
     at that period's end (the next period's start; the last one is assumed as long as the
     others), so its last point is the run's cost.
     """
-    versions = _versions(metrics)
+    versions, copies = _versions(metrics), _copies(metrics)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for v in versions:
         data = _series(metrics, v, "instances")
@@ -227,9 +235,9 @@ def capacity_cost(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> 
                 mode="lines",
                 name=f"{v} instances",
                 line={
-                    "color": version_color(v, versions),
+                    "color": version_color(v, versions, copies),
                     "shape": "hv",
-                    "dash": "dash" if is_copy(v) else "solid",
+                    "dash": "dash" if v in copies else "solid",
                 },
             ),
             secondary_y=False,
