@@ -1,7 +1,9 @@
 """deploysim's front end: compare release strategies for risk, cost and performance.
 
-Thin on purpose: pages live in `app/pages/`, charts in `app/charts.py` (pure
-functions), and every number comes from the `simulator` package's public API.
+Thin on purpose: it only routes to the pages in `app/pages/`. The sidebar's scenario
+form is in `app/sidebar.py`, what pages share (cached runs, clean errors) in
+`app/state.py`, and the charts in `app/charts/`, a module per page (pure functions);
+every number comes from the `simulator` package's public API.
 Run it with `deploysim app` (or `streamlit run app/streamlit_app.py`).
 """
 

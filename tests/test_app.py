@@ -157,6 +157,20 @@ def test_history_page_lists_saved_runs(tmp_path):
     assert at.json and '"outcome"' in at.json[0].value
 
 
+def test_history_page_reloads_a_run_stored_before_metrics_had_a_copy_column():
+    from simulator.store.runstore import RunStore
+
+    sc = ds.load_scenario(Path(APP).parents[1] / "scenarios" / "shadow-fraud-dnn.yaml")
+    res = ds.simulate(sc, seed=2)
+    assert res.metrics["copy"].any()
+    res.metrics = res.metrics.drop(columns=["copy"])  # as a run saved before it existed
+    run_id = RunStore().save_run(res, sc, 2, label="old")
+    assert "copy" not in RunStore().load_run(run_id)[0].metrics
+    at = page("history")
+    assert not at.exception and not at.error
+    assert at.json and '"outcome"' in at.json[0].value
+
+
 # ---------------------------------------------------------------- bad input never crashes the app
 
 

@@ -1,4 +1,4 @@
-"""The chart layer (app/charts.py): the figures' data against the frames they were built from.
+"""The chart layer (app/charts/, a module per page): figures against the frames they came from.
 
 Every expected value is recomputed here from the Result or table independently of the chart
 code (groupby/pivot on the metrics frame, filters on the events frame). Runs are short:
@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 
 import simulator as ds
-from app import charts
+from app.charts import catalog, common, compare, learn, run
 from simulator import catalog as cat
 from simulator.analysis import experiments as ex
 from simulator.analysis import questions
@@ -52,6 +52,11 @@ def blue_green():
 @pytest.fixture(scope="module")
 def shadow():
     return ds.simulate(scenario({"type": "shadow", "duration": 600, "bake": 300}), seed=1)
+
+
+@pytest.fixture(scope="module")
+def parallel():
+    return ds.simulate(scenario({"type": "parallel", "divergence": 0.01}), seed=1)
 
 
 @pytest.fixture(scope="module")
@@ -102,26 +107,40 @@ def assert_titled(fig):
 
 
 def test_version_color_is_per_version_and_copies_share_their_models_colour():
-    versions = ["v1", "v2", "v2-shadow", "v1-baseline"]
-    c = {v: charts.version_color(v, versions) for v in versions}
+    versions, copies = ["v1", "v2", "v2-shadow", "v1-baseline"], {"v2-shadow"}
+    c = {v: common.version_color(v, versions, copies) for v in versions}
     assert c["v1"] != c["v2"] != c["v1-baseline"] != c["v1"]
     assert c["v2-shadow"] == c["v2"]
     # the same list gives the same colours wherever it is asked
-    assert charts.version_color("v2", list(versions)) == c["v2"]
+    assert common.version_color("v2", list(versions), set(copies)) == c["v2"]
     with pytest.raises(ValueError, match="v3"):
-        charts.version_color("v3", versions)
+        common.version_color("v3", versions, copies)
+
+
+def test_a_copy_is_told_by_data_not_by_its_label():
+    # without being marked a copy, "v2-shadow" is a version with a colour of its own
+    versions = ["v1", "v2", "v2-shadow"]
+    assert common.version_color("v2-shadow", versions) == common.PALETTE[2]
+    # any label marked a copy takes the colour of the longest label it extends
+    versions = ["v1", "v2", "v2-b", "v2-b-mirror"]
+    c = {v: common.version_color(v, versions, {"v2-b-mirror"}) for v in versions}
+    assert c["v2-b-mirror"] == c["v2-b"] == common.PALETTE[2] != c["v2"]
+    # a copy whose model served no user (rolled back unseen) keeps its model's place
+    assert common.version_color("v2-shadow", ["v1", "v2-shadow"], {"v2-shadow"}) == (
+        common.PALETTE[1]
+    )
 
 
 def test_a_version_has_the_same_colour_on_every_run_chart(canary):
     m, ev = canary.metrics, canary.events
     figs = [
-        charts.traffic_share(m),
-        charts.latency(m, SLO_MS, ev),
-        charts.errors(m, ev),
-        charts.capacity_cost(m, ev),
+        run.traffic_share(m),
+        run.latency(m, SLO_MS, ev),
+        run.errors(m, ev),
+        run.capacity_cost(m, ev),
     ]
     for v in ("v1", "v2"):
-        want = charts.version_color(v, ["v1", "v2"])
+        want = common.version_color(v, ["v1", "v2"])
         seen = {
             t.line.color for f in figs for t in f.data if t.name.split(" ")[0] == v
         }  # "v2", "v2 p99", "v2 instances"
@@ -133,7 +152,7 @@ def test_a_version_has_the_same_colour_on_every_run_chart(canary):
 
 def test_traffic_share_stacks_invocation_shares_that_sum_to_one(canary):
     m = canary.metrics
-    fig = charts.traffic_share(m)
+    fig = run.traffic_share(m)
     assert_titled(fig)
     counts, total = user_shares(m)
     stacked = traces(fig, stackgroup="users")
@@ -156,7 +175,7 @@ def test_traffic_share_shows_zero_in_a_period_without_traffic(blue_green):
     m = blue_green.metrics.copy()
     quiet = m["time_s"] == 600.0
     m.loc[quiet, "Invocations"] = 0.0
-    fig = charts.traffic_share(m)
+    fig = run.traffic_share(m)
     for t in traces(fig, stackgroup="users"):
         assert t.y[t.x == 600.0][0] == 0
         assert not np.isnan(t.y).any()
@@ -167,10 +186,10 @@ def test_traffic_share_shows_zero_in_a_period_without_traffic(blue_green):
 
 def test_shadow_copies_are_dashed_lines_outside_the_stack(shadow):
     m = shadow.metrics
-    fig = charts.traffic_share(m)
+    fig = run.traffic_share(m)
     copy = by_name(fig, "v2-shadow")
     assert copy.stackgroup is None and copy.line.dash == "dash"
-    assert copy.line.color == charts.version_color("v2", ["v1", "v2"])
+    assert copy.line.color == common.version_color("v2", ["v1", "v2"])
     counts, total = user_shares(m)
     np.testing.assert_allclose(copy.y, (counts["v2-shadow"] / total).to_numpy(), rtol=1e-12)
     # sampling 100%: while mirroring, about one copy per user request (copies still in
@@ -183,10 +202,75 @@ def test_shadow_copies_are_dashed_lines_outside_the_stack(shadow):
     np.testing.assert_allclose(stack, 1.0, rtol=1e-12)
 
 
+@pytest.mark.parametrize(
+    "run_name, copy",
+    [("shadow", "v2-shadow"), ("parallel", "v2-parallel"), ("kayenta", None), ("canary", None)],
+)
+def test_the_metrics_mark_exactly_the_mirrored_copies_rows(request, run_name, copy):
+    m = request.getfixturevalue(run_name).metrics
+    assert m.columns[-1] == "copy" and m["copy"].dtype == bool
+    assert m["copy"].equals(m["version"] == copy)
+    assert m["copy"].any() == (copy is not None)
+
+
+def test_parallel_copies_are_dashed_in_their_models_colour_on_every_run_chart(parallel):
+    m, ev = parallel.metrics, parallel.events
+    assert set(m["version"]) == {"v1", "v2", "v2-parallel"}
+    colour = common.version_color("v2", ["v1", "v2"])
+    share = run.traffic_share(m)
+    twin = by_name(share, "v2-parallel")
+    assert twin.stackgroup is None and twin.line.dash == "dash" and twin.line.color == colour
+    counts, total = user_shares(m)
+    np.testing.assert_allclose(twin.y, (counts["v2-parallel"] / total).to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(sum(t.y for t in traces(share, stackgroup="users")), 1.0)
+    dashes = {}
+    for fig in (run.latency(m, SLO_MS, ev), run.errors(m, ev), run.capacity_cost(m, ev)):
+        for t in fig.data:
+            if t.name.startswith("v2-parallel"):
+                assert t.line.color == colour
+                dashes[t.name] = t.line.dash
+    assert dashes == {
+        "v2-parallel p50": "dashdot", "v2-parallel p95": "dashdot",
+        "v2-parallel p99": "dashdot", "v2-parallel": "dash", "v2-parallel instances": "dash",
+    }  # fmt: skip
+
+
+def test_run_charts_follow_the_copy_column_not_the_label(shadow):
+    m = shadow.metrics
+    renamed = m.assign(version=m["version"].replace({"v2-shadow": "v2-mirror"}))
+    for chart in (run.traffic_share, run.latency, run.errors, run.capacity_cost):
+        want, got = chart(m), chart(renamed)
+        assert [t.name.replace("v2-shadow", "v2-mirror") for t in want.data] == [
+            t.name for t in got.data
+        ]
+        for a, b in zip(want.data, got.data, strict=True):
+            assert a.line.to_plotly_json() == b.line.to_plotly_json()
+            assert a.stackgroup == b.stackgroup
+            np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_a_run_stored_before_the_copy_column_shows_no_copies(shadow):
+    old = shadow.metrics.drop(columns=["copy"])  # as the run store gives back an old run
+    share = run.traffic_share(old)
+    assert by_name(share, "v2-shadow").stackgroup == "users"
+    assert by_name(share, "v2-shadow").line.color == common.PALETTE[2]
+    dashes = {
+        t.name: t.line.dash
+        for chart in (run.latency, run.errors, run.capacity_cost)
+        for t in chart(old).data
+        if t.name.startswith("v2-shadow")
+    }
+    # a version's styles, not a copy's
+    assert dashes == {
+        "v2-shadow p50": "dot", "v2-shadow p95": "dash", "v2-shadow p99": "solid",
+        "v2-shadow": "solid", "v2-shadow instances": "solid",
+    }  # fmt: skip
+
+
 def test_a_kayenta_baseline_serves_users_so_it_is_stacked(kayenta):
     m = kayenta.metrics
     assert "v1-baseline" in set(m["version"])
-    fig = charts.traffic_share(m)
+    fig = run.traffic_share(m)
     baseline = by_name(fig, "v1-baseline")
     assert baseline.stackgroup == "users" and baseline.line.dash is None
     # The baseline answers users: while the weights were "v2=0.5, v1=0, v1-baseline=0.5"
@@ -211,7 +295,7 @@ def test_a_kayenta_baseline_serves_users_so_it_is_stacked(kayenta):
 
 def test_latency_traces_are_the_metrics_columns_with_the_slo_line(canary):
     m, ev = canary.metrics, canary.events
-    fig = charts.latency(m, SLO_MS, ev)
+    fig = run.latency(m, SLO_MS, ev)
     assert_titled(fig)
     assert "ms" in fig.layout.yaxis.title.text
     for v in ("v1", "v2"):
@@ -225,14 +309,14 @@ def test_latency_traces_are_the_metrics_columns_with_the_slo_line(canary):
 
 
 def test_latency_without_slo_or_events_has_no_shapes(canary):
-    fig = charts.latency(canary.metrics)
+    fig = run.latency(canary.metrics)
     assert len(fig.layout.shapes) == 0
     assert len(fig.data) == 6  # 2 versions x 3 percentiles
 
 
 def test_errors_are_the_error_rate_in_percent(canary):
     m = canary.metrics
-    fig = charts.errors(m, canary.events)
+    fig = run.errors(m, canary.events)
     assert_titled(fig)
     assert "%" in fig.layout.yaxis.title.text
     for v in ("v1", "v2"):
@@ -249,12 +333,12 @@ def test_time_charts_mark_the_rollback_at_its_event_time(canary):
     (trigger,) = ev.loc[ev["kind"] == "RollbackTriggered", ["time", "detail"]].itertuples(
         index=False
     )
-    markers = charts.event_markers(ev)
+    markers = run.event_markers(ev)
     assert [mk["time"] for mk in markers if mk["kind"] == "RollbackTriggered"] == [trigger.time]
     for fig in (
-        charts.latency(canary.metrics, SLO_MS, ev),
-        charts.errors(canary.metrics, ev),
-        charts.capacity_cost(canary.metrics, ev),
+        run.latency(canary.metrics, SLO_MS, ev),
+        run.errors(canary.metrics, ev),
+        run.capacity_cost(canary.metrics, ev),
     ):
         lines = [s for s in fig.layout.shapes if (s.name or "").startswith("event:")]
         assert {s.x0 for s in lines} == {mk["time"] for mk in markers}
@@ -278,13 +362,13 @@ def test_event_markers_keep_key_events_and_alarms_entering_alarm(failures):
         (ev["kind"] == "AlarmStateChange") & ev["detail"].str.contains(r"-> ALARM \(")
     )
     want = ev[keep]
-    got = charts.event_markers(ev)
+    got = run.event_markers(ev)
     assert [(mk["time"], mk["kind"]) for mk in got] == list(
         zip(want["time"], want["kind"], strict=True)
     )
     for mk, detail in zip(got, want["detail"], strict=True):
         assert mk["kind"] in mk["label"] and detail in mk["label"]
-    assert charts.event_markers(None) == [] and charts.event_markers(ev.iloc[:0]) == []
+    assert run.event_markers(None) == [] and run.event_markers(ev.iloc[:0]) == []
 
 
 # ---------------------------------------------------------------- capacity and cost
@@ -292,7 +376,7 @@ def test_event_markers_keep_key_events_and_alarms_entering_alarm(failures):
 
 def test_capacity_cost_cumulative_cost_ends_at_the_runs_cost(blue_green):
     m, s = blue_green.metrics, blue_green.summary
-    fig = charts.capacity_cost(m, blue_green.events)
+    fig = run.capacity_cost(m, blue_green.events)
     assert fig.layout.title.text and "$" not in fig.layout.xaxis.title.text
     assert "USD" in fig.layout.yaxis2.title.text
     cost = by_name(fig, "cumulative cost")
@@ -318,13 +402,13 @@ def test_capacity_cost_cumulative_cost_ends_at_the_runs_cost(blue_green):
 
 def test_timeline_has_one_point_per_event_with_its_detail(failures):
     ev = failures.events
-    fig = charts.timeline(ev)
+    fig = run.timeline(ev)
     assert fig.layout.title.text and "(s)" in fig.layout.xaxis.title.text
     points = [(x, y, d) for t in fig.data for x, y, d in zip(t.x, t.y, t.text, strict=True)]
     assert sorted(points) == sorted(zip(ev["time"], ev["kind"], ev["detail"], strict=True))
     assert len({t.name for t in fig.data}) == ev["kind"].nunique() == len(fig.data)
     assert all("%{text}" in t.hovertemplate for t in fig.data)
-    assert charts.timeline(ev.iloc[:0]).data == ()
+    assert run.timeline(ev.iloc[:0]).data == ()
 
 
 # ---------------------------------------------------------------- experiment tables
@@ -338,7 +422,7 @@ def comparison():
 
 def test_risk_cost_markers_sit_at_the_means_with_the_intervals(comparison):
     table = comparison
-    fig = charts.risk_cost(table)
+    fig = compare.risk_cost(table)
     assert_titled(fig)
     assert [t.name for t in fig.data] == list(table.index)
     for name, row in table.iterrows():
@@ -364,7 +448,7 @@ def test_risk_cost_draws_no_bar_for_an_unknown_interval(comparison):
     table = comparison.copy()
     table.loc["canary", "blast_radius_ci_low"] = math.nan
     table.loc["canary", "blast_radius_ci_high"] = math.nan
-    fig = charts.risk_cost(table)
+    fig = compare.risk_cost(table)
     canary = by_name(fig, "canary")
     assert canary.error_y.visible is False and canary.error_x.visible is True
     assert by_name(fig, "blue_green").error_y.visible is True
@@ -377,7 +461,7 @@ def catalog_table():
 
 def test_catalog_has_one_point_per_row_coloured_by_family(catalog_table):
     table = catalog_table
-    fig = charts.catalog(table)
+    fig = catalog.catalog(table)
     assert_titled(fig)
     assert sum(len(t.x) for t in fig.data) == len(table)
     colours = {}
@@ -400,13 +484,13 @@ def test_catalog_has_one_point_per_row_coloured_by_family(catalog_table):
 
 def test_catalog_falls_back_to_price_per_hour_and_can_show_p99(catalog_table):
     table = catalog_table.drop(columns=["cost_per_million_usd"])
-    fig = charts.catalog(table, latency="p99")
+    fig = catalog.catalog(table, latency="p99")
     xs = np.concatenate([t.x for t in fig.data])
     ys = np.concatenate([t.y for t in fig.data])
     assert sorted(xs) == sorted(table["price_per_hour"])
     assert sorted(ys) == sorted(table["p99_ms"])
     assert "hour" in fig.layout.xaxis.title.text
-    empty = charts.catalog(catalog_table.iloc[:0])
+    empty = catalog.catalog(catalog_table.iloc[:0])
     assert empty.data == ()
 
 
@@ -418,7 +502,7 @@ def validation_rows():
 
 def test_theory_check_on_validate_output_is_simulated_over_theory(validation_rows):
     table = validation_rows
-    fig = charts.theory_check(table)
+    fig = learn.theory_check(table)
     assert_titled(fig)
     theory, sim = by_name(fig, "theory"), by_name(fig, "simulated")
     assert list(sim.x) == list(table["case"]) == list(theory.x)
@@ -436,7 +520,7 @@ def test_theory_check_on_a_simple_frame_draws_the_curve_and_the_intervals(valida
         "ci_low": v["simulated"] - v["ci_half_width"],
         "ci_high": v["simulated"] + 2 * v["ci_half_width"],  # asymmetric on purpose
     }).iloc[::-1]  # fmt: skip
-    fig = charts.theory_check(table, x_title="utilisation (rho)", y_title="mean wait (s)")
+    fig = learn.theory_check(table, x_title="utilisation (rho)", y_title="mean wait (s)")
     assert_titled(fig)
     order = table.sort_values("x")
     theory, sim = by_name(fig, "theory"), by_name(fig, "simulated")
@@ -446,7 +530,7 @@ def test_theory_check_on_a_simple_frame_draws_the_curve_and_the_intervals(valida
     np.testing.assert_allclose(sim.error_y.array, order["ci_high"] - order["simulated"])
     np.testing.assert_allclose(sim.error_y.arrayminus, order["simulated"] - order["ci_low"])
     with pytest.raises(ValueError, match="ci_low"):
-        charts.theory_check(table.drop(columns=["ci_low"]))
+        learn.theory_check(table.drop(columns=["ci_low"]))
 
 
 @pytest.fixture(scope="module")
@@ -459,7 +543,7 @@ def power_table():
 
 def test_detection_power_has_a_line_per_bake_with_wilson_bars(power_table):
     table = power_table
-    fig = charts.detection_power(table)
+    fig = learn.detection_power(table)
     assert_titled(fig)
     assert [t.name for t in fig.data] == ["bake 120 s", "bake 300 s"]
     for t, bake in zip(fig.data, [120.0, 300.0], strict=True):
@@ -473,12 +557,12 @@ def test_detection_power_has_a_line_per_bake_with_wilson_bars(power_table):
 
 def test_every_chart_is_a_figure_with_a_legend(canary, comparison):
     figs = [
-        charts.traffic_share(canary.metrics),
-        charts.latency(canary.metrics),
-        charts.errors(canary.metrics),
-        charts.capacity_cost(canary.metrics),
-        charts.timeline(canary.events),
-        charts.risk_cost(comparison),
+        run.traffic_share(canary.metrics),
+        run.latency(canary.metrics),
+        run.errors(canary.metrics),
+        run.capacity_cost(canary.metrics),
+        run.timeline(canary.events),
+        compare.risk_cost(comparison),
     ]
     for fig in figs:
         assert isinstance(fig, go.Figure) and fig.layout.showlegend is True

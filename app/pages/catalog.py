@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import charts
+from app.charts import catalog as charts
 from simulator import catalog
 
 st.title("Hardware catalog")

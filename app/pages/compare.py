@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app import charts, state
+from app import sidebar, state
+from app.charts import compare as charts
 
 st.title("Compare release strategies")
 st.caption(
@@ -10,7 +11,7 @@ st.caption(
     "failures, defect draws), so differences are the strategies', not noise's."
 )
 
-data = state.scenario_form("compare")
+data = sidebar.scenario_form("compare")
 if data is not None:
     text = state.yaml_text(data)
     left, mid, right = st.columns([3, 1, 1])

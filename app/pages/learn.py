@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from app import charts, state
+from app import state
+from app.charts import learn as charts
 from simulator.validation import theory
 
 st.title("Learn")

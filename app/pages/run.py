@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from app import charts, state
+from app import sidebar, state
+from app.charts import run as charts
 
 st.title("One run over time")
 
-data = state.scenario_form("run")
+data = sidebar.scenario_form("run")
 if data is not None:
     seed = st.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
     st.caption("The strategy and its settings are in the sidebar (Strategy settings).")

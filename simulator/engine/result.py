@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Result:
-    """One run's answer."""
+    """One run's answer.
+
+    ``metrics`` has one row per period and version. Its last column, ``copy``, is True
+    on the rows of a shadow or parallel copy (mirrored requests whose answers no user
+    saw), so readers tell copies by data, not by label; it came after the others, and a
+    run stored before it has none: read that as False.
+    """
 
     summary: dict[str, Any]
     metrics: pd.DataFrame
@@ -171,8 +177,11 @@ def _metrics_frame(sim: Simulation) -> pd.DataFrame:
         frame["OverheadLatency"] = np.where(
             m["Invocations"] > 0, variant.spec.overhead * 1e6, np.nan
         )
+        frame["copy"] = bool(rec.shadow[v])  # a mirrored copy's rows: no user saw them
         frames.append(pd.DataFrame(frame))
     table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if frames:  # last, so no earlier column moves (nor a second fleet's utilisation column)
+        table["copy"] = table.pop("copy")
     return table.sort_values(["period", "version"], kind="stable").reset_index(drop=True)
 
 

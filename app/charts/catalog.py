@@ -1,0 +1,82 @@
+"""The hardware catalog, for the catalog page: latency against cost per target and model.
+
+One point per catalog row, coloured by hardware family and shaped by model, with every
+source of its figures on hover, so a choice of instance can be traced to where it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from app.charts.common import PALETTE, layout
+
+_FAMILY_COLOR = {"cpu": "#1f77b4", "gpu": "#2ca02c", "inferentia": "#d62728"}
+_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon"]
+
+
+def catalog(table: pd.DataFrame, *, latency: str = "p50") -> go.Figure:
+    """Latency against cost for every target and model: colour = family, symbol = model.
+
+    x is the $ per 1M inferences at full load when the table has it (what a request costs,
+    comparable across instance sizes), else the price per hour; both axes are logarithmic
+    because the catalog spans two orders of magnitude. ``latency`` is ``p50`` or ``p99``.
+    """
+    column = f"{latency}_ms"
+    if "cost_per_million_usd" in table:
+        x_col, x_title = "cost_per_million_usd", "cost per 1M inferences at full load (USD)"
+    else:
+        x_col, x_title = "price_per_hour", "price (USD per hour)"
+    families = [str(f) for f in pd.unique(table["family"])] if len(table) else []
+    models = [str(m) for m in pd.unique(table["model"])] if len(table) else []
+    fig = go.Figure()
+    for family in families:
+        fallback = PALETTE[families.index(family) % len(PALETTE)]
+        color = _FAMILY_COLOR.get(family, fallback)
+        for m_index, model in enumerate(models):
+            rows = table[(table["family"] == family) & (table["model"] == model)]
+            if rows.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=rows[x_col].to_numpy(dtype=float),
+                    y=rows[column].to_numpy(dtype=float),
+                    mode="markers",
+                    name=f"{family} · {model}",
+                    legendgroup=family,
+                    hovertext=[_catalog_hover(r, column) for r in rows.to_dict("records")],
+                    hoverinfo="text",
+                    marker={
+                        "color": color,
+                        "symbol": _SYMBOLS[m_index % len(_SYMBOLS)],
+                        "size": 9,
+                        "line": {"width": 0.5, "color": "white"},
+                    },
+                )
+            )
+    fig = layout(
+        fig,
+        f"Catalog: {latency} latency against cost",
+        x_title,
+        f"{latency} latency per request (ms)",
+        xaxis_type="log",
+        yaxis_type="log",
+    )
+    fig.update_layout(hovermode="closest")
+    return fig
+
+
+def _catalog_hover(row: dict[str, Any], column: str) -> str:
+    """Target, options, figures and every source, one per line."""
+    options = [o for o in (row.get("accelerator") or "", "Neo" if row.get("neo") else "") if o]
+    head = row["target"] + (f" + {' + '.join(options)}" if options else "")
+    lines = [f"<b>{head}</b>", f"model {row['model']} ({row['family']})"]
+    lines.append(f"{column.replace('_ms', '')} {row[column]:.3g} ms")
+    if "price_per_hour" in row:
+        lines.append(f"${row['price_per_hour']:.4g}/h")
+    if "cost_per_million_usd" in row:
+        lines.append(f"${row['cost_per_million_usd']:.4g} per 1M at full load")
+    sources = str(row.get("sources", "")).split(" | ")
+    return "<br>".join(lines + ["sources:"] + [f"- {s}" for s in sources if s])

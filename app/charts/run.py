@@ -1,0 +1,295 @@
+"""One run over time, for the run page: traffic share, latency, errors, capacity and cost.
+
+Built from a Result's metrics (one row per period and version) and events. x is
+simulated time in seconds (``time_s``: the start of a monitoring period, as CloudWatch
+stamps a datapoint with its period's start). Rollout steps, rollbacks, failures and
+alarms are marked on the time charts, so a reader sees what the metrics reacted to.
+
+Rows the metrics mark as ``copy`` are a shadow or parallel release's mirrored requests,
+whose answers no user saw. They are drawn dashed, in their model's colour, and never
+stacked with the versions that served users. A run stored before that column existed
+has no copies to show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from app.charts.common import PALETTE, layout, version_color
+
+MARKED_EVENTS = (
+    "UpdateEndpoint",
+    "UpdateEndpointWeightsAndCapacities",
+    "AlarmStateChange",
+    "RollbackTriggered",
+    "RollbackComplete",
+    "UpdateComplete",
+    "ZoneOutage",
+    "InstanceFailure",
+)
+_BAD = {"AlarmStateChange", "RollbackTriggered", "ZoneOutage", "InstanceFailure"}
+_EVENT_COLOR = {"RollbackComplete": "#ff7f0e", "UpdateComplete": "#2ca02c"}
+_PERCENTILE_DASH = {"p50": "dot", "p95": "dash", "p99": "solid"}
+_TIME = "time (s)"
+
+
+def _versions(metrics: pd.DataFrame) -> list[str]:
+    """Labels in the metrics frame's order, the one list every run chart colours by."""
+    return [str(v) for v in pd.unique(metrics["version"])] if len(metrics) else []
+
+
+def _copies(metrics: pd.DataFrame) -> set[str]:
+    """Labels of mirrored copies, read from the ``copy`` column (False where it is missing)."""
+    if "copy" not in metrics or not len(metrics):
+        return set()
+    return {str(v) for v in metrics.loc[metrics["copy"].eq(True), "version"]}
+
+
+def _series(metrics: pd.DataFrame, version: str, column: str) -> pd.DataFrame:
+    rows = metrics[metrics["version"] == version].sort_values("time_s")
+    return rows[["time_s", column]]
+
+
+# ---------------------------------------------------------------- event markers
+
+
+def event_markers(events: pd.DataFrame | None) -> list[dict[str, Any]]:
+    """The audit events worth a vertical line on the time charts, as {time, kind, label}.
+
+    Rollout steps, weight changes, rollbacks, failures and alarms entering ALARM (not
+    leaving it: the return to OK is visible in the metrics themselves).
+    """
+    if events is None or len(events) == 0:
+        return []
+    out = []
+    for time, kind, detail in events[["time", "kind", "detail"]].itertuples(index=False):
+        if kind not in MARKED_EVENTS:
+            continue
+        detail = "" if pd.isna(detail) else str(detail)
+        if kind == "AlarmStateChange" and "-> ALARM" not in detail:
+            continue
+        label = f"{kind}: {detail}" if detail else str(kind)
+        out.append({"time": float(time), "kind": str(kind), "label": label})
+    return out
+
+
+def _add_markers(fig: go.Figure, events: pd.DataFrame | None) -> None:
+    """One dotted line per marked instant; its hover lists every event at that instant."""
+    by_time: dict[float, list[dict[str, Any]]] = {}
+    for marker in event_markers(events):
+        by_time.setdefault(marker["time"], []).append(marker)
+    for time, group in by_time.items():
+        kinds = [m["kind"] for m in group]
+        if any(k in _BAD for k in kinds):
+            color = "#d62728"
+        else:
+            color = next((_EVENT_COLOR[k] for k in kinds if k in _EVENT_COLOR), "#7f7f7f")
+        fig.add_shape(
+            type="line",
+            x0=time,
+            x1=time,
+            y0=0,
+            y1=1,
+            xref="x",
+            yref="paper",
+            line={"color": color, "dash": "dot", "width": 1},
+            name="event:" + ",".join(kinds),
+        )
+        fig.add_annotation(
+            x=time,
+            y=1,
+            xref="x",
+            yref="paper",
+            yanchor="bottom",
+            text="▾",
+            showarrow=False,
+            font={"color": color},
+            hovertext=f"t={time:g} s<br>" + "<br>".join(m["label"] for m in group),
+            name="event",
+        )
+
+
+# ---------------------------------------------------------------- the charts
+
+
+def traffic_share(metrics: pd.DataFrame) -> go.Figure:
+    """Each version's share of the invocations users made, per period (stacked to 1).
+
+    Shadow and parallel copies are mirrored requests on top of the user traffic: stacking
+    them would count requests twice and shrink every real share, so each is a dashed line
+    of copies per user request instead (1.0 = every request mirrored). A Kayenta
+    ``-baseline`` is stacked: it answers real users (its share is taken from the stable
+    fleet's), so leaving it out would overstate every other version's share.
+    """
+    versions, copies = _versions(metrics), _copies(metrics)
+    fig = go.Figure()
+    if versions:
+        counts = metrics.pivot_table(
+            index="time_s", columns="version", values="Invocations", aggfunc="sum"
+        ).fillna(0.0)
+        counts = counts.reindex(columns=versions, fill_value=0.0).sort_index()
+        users = counts[[v for v in versions if v not in copies]].sum(axis=1)
+        share = counts.div(users.where(users > 0), axis=0).fillna(0.0)
+        for v in versions:
+            color = version_color(v, versions, copies)
+            common = {"x": share.index.to_numpy(), "y": share[v].to_numpy(), "name": v}
+            if v in copies:
+                line = {"color": color, "dash": "dash", "shape": "hv"}
+                fig.add_trace(go.Scatter(mode="lines", line=line, **common))
+            else:
+                line = {"color": color, "shape": "hv", "width": 0.5}
+                fig.add_trace(go.Scatter(mode="lines", stackgroup="users", line=line, **common))
+    return layout(
+        fig,
+        "Traffic share per version",
+        _TIME,
+        "share of invocations (fraction)",
+        yaxis_tickformat=".0%",
+    )
+
+
+def latency(
+    metrics: pd.DataFrame, slo_ms: float | None = None, events: pd.DataFrame | None = None
+) -> go.Figure:
+    """p50/p95/p99 latency per version and period, against the SLO and the rollout's events.
+
+    Versions that never served a request in a percentile are left out (all gaps).
+    """
+    versions, copies = _versions(metrics), _copies(metrics)
+    fig = go.Figure()
+    for v in versions:
+        color = version_color(v, versions, copies)
+        for p, dash in _PERCENTILE_DASH.items():
+            column = f"latency_{p}_ms"
+            if column not in metrics:
+                continue
+            data = _series(metrics, v, column)
+            if data[column].isna().all():
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=data["time_s"].to_numpy(),
+                    y=data[column].to_numpy(),
+                    mode="lines",
+                    name=f"{v} {p}",
+                    legendgroup=v,
+                    line={"color": color, "dash": "dashdot" if v in copies else dash},
+                )
+            )
+    if slo_ms is not None:
+        fig.add_hline(
+            y=float(slo_ms),
+            line={"color": "#d62728", "dash": "dash"},
+            annotation_text=f"SLO {float(slo_ms):g} ms",
+            name="slo",
+        )
+    _add_markers(fig, events)
+    return layout(fig, "Latency per version", _TIME, "latency (ms)")
+
+
+def errors(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
+    """Error rate per version and period in percent (gaps where a version had no traffic)."""
+    versions, copies = _versions(metrics), _copies(metrics)
+    fig = go.Figure()
+    for v in versions:
+        data = _series(metrics, v, "error_rate")
+        if data["error_rate"].isna().all():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=data["time_s"].to_numpy(),
+                y=100.0 * data["error_rate"].to_numpy(),
+                mode="lines",
+                name=v,
+                line={
+                    "color": version_color(v, versions, copies),
+                    "dash": "dash" if v in copies else "solid",
+                },
+            )
+        )
+    _add_markers(fig, events)
+    return layout(fig, "Error rate per version", _TIME, "error rate (%)")
+
+
+def capacity_cost(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
+    """Instances in service per version, and the run's cumulative cost on a second axis.
+
+    The cost curve starts at 0 at the first period's start and reaches each period's total
+    at that period's end (the next period's start; the last one is assumed as long as the
+    others), so its last point is the run's cost.
+    """
+    versions, copies = _versions(metrics), _copies(metrics)
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for v in versions:
+        data = _series(metrics, v, "instances")
+        if not (data["instances"].fillna(0) > 0).any():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=data["time_s"].to_numpy(),
+                y=data["instances"].to_numpy(),
+                mode="lines",
+                name=f"{v} instances",
+                line={
+                    "color": version_color(v, versions, copies),
+                    "shape": "hv",
+                    "dash": "dash" if v in copies else "solid",
+                },
+            ),
+            secondary_y=False,
+        )
+    if versions:
+        per_period = metrics.groupby("time_s")["cost_usd"].sum().sort_index()
+        starts = per_period.index.to_numpy(dtype=float)
+        step = float(pd.Series(starts).diff().min()) if len(starts) > 1 else 0.0
+        ends = list(starts[1:]) + [starts[-1] + step]
+        fig.add_trace(
+            go.Scatter(
+                x=[starts[0], *ends],
+                y=[0.0, *per_period.cumsum().to_numpy()],
+                mode="lines",
+                name="cumulative cost",
+                line={"color": "black", "dash": "dot"},
+            ),
+            secondary_y=True,
+        )
+    _add_markers(fig, events)
+    fig.update_yaxes(title_text="instances in service (mean per period)", secondary_y=False)
+    fig.update_yaxes(title_text="cumulative cost (USD)", secondary_y=True, tickprefix="$")
+    return layout(
+        fig,
+        "Capacity and cost",
+        _TIME,
+        "instances in service (mean per period)",
+    )
+
+
+def timeline(events: pd.DataFrame) -> go.Figure:
+    """The audit trail as points in time, a row per event kind, the detail on hover."""
+    fig = go.Figure()
+    kinds = [str(k) for k in pd.unique(events["kind"])] if len(events) else []
+    for i, kind in enumerate(kinds):
+        rows = events[events["kind"] == kind]
+        fig.add_trace(
+            go.Scatter(
+                x=rows["time"].to_numpy(dtype=float),
+                y=[kind] * len(rows),
+                mode="markers",
+                name=kind,
+                text=rows["detail"].astype(str).to_list(),
+                hovertemplate="%{y}<br>t=%{x:g} s<br>%{text}<extra></extra>",
+                marker={
+                    "size": 10,
+                    "symbol": "diamond" if kind in _BAD else "circle",
+                    "color": "#d62728" if kind in _BAD else PALETTE[i % len(PALETTE)],
+                },
+            )
+        )
+    fig.update_yaxes(categoryorder="array", categoryarray=kinds[::-1])
+    fig = layout(fig, "Audit trail", _TIME, "event kind")
+    fig.update_layout(hovermode="closest")
+    return fig
