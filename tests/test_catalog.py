@@ -19,7 +19,7 @@ REQUIRED_MODELS = {"resnet50", "bert-base", "xgboost"}
 CPU = sorted(t for t in REQUIRED_TARGETS if catalog.target_info(t)["family"] == "cpu")
 GPU = ["ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p3.2xlarge"]
 
-# hardware.md "Prices" table, us-east-1 on-demand USD/h, as stated there.
+# docs/reference/hardware.md#instances: SageMaker prices, us-east-1 on-demand USD/h.
 HARDWARE_MD_PRICES = {
     "ml.t2.medium": 0.056, "ml.m5.large": 0.115, "ml.m5.xlarge": 0.23,
     "ml.c5.large": 0.102, "ml.c5.xlarge": 0.204, "ml.c5.2xlarge": 0.408,
@@ -186,7 +186,8 @@ def test_bigger_accelerator_is_faster():
 
 @pytest.mark.parametrize("model", ["resnet50", "bert-base"])
 def test_eia_speedup_is_the_order_of_the_faster_rcnn_sample(model):
-    # hardware.md: Faster R-CNN m5.large 2.8 s -> 0.22 s with eia.large (12.7x).
+    # docs/reference/hardware.md#faster-r-cnn-on-elastic-inference: m5.large 2.8 s -> 0.22 s
+    # with eia.large (12.7x).
     cpu = resolve("ml.m5.large", model).p50_s
     eia = resolve("ml.m5.large", model, accelerator="ml.eia2.large").p50_s
     assert 0.5 <= (cpu / eia) / (2.8 / 0.22) <= 2.0

@@ -1,7 +1,8 @@
 """Release gates (simulator/release/gates/) against the real controllers' documented semantics.
 
-Reference: docs/reference/controllers.md. Most tests run whole simulations
-with a start aligned to the 60 s monitoring period and a provisioning time that is a
+Reference: docs/reference/README.md#release-controllers, one page per tool
+(docs/reference/flagger.md, argo-rollouts.md, sagemaker.md, kayenta.md). Most tests run whole
+simulations with a start aligned to the 60 s monitoring period and a provisioning time that is a
 multiple of it, so every measurement window lines up with closed periods and event times
 can be asserted exactly. Tests named `test_rule_*` are unit tests of a gate's rule: they
 script the release's measured error rate per measurement by monkeypatching

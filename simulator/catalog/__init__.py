@@ -2,7 +2,7 @@
 
 The figures live in ``data/catalog.yaml``, not in code, because they drift (prices change,
 benchmarks are re-run) and because every one of them must carry its source: a row of
-``reference/hardware.md`` or a written derivation. This module only loads that file once,
+``docs/reference/hardware.md`` or a written derivation. This module only loads that file once,
 checks keys (with did-you-mean suggestions) and combines a target, a model, SageMaker Neo
 and an optional Elastic Inference accelerator into one :class:`Resolved` record in seconds.
 

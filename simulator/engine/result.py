@@ -1,6 +1,6 @@
 """What a run returns: a summary dict, per-period metrics and the audit trail.
 
-The summary keys are a public contract (DESIGN.md): add keys freely, never rename.
+The summary keys are a public contract (docs/design.md#summary-keys): add keys freely, never rename.
 Latency and wait statistics cover completed requests that arrived after warm-up.
 """
 

@@ -3,7 +3,7 @@
 One class per real controller's analysis, each tagged by `type` (`alarms`: SageMaker's
 AutoRollbackConfiguration; `flagger`; `argo`: an AnalysisTemplate; `kayenta`: Spinnaker's
 canary judge; `none`). How each gate behaves during a run is in `simulator.release.gates`;
-the semantics modelled, quirks included, are in `docs/reference/controllers.md`.
+the semantics modelled, quirks included, are in `docs/reference/README.md#release-controllers`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Simulation against queueing theory: the cases `deploysim validate` checks.
 
-Each case is a plain queue written as a scenario (DESIGN.md's plain-queue form)
+Each case is a plain queue written as a scenario (docs/design.md#plain-queues)
 with a closed-form answer. A case runs several independent replications and passes
 when theory lies inside the 99.9% Student-t interval of the replication means,
 widened by 1% of the theoretical value for the histogram resolution of the tail
