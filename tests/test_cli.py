@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 import simulator as ds
-from simulator import cli
 from simulator.analysis import backends
 from simulator.analysis import experiments as ex
 from simulator.cli import app
+from simulator.cli import run as cli_run
 from simulator.cli import runs as cli_runs
 from simulator.cli.launcher import LaunchError
 from simulator.engine import budget
@@ -260,7 +260,9 @@ def test_a_bug_keeps_its_traceback(monkeypatch):
 
 def test_app_opens_a_browser_unless_told_not_to(monkeypatch):
     calls = []
-    monkeypatch.setattr(cli, "serve", lambda port, open_browser: calls.append((port, open_browser)))
+    monkeypatch.setattr(
+        cli_run, "serve", lambda port, open_browser: calls.append((port, open_browser))
+    )
     assert runner.invoke(app, ["app"]).exit_code == 0
     assert runner.invoke(app, ["app", "--no-browser", "--port", "8600"]).exit_code == 0
     assert calls == [(8501, True), (8600, False)]
@@ -268,7 +270,7 @@ def test_app_opens_a_browser_unless_told_not_to(monkeypatch):
     def taken(port, open_browser):
         raise LaunchError(f"port {port} is in use: choose a free one with --port")
 
-    monkeypatch.setattr(cli, "serve", taken)
+    monkeypatch.setattr(cli_run, "serve", taken)
     result = runner.invoke(app, ["app"])
     assert result.exit_code == 2 and says(result.output, "error: port 8501 is in use")
 

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 import simulator as ds
 from simulator.engine import budget
-from simulator.scenario.base import MAX_SECONDS, TIME_RESOLUTION
+from simulator.limits import MAX_SECONDS, TIME_RESOLUTION
 from simulator.scenario.model import Scenario, ScenarioError, load_scenario
 from tests.schema_models import models
 

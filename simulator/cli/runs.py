@@ -2,7 +2,7 @@
 
 `run`, `compare` and `sweep` save their results there unless told `--no-save`
 (`$DEPLOYSIM_STORE` picks the database; default ~/.deploysim/runs.sqlite). Store
-problems (an unknown id, a record of the other kind) are worded by `cli.Commands`.
+problems (an unknown id, a record of the other kind) are worded by `common.Commands`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from simulator.analysis.experiments import flatten
-from simulator.cli import Overwrite, _fmt_cell, app, new_file, out
+from simulator.cli.common import Overwrite, app, fmt_cell, new_file, out
 from simulator.store.runstore import MAX_INTEGER, RecordType, RunStore, RunStoreError
 
 runs_app = typer.Typer(help="What the run store keeps: list, show, export, delete.")
@@ -52,7 +52,7 @@ def listing(
         view.add_column("n" if column == "replications" else column)
     for record in table.to_dict(orient="records"):
         record["created"] = str(record["created"])[:16].replace("T", " ")
-        view.add_row(*(_fmt_cell(record.get(c)) for c in columns))
+        view.add_row(*(fmt_cell(record.get(c)) for c in columns))
     out.print(view)
 
 
@@ -77,7 +77,7 @@ def show(
     view.add_column("field")
     view.add_column("value", justify="right")
     for key, value in flatten(data).items():
-        view.add_row(key, _fmt_cell(value))
+        view.add_row(key, fmt_cell(value))
     out.print(view)
 
 

@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from simulator import userfiles
+from simulator.limits import MAX_RATE, MAX_SECONDS
 from simulator.sampling.traffic import _BLOCK, ArrivalProcess, _Buffered, _generator, _number
-from simulator.scenario.base import MAX_RATE, MAX_SECONDS
 from simulator.userfiles import brief
 
 MAX_TRACE_BYTES = 64 * 2**20

@@ -16,24 +16,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 
+from simulator.limits import MAX_INSTANCES, MAX_SECONDS, TIME_RESOLUTION
 from simulator.userfiles import brief
-
-TIME_RESOLUTION = 1e-6
-"""Shortest positive duration, s: the latency histogram's first bin ends at 1 us, and late
-in the longest run (MAX_SECONDS) float64 clock readings are 0.12 us apart, so a span much
-shorter would be rounded away when added to the clock (its event would never move time)."""
-
-MAX_SECONDS = 1e9
-"""Longest duration, s (31.7 years): at 1e9 s neighbouring float64 seconds are 0.12 us
-apart, still finer than the 1 us the latency histogram starts at; ten times later they are
-1.9 us apart, and a latency computed from two clock readings is off by a whole bin."""
-
-MAX_RATE = 1 / TIME_RESOLUTION
-"""Most requests per second, in any traffic shape: one a microsecond on average. Denser
-arrivals fall within one tick of the clock, and no single endpoint takes a million a second."""
-
-MAX_INSTANCES = 10_000
-"""Most instances in a fleet or a share of one; SageMaker's own quotas are far lower."""
 
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(us|ms|s|min|m|h|d)?\s*$")

@@ -12,7 +12,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from simulator import catalog, userfiles
-from simulator.scenario.base import MAX_INSTANCES, Duration, Spec
+from simulator.limits import MAX_INSTANCES
+from simulator.scenario.base import Duration, Spec
 from simulator.scenario.workload import ServiceTimeSpec
 
 MAX_WEIGHT = 1e6

@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from simulator.scenario.base import MAX_INSTANCES, Duration, Spec
+from simulator.limits import MAX_INSTANCES
+from simulator.scenario.base import Duration, Spec
 
 
 class InstanceFailures(Spec):

@@ -14,9 +14,10 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from simulator.limits import MAX_RATE, MAX_SECONDS
 from simulator.sampling import distributions as dist
 from simulator.sampling import traces, traffic
-from simulator.scenario.base import MAX_RATE, MAX_SECONDS, Duration, Spec
+from simulator.scenario.base import Duration, Spec
 
 MIN_CV, MAX_CV = 1e-6, 100.0
 """Range of a Gamma's coefficient of variation (service times or gaps between arrivals).

@@ -15,7 +15,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from simulator.scenario.base import MAX_INSTANCES, Duration
+from simulator.limits import MAX_INSTANCES
+from simulator.scenario.base import Duration
 from simulator.scenario.strategies.base import GatedStrategy
 
 
