@@ -28,6 +28,7 @@ simulate: $(STAMP)
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
 
 # Headless Chromium for the browser test: Debian's package (Playwright's download is
