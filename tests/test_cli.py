@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import simulator as ds
 from simulator.analysis import backends
-from simulator.analysis import experiments as ex
+from simulator.analysis import sweep as sweeps
 from simulator.cli import app
 from simulator.cli import run as cli_run
 from simulator.cli import runs as cli_runs
@@ -303,7 +303,7 @@ def test_files_are_never_overwritten_without_force(tmp_path):
     sweep = ["sweep", str(FLAGGER), "--set", "fleet.instances=3,5", "--replications", "2",
              "--workers", "1", "--no-save", "--json", "--csv", str(table)]  # fmt: skip
     with pytest.MonkeyPatch.context() as patch:  # refused before anything runs
-        patch.setattr(ex, "sweep", lambda *a, **kw: pytest.fail("the sweep ran"))
+        patch.setattr(sweeps, "sweep", lambda *a, **kw: pytest.fail("the sweep ran"))
         text = usage_error(sweep, "--csv")
     assert says(text, f"'{table}' already exists; add --force")
     assert table.read_text() == "mine\n"

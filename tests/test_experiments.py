@@ -18,8 +18,9 @@ from scipy import stats
 
 import simulator as ds
 from simulator import catalog
-from simulator.analysis import backends
+from simulator.analysis import backends, replication, statistics
 from simulator.analysis import experiments as ex
+from simulator.analysis import sweep as sweeps
 from simulator.analysis.backends import BackendError, ProcessPool
 
 # A run's own speed measurements, not results: they differ between any two runs.
@@ -69,27 +70,27 @@ def erlang_c_latency_ms(rate, instances, workers=WORKERS, service=SERVICE_S):
 
 def test_replication_seeds_do_not_depend_on_the_count_and_are_distinct():
     for seed in (0, 1, 12345):
-        many = ex.replication_seeds(seed, 2000)
+        many = replication.replication_seeds(seed, 2000)
         assert len(set(many)) == 2000
         for n in (1, 7, 100):
-            assert ex.replication_seeds(seed, n) == many[:n]
+            assert replication.replication_seeds(seed, n) == many[:n]
     # Different experiment seeds give different sequences.
-    assert ex.replication_seeds(0, 50) != ex.replication_seeds(1, 50)
-    assert not set(ex.replication_seeds(0, 50)) & set(ex.replication_seeds(1, 50))
+    assert replication.replication_seeds(0, 50) != replication.replication_seeds(1, 50)
+    assert not set(replication.replication_seeds(0, 50)) & set(replication.replication_seeds(1, 50))
 
 
 def test_replication_k_is_the_run_with_the_kth_seed_and_first_continues_the_sequence():
     sc = scenario()
-    whole = ex.replicate(sc, 5, seed=7, workers=1)
-    head = ex.replicate(sc, 3, seed=7, workers=1)
-    tail = ex.replicate(sc, 2, seed=7, first=3, workers=1)
+    whole = replication.replicate(sc, 5, seed=7, workers=1)
+    head = replication.replicate(sc, 3, seed=7, workers=1)
+    tail = replication.replicate(sc, 2, seed=7, first=3, workers=1)
     assert list(whole["replication"]) == [0, 1, 2, 3, 4]
     assert list(tail["replication"]) == [3, 4]
     pd.testing.assert_frame_equal(stable(pd.concat([head, tail], ignore_index=True)), stable(whole))
-    seeds = ex.replication_seeds(7, 5)
+    seeds = replication.replication_seeds(7, 5)
     assert list(whole["seed"]) == seeds
     # Independent recomputation of replication 3 straight through the engine.
-    direct = ex.flatten(ds.simulate(sc, seed=seeds[3]).summary)
+    direct = replication.flatten(ds.simulate(sc, seed=seeds[3]).summary)
     row = whole.iloc[3]
     for key, value in direct.items():
         if key in VOLATILE:
@@ -99,7 +100,7 @@ def test_replication_k_is_the_run_with_the_kth_seed_and_first_continues_the_sequ
         else:
             assert row[key] == value or (value is None and pd.isna(row[key])), key
     # A different experiment seed is a different experiment.
-    other = ex.replicate(sc, 2, seed=8, workers=1)
+    other = replication.replicate(sc, 2, seed=8, workers=1)
     assert list(other["latency_ms.mean"]) != list(whole["latency_ms.mean"][:2])
 
 
@@ -111,17 +112,17 @@ def test_interval_matches_scipy_t_interval():
     for n in (2, 5, 30):
         x = rng.normal(10, 2, n)
         for conf in (0.9, 0.95, 0.99):
-            mean, low, high = ex.interval(x, conf)
+            mean, low, high = statistics.interval(x, conf)
             ref_low, ref_high = stats.t.interval(conf, n - 1, loc=x.mean(), scale=stats.sem(x))
             assert mean == pytest.approx(x.mean(), rel=1e-12)
             assert (low, high) == pytest.approx((ref_low, ref_high), rel=1e-12)
     # NaN (a replication where the metric does not exist) is dropped, not propagated.
     x = [1.0, math.nan, 2.0, 4.0]
     ref = stats.t.interval(0.95, 2, loc=np.mean([1, 2, 4]), scale=stats.sem([1, 2, 4]))
-    assert ex.interval(x)[1:] == pytest.approx(ref, rel=1e-12)
+    assert statistics.interval(x)[1:] == pytest.approx(ref, rel=1e-12)
     # One value has a mean but no interval; none has neither.
-    assert ex.interval([3.0])[0] == 3.0 and math.isnan(ex.interval([3.0])[1])
-    assert all(math.isnan(v) for v in ex.interval([]))
+    assert statistics.interval([3.0])[0] == 3.0 and math.isnan(statistics.interval([3.0])[1])
+    assert all(math.isnan(v) for v in statistics.interval([]))
 
 
 def test_half_width_shrinks_as_one_over_sqrt_n():
@@ -140,13 +141,13 @@ def test_half_width_shrinks_as_one_over_sqrt_n():
     t_n, t_4n = stats.t.ppf(0.975, n - 1), stats.t.ppf(0.975, 4 * n - 1)
     log_r = []
     for seed in seeds:
-        small = ex.replicate(sc, n, seed=seed, workers=1)
-        large = ex.replicate(sc, 4 * n, seed=seed, workers=1)
+        small = replication.replicate(sc, n, seed=seed, workers=1)
+        large = replication.replicate(sc, 4 * n, seed=seed, workers=1)
         # Nested: replication k is the same run in both experiments.
         pd.testing.assert_frame_equal(stable(small), stable(large.iloc[:n]))
         halves = []
         for frame, size in ((small, n), (large, 4 * n)):
-            row = ex.summarize(frame)
+            row = statistics.summarize(frame)
             half = (row[f"{metric}_ci_high"] - row[f"{metric}_ci_low"]) / 2
             t = stats.t.ppf(0.975, size - 1)
             # The t-quantile correction: half x sqrt(n) / t_{n-1} is the sample std.
@@ -182,7 +183,8 @@ def test_compare_table_columns_means_rates_and_intervals():
     for column in ("seed", "requests"):
         wide = runs.pivot(index="replication", columns="strategy", values=column)
         assert (wide["canary"] == wide["big_bang"]).all(), column
-    assert list(runs.query("strategy == 'canary'")["seed"]) == ex.replication_seeds(3, reps)
+    seeds = replication.replication_seeds(3, reps)
+    assert list(runs.query("strategy == 'canary'")["seed"]) == seeds
 
     # Dotted numeric metrics get mean and interval; identifiers, strings and timings do not.
     for metric in ("latency_ms.p99", "latency_ms.mean", "cost_usd", "reached_full_traffic",
@@ -303,11 +305,11 @@ def test_same_seed_same_table_serially_on_the_pool_and_on_dask():
 
 def test_progress_reports_done_and_total_ending_at_total():
     calls = []
-    ex.replicate(scenario(), 3, seed=1, workers=1, progress=lambda *c: calls.append(c))
+    replication.replicate(scenario(), 3, seed=1, workers=1, progress=lambda *c: calls.append(c))
     assert calls == [(1, 3), (2, 3), (3, 3)]
     calls.clear()
-    points = ex.grid_points({"fleet.instances": [1, 2]})
-    ex.sweep(scenario(), points, 2, seed=1, workers=1, progress=lambda *c: calls.append(c))
+    points = sweeps.grid_points({"fleet.instances": [1, 2]})
+    sweeps.sweep(scenario(), points, 2, seed=1, workers=1, progress=lambda *c: calls.append(c))
     assert calls == [(k, 4) for k in range(1, 5)]
 
 
@@ -338,11 +340,11 @@ def test_an_unreachable_or_malformed_scheduler_is_a_backend_error(monkeypatch):
     monkeypatch.setattr(backends, "CONNECT_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(BackendError, match="no Dask scheduler answered at .* within 1 s") as info:
-        ex.replicate(scenario(), 1, scheduler=f"tcp://127.0.0.1:{closed_port()}")
+        replication.replicate(scenario(), 1, scheduler=f"tcp://127.0.0.1:{closed_port()}")
     assert time.monotonic() - started < 20  # distributed alone would retry for 30 s
     assert info.value.setting == "scheduler" and isinstance(info.value, ValueError)
     with pytest.raises(BackendError, match="'tcp://127.0.0.1' is not a scheduler address"):
-        ex.replicate(scenario(), 1, scheduler="tcp://127.0.0.1")
+        replication.replicate(scenario(), 1, scheduler="tcp://127.0.0.1")
 
 
 # ---------------------------------------------------------------- precision
@@ -350,19 +352,19 @@ def test_an_unreachable_or_malformed_scheduler_is_a_backend_error(monkeypatch):
 
 def test_replicate_to_precision_reaches_the_target_with_the_sqrt_n_rule(monkeypatch):
     calls = []
-    real = ex.replicate
+    real = replication.replicate
 
     def spy(sc, n, seed=0, **kw):
         calls.append((n, kw.get("first", 0)))
         return real(sc, n, seed, **kw)
 
-    monkeypatch.setattr(ex, "replicate", spy)
+    monkeypatch.setattr(replication, "replicate", spy)
     sc, metric, rel, initial, maximum = scenario(), "latency_ms.p99", 0.01, 4, 80
-    frame = ex.replicate_to_precision(sc, metric, relative=rel, seed=9, initial=initial,
+    frame = replication.replicate_to_precision(sc, metric, relative=rel, seed=9, initial=initial,
                                       maximum=maximum, workers=1)  # fmt: skip
     n = len(frame)
     assert list(frame["replication"]) == list(range(n))
-    assert list(frame["seed"]) == ex.replication_seeds(9, n)
+    assert list(frame["seed"]) == replication.replication_seeds(9, n)
     # Batches continue the sequence: each starts where the previous ended.
     assert calls[0] == (initial, 0)
     starts = list(itertools.accumulate([0] + [count for count, _ in calls[:-1]]))
@@ -385,7 +387,7 @@ def test_replicate_to_precision_reaches_the_target_with_the_sqrt_n_rule(monkeypa
 
 
 def test_replicate_to_precision_stops_at_the_maximum():
-    frame = ex.replicate_to_precision(scenario(), "latency_ms.mean", relative=1e-6, seed=2,
+    frame = replication.replicate_to_precision(scenario(), "latency_ms.mean", relative=1e-6, seed=2,
                                       initial=3, maximum=7, workers=1)  # fmt: skip
     assert len(frame) == 7
     assert frame.attrs["precision"]["relative"] > 1e-6
@@ -396,13 +398,13 @@ def test_replicate_to_precision_stops_at_the_maximum():
 
 def test_set_path_on_nested_dicts_and_lists_copies():
     data = ds.load_scenario(scenario(CANARY)).to_dict()
-    out = ex.set_path(data, "strategy.steps.1.weight", 40)
+    out = sweeps.set_path(data, "strategy.steps.1.weight", 40)
     assert out["strategy"]["steps"][1]["weight"] == 40
     assert out["strategy"]["steps"][0] == data["strategy"]["steps"][0]
     assert data["strategy"]["steps"][1]["weight"] == 50  # the input is untouched
-    out = ex.set_path(data, "fleet.service_time.mean", 0.1)
+    out = sweeps.set_path(data, "fleet.service_time.mean", 0.1)
     assert out["fleet"]["service_time"] == data["fleet"]["service_time"] | {"mean": 0.1}
-    out = ex.set_path(data, "strategy.steps.0", {"weight": 5, "bake": 30})
+    out = sweeps.set_path(data, "strategy.steps.0", {"weight": 5, "bake": 30})
     assert ds.load_scenario(out).strategy.steps[0].weight == 5
 
 
@@ -422,7 +424,7 @@ def test_sweep_rejects_a_bad_path_or_value_naming_it_before_running(point, named
     calls = []
     good = {"fleet.instances": 3}
     with pytest.raises(ValueError) as err:  # ScenarioError is a ValueError
-        ex.sweep(scenario(CANARY), [good, point], 2, workers=1,
+        sweeps.sweep(scenario(CANARY), [good, point], 2, workers=1,
                  progress=lambda *c: calls.append(c))  # fmt: skip
     for name in named:
         assert name in str(err.value)
@@ -431,20 +433,20 @@ def test_sweep_rejects_a_bad_path_or_value_naming_it_before_running(point, named
 
 def test_grid_points_is_the_full_product():
     grid = {"fleet.instances": [1, 2, 3], "traffic.rate": [10, 20], "strategy.type": ["a", "b"]}
-    points = ex.grid_points(grid)
+    points = sweeps.grid_points(grid)
     assert len(points) == 3 * 2 * 2
     combos = {tuple(p[k] for k in grid) for p in points}
     assert combos == set(itertools.product(*grid.values()))
     assert all(set(p) == set(grid) for p in points)
-    assert ex.grid_points({}) == [{}]
+    assert sweeps.grid_points({}) == [{}]
 
 
 def test_random_points_reproducible_and_within_bounds():
     space = {"fleet.instances": (1, 4), "traffic.rate": (10.0, 30.0),
              "strategy.type": ["canary", "blue_green", "linear"]}  # fmt: skip
-    points = ex.random_points(space, 400, seed=6)
-    assert points == ex.random_points(space, 400, seed=6)
-    assert points != ex.random_points(space, 400, seed=7)
+    points = sweeps.random_points(space, 400, seed=6)
+    assert points == sweeps.random_points(space, 400, seed=6)
+    assert points != sweeps.random_points(space, 400, seed=7)
     counts = {}
     for p in points:
         assert isinstance(p["fleet.instances"], int) and 1 <= p["fleet.instances"] <= 4
@@ -465,7 +467,7 @@ def test_random_points_integer_range_is_uniform_over_its_integers():
     tolerance is 5 sd. Rounding a continuous uniform would give the two ends half as much
     (about 667 each), 12 sd away.
     """
-    points = ex.random_points({"fleet.instances": (1, 4)}, 4000, seed=11)
+    points = sweeps.random_points({"fleet.instances": (1, 4)}, 4000, seed=11)
     counts = np.bincount([p["fleet.instances"] for p in points], minlength=5)[1:]
     sd = math.sqrt(4000 * 0.25 * 0.75)
     assert np.all(np.abs(counts - 1000) < 5 * sd), counts
@@ -475,7 +477,7 @@ def test_sweep_tidy_frame_reflects_the_parameter_and_aggregate_has_a_row_per_poi
     rate, duration, reps = 20, 600, 5
     instances = [1, 2, 3]
     sc = scenario(rate=rate, duration=duration)
-    tidy = ex.sweep(sc, ex.grid_points({"fleet.instances": instances}), reps, seed=12,
+    tidy = sweeps.sweep(sc, sweeps.grid_points({"fleet.instances": instances}), reps, seed=12,
                     workers=1)  # fmt: skip
     assert len(tidy) == len(instances) * reps
     assert {"fleet.instances", "point", "replication"} <= set(tidy.columns)
@@ -486,11 +488,11 @@ def test_sweep_tidy_frame_reflects_the_parameter_and_aggregate_has_a_row_per_poi
         rows = tidy[tidy["point"] == p]
         assert (rows["fleet.instances"] == count).all()
         # Common random numbers across points: replication k has seed k at every point.
-        assert list(rows["seed"]) == ex.replication_seeds(12, reps)
+        assert list(rows["seed"]) == replication.replication_seeds(12, reps)
         # The parameter reached the run: no rollout, so cost = instances x price x duration.
         assert rows["cost_usd"].to_numpy() == pytest.approx(count * PRICE * duration / 3600)
 
-    agg = ex.aggregate(tidy, ["fleet.instances"])
+    agg = sweeps.aggregate(tidy, ["fleet.instances"])
     assert len(agg) == len(instances)
     assert list(agg.index.get_level_values("fleet.instances")) == instances
     means = agg["latency_ms.mean_mean"].to_numpy()
@@ -520,7 +522,7 @@ def test_warmup_is_detected_on_pilot_seeds_and_its_effect_is_shown():
     effect = ex.warmup_effect(sc, replications=3, seed=4, workers=1)
     assert effect.loc["scenario", "warmup_s"] == 0.0
     assert effect.loc["mser5", "warmup_s"] == detected
-    same = ex.replicate(sc | {"warmup": detected}, 3, 4, workers=1)
+    same = replication.replicate(sc | {"warmup": detected}, 3, 4, workers=1)
     assert effect.loc["mser5", "wait_ms.mean_mean"] == pytest.approx(same["wait_ms.mean"].mean())
 
 
@@ -536,7 +538,7 @@ def test_a_cancelled_experiment_ends_at_the_first_result():
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        ex.replicate(sc, 40, seed=1, workers=2, progress=stop)
+        replication.replicate(sc, 40, seed=1, workers=2, progress=stop)
     assert seen == [1]
 
 
@@ -545,8 +547,8 @@ def test_a_cancelled_experiment_ends_at_the_first_result():
 
 def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
     checked, ran = [], []
-    check = ex.budget.check
-    monkeypatch.setattr(ex.budget, "check", lambda sc: checked.append(sc.strategy.type)
+    check = replication.budget.check
+    monkeypatch.setattr(replication.budget, "check", lambda sc: checked.append(sc.strategy.type)
                         or check(sc))  # fmt: skip
     runs = ex.compare_runs(scenario(), ["big_bang", "canary", "big_bang"], 3, 1, workers=1,
                            progress=lambda done, total: ran.append(len(checked)))  # fmt: skip
@@ -557,27 +559,29 @@ def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
 
 def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeypatch):
     calls = []
-    monkeypatch.setattr(ex.budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
+    monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
     points = [{"duration": 600}, {"duration": 900}]
-    with pytest.raises(ex.BudgetError) as err:
-        ex.sweep(scenario(), points, 2, workers=1, progress=lambda *c: calls.append(c))
+    with pytest.raises(replication.BudgetError) as err:
+        sweeps.sweep(scenario(), points, 2, workers=1, progress=lambda *c: calls.append(c))
     assert "sweep point 'duration=900'" in str(err.value) and "traffic.rate" in str(err.value)
     assert calls == []  # not even the point within the budget ran
-    frame = ex.sweep(scenario(), points, 2, workers=1, force=True)
+    frame = sweeps.sweep(scenario(), points, 2, workers=1, force=True)
     assert sorted(set(frame["duration"])) == [600, 900]
     assert (frame.groupby("duration")["requests"].mean().diff().dropna() > 0).all()
 
 
 def test_force_goes_through_every_experiment(monkeypatch):
-    monkeypatch.setattr(ex.budget, "MAX_REQUESTS", 1000)
-    with pytest.raises(ex.BudgetError, match="strategy canary: "):
+    monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 1000)
+    with pytest.raises(replication.BudgetError, match="strategy canary: "):
         ex.compare(scenario(), ["canary"], 2, workers=1)
-    with pytest.raises(ex.BudgetError, match="traffic.rate"):
-        ex.replicate(scenario(), 2, workers=1)
-    with pytest.raises(ex.BudgetError):
-        ex.replicate_to_precision(scenario(), "latency_ms.mean", initial=2, workers=1)
-    forced = ex.replicate(scenario(), 2, seed=3, workers=1, force=True)
+    with pytest.raises(replication.BudgetError, match="traffic.rate"):
+        replication.replicate(scenario(), 2, workers=1)
+    with pytest.raises(replication.BudgetError):
+        replication.replicate_to_precision(scenario(), "latency_ms.mean", initial=2, workers=1)
+    forced = replication.replicate(scenario(), 2, seed=3, workers=1, force=True)
     assert list(forced.drop(columns=VOLATILE).iloc[0]) == list(
-        ex.replicate(scenario(), 1, seed=3, workers=1, force=True).drop(columns=VOLATILE).iloc[0]
+        replication.replicate(scenario(), 1, seed=3, workers=1, force=True)
+        .drop(columns=VOLATILE)
+        .iloc[0]
     )
     assert ex.compare(scenario(), ["canary"], 2, workers=1, force=True).shape[0] == 1

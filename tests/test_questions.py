@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from simulator import catalog
-from simulator.analysis.experiments import replicate, set_path
 from simulator.analysis.questions import (
     capacity_search,
     cheapest_target,
@@ -23,6 +22,8 @@ from simulator.analysis.questions import (
     risk_cost_front,
     wilson,
 )
+from simulator.analysis.replication import replicate
+from simulator.analysis.sweep import set_path
 from simulator.validation import theory
 
 EXP_100MS = {"distribution": "exponential", "mean": 0.1}  # mu = 10 per second

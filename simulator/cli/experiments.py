@@ -176,8 +176,8 @@ def sweep(
     ] = False,  # fmt: skip
 ) -> None:
     """Every combination of the given field values, replicated, with 95% intervals."""
-    from simulator.analysis.experiments import aggregate, grid_points
-    from simulator.analysis.experiments import sweep as run_sweep
+    from simulator.analysis.sweep import aggregate, grid_points
+    from simulator.analysis.sweep import sweep as run_sweep
     from simulator.store.runstore import write_atomically
 
     grid = parse_grid(set_)

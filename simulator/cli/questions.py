@@ -130,8 +130,8 @@ def pareto(
     force: Budget = False,
 ) -> None:
     """Risk (blast radius), rollout duration and cost over settings: the Pareto front."""
-    from simulator.analysis.experiments import grid_points
     from simulator.analysis.questions import risk_cost_front
+    from simulator.analysis.sweep import grid_points
 
     grid = parse_grid(set_)
     with progress_bar("sweeping", quiet=as_json) as update:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.analysis.experiments import flatten
+from simulator.analysis.replication import flatten
 from simulator.cli.common import (
     Budget,
     Overwrite,

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.analysis.experiments import flatten
+from simulator.analysis.replication import flatten
 from simulator.cli.common import Overwrite, app, fmt_cell, new_file, out
 from simulator.store.runstore import MAX_INTEGER, RecordType, RunStore, RunStoreError
 

@@ -64,7 +64,7 @@ def replication_speedup(replications: int, workers: int = 2) -> dict:
     """Wall time of the same replications of a strategy preset serially and on a pool."""
     from pathlib import Path
 
-    from simulator.analysis.experiments import replicate
+    from simulator.analysis.replication import replicate
 
     preset = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-argo.yaml"
     replicate(preset, 1, 0, workers=1)  # load the compiled kernel before timing
