@@ -18,13 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import simulator as ds
-from simulator.store.runstore import (
-    LIST_COLUMNS,
-    SCHEMA_VERSION,
-    RunStore,
-    RunStoreError,
-    write_atomically,
-)
+from simulator.store.files import RunStoreError, write_atomically
+from simulator.store.runstore import LIST_COLUMNS, SCHEMA_VERSION, RunStore
 
 SMALL = {
     "name": "t",

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from simulator.sampling import traffic
+from simulator.sampling.bursts import MMPP2, Bursty, GammaRenewal
 from simulator.sampling.traces import TraceCounts, TraceTimestamps, load_trace
-from simulator.sampling.traffic import MMPP2, Bursty, Diurnal, GammaRenewal, Poisson, draw_users
+from simulator.sampling.traffic import Diurnal, Poisson, draw_users
 
 K = 5.0
 

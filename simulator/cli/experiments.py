@@ -178,7 +178,7 @@ def sweep(
     """Every combination of the given field values, replicated, with 95% intervals."""
     from simulator.analysis.sweep import aggregate, grid_points
     from simulator.analysis.sweep import sweep as run_sweep
-    from simulator.store.runstore import write_atomically
+    from simulator.store.files import write_atomically
 
     grid = parse_grid(set_)
     points = grid_points(grid)

@@ -80,7 +80,7 @@ def import_command(
 ) -> None:
     """Turn a real release config into a scenario (YAML on stdout, or --out FILE)."""
     from simulator.importers import import_config
-    from simulator.store.runstore import write_atomically
+    from simulator.store.files import write_atomically
 
     text = load_scenario(import_config(config, base)).to_yaml()
     if out_file is None:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine.recording.recorder import BINS
-from simulator.sampling import traffic
+from simulator.sampling import bursts
 from simulator.scenario.model import Scenario, ScenarioError
 from simulator.userfiles import brief
 
@@ -191,7 +191,7 @@ def _traffic(sc: Scenario, est: Estimate) -> None:
         f"arrivals: traffic.rate {spec.rate:g}/s x duration {duration:g} s",
         "lower traffic.rate or duration",
     )
-    if isinstance(process, traffic.MMPP2):
+    if isinstance(process, bursts.MMPP2):
         m = spec.mmpp
         est.work["arrivals"].what = (
             f"arrivals: mean rate {process.mean_rate:.3g}/s x duration {duration:g} s, "
@@ -203,11 +203,11 @@ def _traffic(sc: Scenario, est: Estimate) -> None:
             "MMPP dwells: duration / (traffic.mmpp.mean_low + mean_high) x 2",
             "raise traffic.mmpp.mean_low and mean_high, or lower duration",
         )
-    elif isinstance(process, traffic.Bursty) and spec.bursts:
+    elif isinstance(process, bursts.Bursty) and spec.bursts:
         _bursts(spec, process, duration, est)
 
 
-def _bursts(spec, process: traffic.Bursty, duration: float, est: Estimate) -> None:
+def _bursts(spec, process: bursts.Bursty, duration: float, est: Estimate) -> None:
     """Flash crowds: which burst adds the most arrivals, and the generator's blocks."""
     extra = [(b.multiplier - 1) * spec.rate * _on_time(b.at, b.duration, spec.every, duration)
              for b in spec.bursts]  # fmt: skip

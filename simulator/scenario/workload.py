@@ -15,6 +15,7 @@ import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from simulator.limits import MAX_RATE, MAX_SECONDS
+from simulator.sampling import bursts as burst_processes
 from simulator.sampling import distributions as dist
 from simulator.sampling import traces, traffic
 from simulator.scenario.base import Duration, Spec
@@ -236,12 +237,12 @@ class Bursty(_TrafficBase):
     def build(self, rng: np.random.Generator) -> traffic.ArrivalProcess:
         """The arrival process."""
         if self.cv is not None:
-            return traffic.GammaRenewal(self.rate, self.cv, rng)
+            return burst_processes.GammaRenewal(self.rate, self.cv, rng)
         if self.mmpp is not None:
             m = self.mmpp
-            return traffic.MMPP2(self.rate, m.high_rate, m.mean_low, m.mean_high, rng)
+            return burst_processes.MMPP2(self.rate, m.high_rate, m.mean_low, m.mean_high, rng)
         bursts = [(b.at, b.duration, b.multiplier) for b in self.bursts]
-        return traffic.Bursty(self.rate, bursts, rng, every=self.every)
+        return burst_processes.Bursty(self.rate, bursts, rng, every=self.every)
 
 
 class Trace(_TrafficBase):

@@ -23,32 +23,30 @@ forced, and through a temporary file, so an interrupted write never leaves half 
 from __future__ import annotations
 
 import json
-import math
 import os
 import reprlib
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from simulator.engine.result import Result
-from simulator.errors import UserError
 from simulator.scenario.model import Scenario, ScenarioError, load_scenario
+from simulator.store.files import RunStoreError, quote_path, write_atomically
+from simulator.store.tables import _from_parquet, _plain, _plain_index, _to_json, _to_parquet
 
 SCHEMA_VERSION = 1
-RecordType = Literal["run", "experiment"]
+
+
 MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: no id or seed beyond it can be stored
 
-# Migrations from version N to N + 1, applied in order when an older store is opened.
-_MIGRATIONS: dict[int, list[str]] = {}
+
+RecordType = Literal["run", "experiment"]
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -75,16 +73,23 @@ CREATE TABLE IF NOT EXISTS records (
     tbl BLOB
 );
 """
+
+
+# Migrations from version N to N + 1, applied in order when an older store is opened.
+_MIGRATIONS: dict[int, list[str]] = {}
+
+
 LIST_COLUMNS = (
     "id type kind created scenario strategy seed replications label version "
     "outcome availability cost_usd blast_radius"
 ).split()
+
+
 _SUFFIXES = (".csv", ".parquet")
+
+
 _ARTICLE = {"run": "a run", "experiment": "an experiment"}
 
-
-class RunStoreError(UserError):
-    """A store problem the user can fix: an unknown id, an unreadable file, a wrong suffix."""
 
 
 class RunStore:
@@ -290,39 +295,6 @@ class RunStore:
             raise RunStoreError(f"{self.path}: cannot open the run store ({exc})") from None
 
 
-def write_atomically(
-    path: str | Path, write: Callable[[Path], Any], *, force: bool = False
-) -> Path:
-    """Have `write` fill a temporary file beside `path`, then put it in place in one step.
-
-    An interrupted or failed write leaves the old file (or none), never half a file; an
-    existing file is replaced only with `force` (the command line's --force).
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise RunStoreError(f"cannot write {quote_path(path)}: it is a folder")
-    if path.exists() and not force:
-        raise RunStoreError(f"{quote_path(path)} already exists; add --force to overwrite it")
-    part = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")  # hidden, same folder
-    try:
-        write(part)
-        os.replace(part, path)
-    except OSError as exc:
-        raise RunStoreError(f"cannot write {quote_path(path)}: {exc.strerror or exc}") from None
-    finally:
-        part.unlink(missing_ok=True)
-    return path
-
-
-_PATHS = reprlib.Repr()
-_PATHS.maxstring = 160  # room for a deep path; a pasted essay is cut
-
-
-def quote_path(path: str | Path) -> str:
-    """A user's path, quoted for a message and cut in the middle if very long."""
-    return _PATHS.repr(str(path))
-
-
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Create the schema, or bring an older one up to SCHEMA_VERSION."""
     conn.executescript(_SCHEMA)
@@ -347,50 +319,3 @@ def _scenario(scenario: Any) -> Scenario:
         return load_scenario(scenario)
     except ScenarioError as exc:
         raise RunStoreError(f"cannot store the scenario: {exc}") from None
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready data: numpy scalars as Python numbers, NaN and infinities as None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _to_json(value: Any) -> str:
-    try:
-        return json.dumps(_plain(value), allow_nan=False)
-    except TypeError as exc:
-        raise RunStoreError(f"cannot store as JSON: {exc}") from None
-
-
-def _to_parquet(frame: pd.DataFrame, what: str) -> bytes:
-    frame = frame.copy(deep=False)
-    frame.attrs = {}  # side data (a comparison's raw replications) is not the table
-    try:
-        table = pa.Table.from_pandas(frame, nthreads=1)
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        raise RunStoreError(f"cannot store the {what}: {exc}") from None
-    sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue().to_pybytes()
-
-
-def _from_parquet(data: bytes) -> pd.DataFrame:
-    reader = pq.ParquetFile(pa.BufferReader(data))
-    return reader.read(use_threads=False).to_pandas(use_threads=False)
-
-
-def _plain_index(frame: pd.DataFrame) -> bool:
-    """True for an unnamed 0..n-1 index, which carries nothing worth a CSV column."""
-    index = frame.index
-    return (
-        isinstance(index, pd.RangeIndex)
-        and index.name is None
-        and index.equals(pd.RangeIndex(len(index)))
-    )
