@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # Unattended: no prompt, and a browser tab only where a graphical one can open
-# (Streamlit's settings: .streamlit/config.toml; the start: simulator/launcher.py).
+# (Streamlit's settings: .streamlit/config.toml; the start: simulator/cli/launcher.py).
 run: $(STAMP)
 	$(BIN)/deploysim app --port $(PORT)
 

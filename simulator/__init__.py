@@ -1,4 +1,8 @@
-"""deploysim: what happens if we ship this model this way, on this hardware."""
+"""deploysim: what happens if we ship this model this way, on this hardware.
+
+The public face: `load_scenario`, `simulate`, `compare`, `Result`, `Scenario`. The packages
+beneath are laid out in `docs/architecture.md`.
+"""
 
 from simulator.analysis.experiments import compare
 from simulator.engine.result import Result

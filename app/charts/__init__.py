@@ -9,4 +9,7 @@
 
 Every chart is a pure function returning a figure, and nothing here imports Streamlit,
 so each can be built and checked in a test.
+
+May import: plotly, pandas and the simulator's results; never streamlit (charts are
+pure functions, tested without a server).
 """

@@ -17,6 +17,8 @@ Semantics the rest of the simulator relies on:
   on GPU and Inferentia instances. SageMaker publishes no NeuronCore metric in
   ``/aws/sagemaker/Endpoints``; accelerator busy time is reported under the GPU name so
   alarms and autoscaling policies written for GPUs apply unchanged.
+
+May import: yaml and `simulator.errors`; nothing else of the simulator.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ do not change a run (e.g. progressDeadlineSeconds) are listed in the scenario's
 
 When no `base` is given, `DEFAULT_BASE` is used: 2 h at 20 req/s Poisson, 4 x
 ml.c5.xlarge, release v2 with no defect, SLO p99 1 s and availability 99.9%, 60 s periods.
+
+May import: `simulator.scenario`, `simulator.userfiles`, `simulator.errors` and botocore;
+never the engine (importing runs nothing).
 """
 
 from __future__ import annotations

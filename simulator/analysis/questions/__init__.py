@@ -4,6 +4,8 @@
 and `pareto` (which settings are worth considering?). Every replication k of every
 candidate or setting runs on the same seed (common random numbers), so comparisons
 between candidates are paired.
+
+May import: the rest of `simulator.analysis`, `simulator.run` and below.
 """
 
 from simulator.analysis.questions.capacity import (

@@ -3,6 +3,9 @@
 `start` finds the class for a scenario's gate spec in `GATES` (keyed by the spec's class)
 and starts it on the release. A new gate is a spec in `simulator.scenario.gates`, a class
 here, and a line in `GATES`.
+
+May import: `simulator.engine.control` (through `Control` only), `engine.events`,
+`engine.recording.alarms`, `simulator.scenario` and `simulator.release.judge`.
 """
 
 from __future__ import annotations

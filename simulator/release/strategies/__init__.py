@@ -3,6 +3,9 @@
 `controller_for` finds a scenario's controller in `CONTROLLERS`, keyed by the spec's class
 (`simulator.scenario.strategies`); `simulate()` hands it to the engine. A new strategy is a
 spec there, a module here, and a line in `CONTROLLERS`.
+
+May import: `simulator.release.gates`, `simulator.engine.control` (through `Control`
+only), `engine.events`, `simulator.scenario` and `simulator.stats`.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 A spec says what a strategy is (its steps, bakes, limits) and checks it against the rest
 of the scenario; how it is carried out is its controller in `simulator.release.strategies`.
 `SPECS` is the one list of strategies: the tagged union and the type names derive from it.
+
+May import: `simulator.scenario.base`, `scenario.gates`, `scenario.thresholds` and
+`simulator.stats`; never a controller.
 """
 
 from __future__ import annotations
