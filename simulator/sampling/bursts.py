@@ -14,12 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from simulator.sampling.arguments import generator, number
 from simulator.sampling.traffic import (
     _BLOCK,
     _MOST_BLOCKS,
     _Buffered,
-    _generator,
-    _number,
     _poisson_pieces,
 )
 
@@ -34,20 +33,20 @@ class Bursty(_Buffered):
     """
 
     def __init__(self, rate, bursts: Sequence[tuple[float, float, float]], rng, every=None):
-        self.rate = _number("Bursty", "rate", rate)
+        self.rate = number("Bursty", "rate", rate)
         self.bursts = []
         for i, b in enumerate(bursts):
             if len(b) != 3:
                 raise ValueError(f"Bursty: bursts[{i}] must be (at, duration, multiplier): {b!r}")
             self.bursts.append(
                 (
-                    _number("Bursty", f"bursts[{i}].at", b[0], "non-negative"),
-                    _number("Bursty", f"bursts[{i}].duration", b[1]),
-                    _number("Bursty", f"bursts[{i}].multiplier", b[2], "non-negative"),
+                    number("Bursty", f"bursts[{i}].at", b[0], "non-negative"),
+                    number("Bursty", f"bursts[{i}].duration", b[1]),
+                    number("Bursty", f"bursts[{i}].multiplier", b[2], "non-negative"),
                 )
             )
-        self.every = None if every is None else _number("Bursty", "every", every)
-        self._rng = _generator("Bursty", rng)
+        self.every = None if every is None else number("Bursty", "every", every)
+        self._rng = generator("Bursty", rng)
         self.peak_rate = self._peak()
         self._width = _BLOCK / max(self.peak_rate, 0.0 if self.every is None else 1 / self.every)
         self.mean_rate = self.rate
@@ -134,10 +133,10 @@ class GammaRenewal(_Buffered):
     _DRAWS = 8192
 
     def __init__(self, rate, cv, rng: np.random.Generator):
-        self.rate = self.mean_rate = _number("GammaRenewal", "rate", rate)
-        self.cv = _number("GammaRenewal", "cv", cv)
+        self.rate = self.mean_rate = number("GammaRenewal", "rate", rate)
+        self.cv = number("GammaRenewal", "cv", cv)
         self._shape, self._scale = 1 / self.cv**2, self.cv**2 / self.rate
-        self._rng = _generator("GammaRenewal", rng)
+        self._rng = generator("GammaRenewal", rng)
 
     def rate_at(self, t):
         """Return the long-run rate (the process is stationary)."""
@@ -163,11 +162,11 @@ class MMPP2(_Buffered):
     """
 
     def __init__(self, rate_low, rate_high, mean_low, mean_high, rng: np.random.Generator):
-        self.rate_low = _number("MMPP2", "rate_low", rate_low, "non-negative")
-        self.rate_high = _number("MMPP2", "rate_high", rate_high, "non-negative")
-        self.mean_low = _number("MMPP2", "mean_low", mean_low)
-        self.mean_high = _number("MMPP2", "mean_high", mean_high)
-        self._rng = _generator("MMPP2", rng)
+        self.rate_low = number("MMPP2", "rate_low", rate_low, "non-negative")
+        self.rate_high = number("MMPP2", "rate_high", rate_high, "non-negative")
+        self.mean_low = number("MMPP2", "mean_low", mean_low)
+        self.mean_high = number("MMPP2", "mean_high", mean_high)
+        self._rng = generator("MMPP2", rng)
         self.p_high = self.mean_high / (self.mean_low + self.mean_high)
         self.mean_rate = self.rate_low * (1 - self.p_high) + self.rate_high * self.p_high
         per_dwell = max(self.rate_low * self.mean_low, self.rate_high * self.mean_high, 1.0)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 import numpy as np
 from scipy.special import gammaincinv, ndtri
 
+from simulator.sampling.arguments import number
+
 Z99 = float(ndtri(0.99))
 """The standard normal 0.99 quantile, used to fit log-normals to a p99."""
 
@@ -22,23 +24,6 @@ _MC_SAMPLES = 1 << 20
 _MC_SEED = 20240101
 _LOG_MAX = math.log(np.finfo(np.float64).max)
 """ln of the largest float64 (709.78): log-normal moments are checked against it in log space."""
-
-
-def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
-    """Return `value` as a float, or raise ValueError naming the argument.
-
-    `kind` is "positive", "non-negative" or "finite" (any sign).
-    """
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        x = math.nan
-    if not (
-        math.isfinite(x) and (kind == "finite" or x > 0 or (kind == "non-negative" and x == 0))
-    ):
-        what = "a finite number" if kind == "finite" else f"a {kind} finite number"
-        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
-    return x
 
 
 def _moments(owner: str, mean: float, second_moment: float) -> tuple[float, float]:
@@ -75,7 +60,7 @@ class ServiceTime(abc.ABC):
 
     def quantile(self, q: float) -> float:
         """Return the q-quantile in seconds (q in [0, 1]), exact unless the class says otherwise."""
-        qf = _number(f"{type(self).__name__}.quantile", "q", q, "non-negative")
+        qf = number(f"{type(self).__name__}.quantile", "q", q, "non-negative")
         if qf > 1.0:
             raise ValueError(f"{type(self).__name__}.quantile: q must be in [0, 1], got {q!r}")
         return float(self._quantile(qf))
@@ -98,7 +83,7 @@ class Exponential(ServiceTime):
     """Memoryless service: the M in M/M/c, E[S^2] = 2 mean^2."""
 
     def __init__(self, mean: float):
-        m = _number("Exponential", "mean", mean)
+        m = number("Exponential", "mean", mean)
         self.mean, self.second_moment = _moments("Exponential", m, 2.0 * m * m)
 
     def _sample(self, rng, n):
@@ -112,7 +97,7 @@ class Deterministic(ServiceTime):
     """Constant service: the D in M/D/1, zero variance."""
 
     def __init__(self, value: float):
-        v = self.value = _number("Deterministic", "value", value)
+        v = self.value = number("Deterministic", "value", value)
         self.mean, self.second_moment = _moments("Deterministic", v, v * v)
 
     def _sample(self, rng, n):
@@ -134,8 +119,8 @@ class LogNormal(ServiceTime):
     """
 
     def __init__(self, mu: float, sigma: float):
-        self.mu = _number("LogNormal", "mu (log seconds)", mu, "finite")
-        self.sigma = _number("LogNormal", "sigma", sigma)
+        self.mu = number("LogNormal", "mu (log seconds)", mu, "finite")
+        self.sigma = number("LogNormal", "sigma", sigma)
         log_mean = self.mu + self.sigma * self.sigma / 2
         log_second = 2 * log_mean + self.sigma * self.sigma
         if not log_second < _LOG_MAX:
@@ -148,8 +133,8 @@ class LogNormal(ServiceTime):
     @classmethod
     def from_p50_p99(cls, p50: float, p99: float) -> LogNormal:
         """Fit to a median and a 99th percentile (seconds); needs p99 > p50."""
-        a = _number("LogNormal.from_p50_p99", "p50", p50)
-        b = _number("LogNormal.from_p50_p99", "p99", p99)
+        a = number("LogNormal.from_p50_p99", "p50", p50)
+        b = number("LogNormal.from_p50_p99", "p99", p99)
         if b <= a:
             raise ValueError(
                 f"LogNormal.from_p50_p99: p99 must be greater than p50, got {b} <= {a}"
@@ -166,8 +151,8 @@ class LogNormal(ServiceTime):
         root needs p99/mean <= exp(z99^2/2) ~= 14.97, and p99 > mean (otherwise only
         the absurd root sigma > 2 z99 remains).
         """
-        m = _number("LogNormal.from_mean_p99", "mean", mean)
-        b = _number("LogNormal.from_mean_p99", "p99", p99)
+        m = number("LogNormal.from_mean_p99", "mean", mean)
+        b = number("LogNormal.from_mean_p99", "p99", p99)
         if b <= m:
             raise ValueError(
                 f"LogNormal.from_mean_p99: p99 must be greater than mean, got {b} <= {m}"
@@ -185,8 +170,8 @@ class LogNormal(ServiceTime):
     @classmethod
     def from_mean_sigma(cls, mean: float, sigma: float) -> LogNormal:
         """Fit to a mean (seconds) and the log-space sigma."""
-        m = _number("LogNormal.from_mean_sigma", "mean", mean)
-        s = _number("LogNormal.from_mean_sigma", "sigma", sigma)
+        m = number("LogNormal.from_mean_sigma", "mean", mean)
+        s = number("LogNormal.from_mean_sigma", "sigma", sigma)
         if not math.isfinite(s * s):
             raise ValueError(f"LogNormal.from_mean_sigma: sigma = {s:.4g} overflows float64")
         return cls(math.log(m) - s * s / 2, s)
@@ -205,8 +190,8 @@ class Gamma(ServiceTime):
     """Service with a chosen variability: shape = 1/cv^2 (cv = 1 is exponential)."""
 
     def __init__(self, mean: float, cv: float):
-        m = _number("Gamma", "mean", mean)
-        self.cv = _number("Gamma", "cv", cv)
+        m = number("Gamma", "mean", mean)
+        self.cv = number("Gamma", "cv", cv)
         cv2 = self.cv * self.cv
         self.shape, self.scale = (1.0 / cv2 if cv2 > 0 else math.inf), m * cv2
         if not (0 < self.shape < math.inf and 0 < self.scale < math.inf):
@@ -301,7 +286,7 @@ class Scaled(ServiceTime):
         if not isinstance(base, ServiceTime):
             raise ValueError(f"Scaled: base must be a ServiceTime, got {type(base).__name__}")
         self.base = base
-        self.factor = _number("Scaled", "factor", factor)
+        self.factor = number("Scaled", "factor", factor)
         self.mean, self.second_moment = _moments(
             "Scaled", self.factor * base.mean, self.factor * self.factor * base.second_moment
         )
@@ -323,7 +308,7 @@ class Shifted(ServiceTime):
         if not isinstance(base, ServiceTime):
             raise ValueError(f"Shifted: base must be a ServiceTime, got {type(base).__name__}")
         self.base = base
-        self.offset = _number("Shifted", "offset", offset, "non-negative")
+        self.offset = number("Shifted", "offset", offset, "non-negative")
         d = self.offset
         self.mean, self.second_moment = _moments(
             "Shifted", base.mean + d, base.second_moment + 2 * d * base.mean + d * d

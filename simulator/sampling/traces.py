@@ -19,7 +19,8 @@ import pandas as pd
 
 from simulator import userfiles
 from simulator.limits import MAX_RATE, MAX_SECONDS
-from simulator.sampling.traffic import _BLOCK, ArrivalProcess, _Buffered, _generator, _number
+from simulator.sampling.arguments import generator, number
+from simulator.sampling.traffic import _BLOCK, ArrivalProcess, _Buffered
 from simulator.userfiles import brief
 
 MAX_TRACE_BYTES = 64 * 2**20
@@ -43,7 +44,7 @@ class TraceTimestamps(ArrivalProcess):
         if down.size:
             i = down[0] + 1
             raise ValueError(f"TraceTimestamps: times must be sorted; times[{i}] < times[{i - 1}]")
-        self.speedup = _number("TraceTimestamps", "speedup", speedup)
+        self.speedup = number("TraceTimestamps", "speedup", speedup)
         self.times = t / self.speedup
         end = self.times[-1] if t.size else 0.0
         # over the trace's extent; a trace all at time 0 counts as lasting 1 s (finite)
@@ -83,8 +84,8 @@ class TraceCounts(_Buffered):
         if c.size == 0:
             raise ValueError("TraceCounts: counts must hold at least one bin, got none")
         self.counts = c.astype(np.int64)
-        self.bin_s = _number("TraceCounts", "bin_s", bin_s)
-        self._rng = _generator("TraceCounts", rng)
+        self.bin_s = number("TraceCounts", "bin_s", bin_s)
+        self._rng = generator("TraceCounts", rng)
         self.mean_rate = float(self.counts.sum()) / (self.counts.size * self.bin_s)
         self._bins = int(max(1, _BLOCK // max(1.0, math.ceil(self.counts.mean()))))
         self._cum = np.concatenate(([0], np.cumsum(self.counts)))

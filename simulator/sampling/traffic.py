@@ -17,6 +17,8 @@ import operator
 
 import numpy as np
 
+from simulator.sampling.arguments import generator, number
+
 _BLOCK = 16384
 """Expected arrivals per generated block: amortises numpy calls, bounds memory."""
 
@@ -24,29 +26,6 @@ _BLOCK = 16384
 _MOST_BLOCKS = 8
 """No block is expected to hold more than this many _BLOCKs, whatever the parameters: a
 process whose natural unit is longer (an MMPP dwell of 30 days) cuts it into pieces."""
-
-
-def _number(owner: str, name: str, value: object, kind: str = "positive") -> float:
-    """Return `value` as a float, or raise ValueError naming the argument.
-
-    `kind` is "positive", "non-negative" or "finite" (any sign).
-    """
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        x = math.nan
-    if not (
-        math.isfinite(x) and (kind == "finite" or x > 0 or (kind == "non-negative" and x == 0))
-    ):
-        what = "a finite number" if kind == "finite" else f"a {kind} finite number"
-        raise ValueError(f"{owner}: {name} must be {what}, got {value!r}")
-    return x
-
-
-def _generator(owner: str, rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"{owner}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
 
 
 def _poisson_pieces(rng, starts, ends, rates) -> np.ndarray:
@@ -160,8 +139,8 @@ class Poisson(_Buffered):
     """Independent arrivals at a constant rate: Poisson counts, uniform times, per chunk."""
 
     def __init__(self, rate: float, rng: np.random.Generator):
-        self.rate = self.mean_rate = _number("Poisson", "rate", rate)
-        self._rng = _generator("Poisson", rng)
+        self.rate = self.mean_rate = number("Poisson", "rate", rate)
+        self._rng = generator("Poisson", rng)
         self._width = _BLOCK / self.rate
 
     def rate_at(self, t):
@@ -177,13 +156,13 @@ class Diurnal(_Buffered):
     """A daily cycle, rate*(1 + amplitude*cos(2 pi (t - peak_at)/period)), by exact thinning."""
 
     def __init__(self, rate, amplitude, period, peak_at, rng: np.random.Generator):
-        self.rate = self.mean_rate = _number("Diurnal", "rate", rate)
-        self.amplitude = _number("Diurnal", "amplitude", amplitude, "non-negative")
+        self.rate = self.mean_rate = number("Diurnal", "rate", rate)
+        self.amplitude = number("Diurnal", "amplitude", amplitude, "non-negative")
         if self.amplitude > 1:
             raise ValueError(f"Diurnal: amplitude must be in [0, 1], got {amplitude!r}")
-        self.period = _number("Diurnal", "period", period)
-        self.peak_at = _number("Diurnal", "peak_at", peak_at, "finite")
-        self._rng = _generator("Diurnal", rng)
+        self.period = number("Diurnal", "period", period)
+        self.peak_at = number("Diurnal", "peak_at", peak_at, "finite")
+        self._rng = generator("Diurnal", rng)
         self._peak = self.rate * (1 + self.amplitude)
         self._width = _BLOCK / self._peak
 
@@ -210,4 +189,4 @@ def draw_users(rng: np.random.Generator, n: int, users: int) -> np.ndarray:
     n, users = operator.index(n), operator.index(users)
     if n < 0 or users < 1:
         raise ValueError(f"draw_users: need n >= 0 and users >= 1, got n={n}, users={users}")
-    return _generator("draw_users", rng).integers(0, users, n, dtype=np.int64)
+    return generator("draw_users", rng).integers(0, users, n, dtype=np.int64)

@@ -1,13 +1,8 @@
-"""A/B test: a fixed, user-sticky split, run until a business metric decides.
+"""How an A/B test runs.
 
-Each successful request converts (a click, a purchase) with its version's
-probability; failed requests never convert, so a defect costs conversions too.
-Every `interval` the test looks at the cumulative counts: `sequential` (mSPRT,
-valid however often it is peeked at) may stop at any look; `two_proportion` (the
-fixed-horizon z-test) decides once both arms reach the planned sample size for a
-relative lift of `mde`, or at `max_duration`. The treatment is promoted if it wins;
-otherwise the control keeps all traffic. The gate (SLO alarms by default) is a
-guardrail: it rolls the treatment back whatever the conversions say.
+The treatment launched at its share, users split sticky, and at every look each arm's
+successful requests convert by a binomial draw from the strategy's stream; the spec's
+decision rule stops the test (`simulator.scenario.strategies.ab_test`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
-"""Big bang: stop the old fleet, start the new one, cut all traffic over at once.
+"""How a big bang runs.
 
-Without overlap (Kubernetes' Recreate) the old fleet is terminated first and requests
-fail until the new fleet is in service; with `overlap` the new fleet is provisioned
-first. The gate watches for `bake` after the cut-over; rolling back means provisioning
-the old version again, so the whole fleet's traffic meets the defect until it is back.
+With overlap, launch the new fleet then cut over; without, stop the old fleet first (its
+in-flight requests fail) and wait for the new one. The gate watches `bake` after the cut-
+over (`simulator.scenario.strategies.big_bang`).
 """
 
 from __future__ import annotations

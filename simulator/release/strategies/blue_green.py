@@ -1,14 +1,9 @@
-"""Blue/green, as SageMaker's BlueGreenUpdatePolicy runs it.
+"""How blue/green runs.
 
-The green fleet is provisioned at full size first, so the endpoint runs (and pays for)
-twice its capacity during the update. Traffic then shifts to green in one go
-(ALL_AT_ONCE), after a canary slice (CANARY), or in equal steps (LINEAR), baking
-`wait_interval` after every shift, the last one included, while the gate (by default
-CloudWatch alarms, as AutoRollbackConfiguration) watches; any alarm in ALARM shifts
-100% back to blue. Blue is kept for `termination_wait` after the full shift, then
-terminated. A rollout still going after `max_execution_timeout` is rolled back.
-Guardrails do not apply to ml.inf1 endpoints: SageMaker then updates all at once, with
-no baking and no auto-rollback, and so does the simulation.
+Green launched at full size, each shift baked under the gate, blue kept for
+`termination_wait` after the last; a deadline process rolls back an update still going
+after `max_execution_timeout`. The shifts are the spec's
+(`simulator.scenario.strategies.blue_green`; `linear` runs here too).
 """
 
 from __future__ import annotations

@@ -1,16 +1,9 @@
-"""Canary: a small, growing share of traffic goes to the release while a gate watches.
+"""How a canary runs.
 
-Two ways to write the steps, as the real controllers do:
-- Argo Rollouts: `steps` of `{weight, bake}` (setWeight then pause); the canary is
-  scaled to its share of the fleet (rounded up) and the stable fleet stays whole.
-- Flagger: `step_weight` up to `max_weight` (or an explicit `step_weights` list); each
-  weight is held for one gate interval, and a failed check holds it another.
-
-With a Kayenta gate a baseline of the old version, the same size as the canary and
-started at the same time, takes the same share of traffic, so the judge compares
-like with like. Promotion scales the canary to full size and moves all traffic to it;
-rollback moves traffic back at once and scales the canary down after
-`scale_down_delay` (Argo's abortScaleDownDelaySeconds).
+Each step scales the canary (and, for Kayenta, a baseline of the old version) to its share
+of the fleet, shifts the weight and bakes under the gate; then promotion at full size, or
+rollback. The steps, Argo's or Flagger's, are the spec's
+(`simulator.scenario.strategies.canary`).
 """
 
 from __future__ import annotations

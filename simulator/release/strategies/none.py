@@ -1,4 +1,4 @@
-"""No release: the current fleet serves for the whole run (steady state, and validation)."""
+"""No release: the controller only records that nothing is rolled out."""
 
 from __future__ import annotations
 

@@ -1,12 +1,8 @@
-"""Parallel adoption: old and new both run at full size on the same requests, then cut over.
+"""How parallel adoption runs.
 
-Users are served by the old system while every request is also sent to the new one
-(a full-size fleet: double the cost for the whole period). Outputs are compared: two
-answers disagree when exactly one of them failed, or, both having answered, with
-probability `divergence` (the models' inherent disagreement). After `duration` the
-new system takes over if the disagreement rate is within `max_disagreement` and it
-meets the checks; otherwise it is abandoned, never having served a user. The risks
-are reported, not hidden: the disagreement found, and the extra instance-hours run.
+A full-size twin takes a copy of every request for `duration`, its answers are compared
+with the old system's (disagreements drawn from the failure counts), then a warm cut-over
+or abandonment (`simulator.scenario.strategies.parallel`).
 """
 
 from __future__ import annotations

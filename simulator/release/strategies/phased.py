@@ -1,11 +1,8 @@
-"""Phased rollout: the new system reaches user segments (or regions) one phase at a time.
+"""How a phased rollout runs.
 
-Routing is sticky by user id, so a user moved to the new version stays there and the
-segments grow monotonically (users in the first 25% are still in the first 50%).
-Before each phase the new fleet grows to its share of the capacity; after the shift
-the old fleet is decommissioned down to the share it still serves, so unlike
-blue/green there is never a full second fleet. The gate watches each phase's bake;
-rolling back has to provision the decommissioned old capacity again.
+Per phase the new fleet grows to its share, sticky user segments move, the old fleet
+shrinks to what it still serves, and the gate watches a bake
+(`simulator.scenario.strategies.phased`).
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
-"""Rolling: replace the fleet's instances batch by batch; old and new serve side by side.
+"""How a rolling update runs.
 
-Kubernetes' RollingUpdate: at most `max_surge` instances above the fleet size (a
-percentage rounds up) and at most `max_unavailable` below it (rounds down) at any
-time; a Service spreads traffic over every ready instance, so each version's share is
-its share of serving instances and capacity dips are visible. SageMaker's
-RollingUpdatePolicy is the same walk with `max_surge` = MaximumBatchSize,
-`max_unavailable` = 0 and `bake` = WaitIntervalInSeconds, the gate's alarms
-watching each bake. Rolling back launches the old instances again,
-`rollback_batch` at a time (RollbackMaximumBatchSize; default all at once). As
-SageMaker does, an endpoint on ml.inf1 instances updates all at once instead, with no
-baking and no auto-rollback.
+Terminate what `max_unavailable` allows, launch what `max_surge` allows, bake each new
+batch under the gate, until the new version holds the whole fleet; on ml.inf1, all at
+once. The limits are the spec's (`simulator.scenario.strategies.rolling`).
 """
 
 from __future__ import annotations

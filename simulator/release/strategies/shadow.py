@@ -1,12 +1,8 @@
-"""Shadow: a copy of a share of live traffic goes to the release; its answers are discarded.
+"""How a shadow test runs.
 
-SageMaker's shadow variants (ShadowProductionVariants, or an inference experiment of
-Type ShadowMode with a SamplingPercentage): users are only ever served by the
-production fleet, while the shadow fleet takes mirrored copies at its own cost. After
-`duration` the shadow's metrics are compared offline with the checks (from the SLO
-by default) and with production's; a shadow that passes is promoted (its fleet grows
-to full size and takes all traffic, watched by the gate for `bake`), one that fails
-is discarded before any user met it.
+A shadow fleet takes `sampling`% copies for `duration`, its metrics are judged on the
+checks and reported beside production's, then a passing shadow is cut over warm, a failing
+one discarded (`simulator.scenario.strategies.shadow`).
 """
 
 from __future__ import annotations
