@@ -25,17 +25,9 @@ from simulator.store.runstore import (
     RunStoreError,
     write_atomically,
 )
+from tests import builders
 
-SMALL = {
-    "name": "t",
-    "duration": 600,
-    "traffic": {"pattern": "poisson", "rate": 20},
-    "fleet": {
-        "instances": 1,
-        "workers_per_instance": 2,
-        "service_time": {"distribution": "exponential", "mean": 0.05},
-    },
-}
+SMALL = builders.plain_queue(20, 2, service=0.05, name="t")  # 10 min of M/M/2 at 20 req/s
 CANARY = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
 
 
