@@ -15,13 +15,17 @@ import pytest
 import simulator as ds
 from simulator.engine import budget
 from simulator.engine.budget import BudgetError
+from tests import builders
 
 K = 5.0
 SERVICE = {"instances": 4, "service_time": {"distribution": "exponential", "mean": 0.01}}
 
 
-def scenario(traffic, duration=600.0, **extra):
-    return {"name": "budget", "duration": duration, "traffic": traffic, "fleet": SERVICE} | extra
+def under(traffic, duration=600.0, **extra):
+    """SERVICE under `traffic` for `duration` (tests/builders.py; a traffic dict replaces the
+    default whole)."""
+    return builders.scenario(name="budget", duration=duration, traffic=traffic, fleet=SERVICE,
+                             **extra)  # fmt: skip
 
 
 def estimated(data):
@@ -62,7 +66,7 @@ def test_estimated_arrivals_match_the_requests_served(traffic, variance):
     # One 1200 s run each, seed 7: the count's SE is sqrt(Var N) (0.2-1.2% here), so a
     # formula 10% off fails: a burst left out, or the MMPP's rates averaged without
     # weighting by the time in each state (12.5% off here).
-    data = scenario(traffic, duration=1200.0)
+    data = under(traffic, duration=1200.0)
     expected = estimated(data).work["arrivals"].amount
     served = ds.simulate(data, seed=7).summary["requests"]
     se = math.sqrt(variance(1200.0) if variance else expected)
@@ -74,10 +78,10 @@ def test_estimated_copies_match_the_shadow_invocations():
     # A shadow mirroring 30% for 300 s of a 900 s run, from t = 0 (no warm-up, a
     # provisioning time of 0): the copies are a Poisson thinning, Poisson with mean
     # 0.3 x 150 x 300 = 13,500, SE 116 (0.9%); seed 3.
-    data = scenario({"pattern": "poisson", "rate": 150}, duration=900.0,
-                    release={"provisioning": 0},
-                    strategy={"type": "shadow", "sampling": 30, "duration": 300,
-                              "promote": False, "start": 0})  # fmt: skip
+    data = under({"pattern": "poisson", "rate": 150}, duration=900.0,
+                 release={"provisioning": 0},
+                 strategy={"type": "shadow", "sampling": 30, "duration": 300,
+                           "promote": False, "start": 0})  # fmt: skip
     expected = estimated(data).work["copies"].amount
     assert expected == pytest.approx(0.3 * 150 * 300)
     m = ds.simulate(data, seed=3).metrics
@@ -88,19 +92,19 @@ def test_estimated_copies_match_the_shadow_invocations():
 def test_a_counts_trace_is_estimated_exactly_and_a_timestamps_trace_by_its_rows(tmp_path):
     counts = tmp_path / "counts.csv"
     counts.write_text("invocations\n" + "\n".join(str(c) for c in [120, 0, 3000, 45, 9]) + "\n")
-    data = scenario({"pattern": "trace", "path": str(counts), "kind": "counts"}, duration=180.0)
+    data = under({"pattern": "trace", "path": str(counts), "kind": "counts"}, duration=180.0)
     assert estimated(data).work["arrivals"].amount == 120 + 0 + 3000  # the 3 minutes run
     assert ds.simulate(data, seed=1).summary["requests"] == 3120
     stamps = tmp_path / "stamps.csv"
     times = np.sort(np.random.default_rng(5).uniform(0, 50, 777))
     stamps.write_text("t\n" + "\n".join(f"{t:.6f}" for t in times))  # no final newline
-    data = scenario({"pattern": "trace", "path": str(stamps)}, duration=60.0)
+    data = under({"pattern": "trace", "path": str(stamps)}, duration=60.0)
     assert estimated(data).work["arrivals"].amount == 777
     assert ds.simulate(data, seed=1).summary["requests"] == 777
 
 
 def test_memory_grows_with_periods_versions_and_the_request_log():
-    base = scenario({"pattern": "poisson", "rate": 100}, duration=36_000.0)
+    base = under({"pattern": "poisson", "rate": 100}, duration=36_000.0)
     one = estimated(base).memory["histograms"].amount
     finer = estimated(base | {"monitoring": {"period": 6}}).memory["histograms"].amount
     assert finer == pytest.approx(10 * one)
@@ -134,46 +138,46 @@ def refused(data) -> str:
     ("data", "words"),
     [
         # thirty years: too many requests and too many metric periods
-        (scenario({"pattern": "poisson", "rate": 10}, duration=1e9),
+        (under({"pattern": "poisson", "rate": 10}, duration=1e9),
          ["1e+10 requests", "2e+08", "lower traffic.rate or duration", "GiB",
           "raise monitoring.period"]),
         # a day of 1 ms metric periods
-        (scenario({"pattern": "poisson", "rate": 1}, duration=86_400.0,
-                  monitoring={"period": "1ms"}),
+        (under({"pattern": "poisson", "rate": 1}, duration=86_400.0,
+               monitoring={"period": "1ms"}),
          ["86,400,000 periods", "raise monitoring.period", "over the budget of 2 GiB"]),
         # the highest rate the schema takes, for an hour
-        (scenario({"pattern": "poisson", "rate": 1e6}, duration=3600.0),
+        (under({"pattern": "poisson", "rate": 1e6}, duration=3600.0),
          ["3.6e+09 requests", "lower traffic.rate or duration"]),
         # an MMPP whose high state (30-day dwells) holds for a month
-        (scenario({"pattern": "bursty", "rate": 10,
-                   "mmpp": {"high_rate": 100, "mean_low": "10m", "mean_high": "30d"}},
-                  duration="30d", monitoring={"period": "1h"}),
+        (under({"pattern": "bursty", "rate": 10,
+                "mmpp": {"high_rate": 100, "mean_low": "10m", "mean_high": "30d"}},
+               duration="30d", monitoring={"period": "1h"}),
          ["traffic.mmpp.high_rate"]),
         # MMPP dwells of a millisecond, for three days
-        (scenario({"pattern": "bursty", "rate": 1,
-                   "mmpp": {"high_rate": 2, "mean_low": "1ms", "mean_high": "1ms"}},
-                  duration="3d", monitoring={"period": "1h"}),
+        (under({"pattern": "bursty", "rate": 1,
+                "mmpp": {"high_rate": 2, "mean_low": "1ms", "mean_high": "1ms"}},
+               duration="3d", monitoring={"period": "1h"}),
          ["MMPP dwells", "raise traffic.mmpp.mean_low and mean_high"]),
         # a x1e6 flash crowd for ten minutes
-        (scenario({"pattern": "bursty", "rate": 1,
-                   "bursts": [{"at": 60, "duration": 600, "multiplier": 1e6}]}),
+        (under({"pattern": "bursty", "rate": 1,
+                "bursts": [{"at": 60, "duration": 600, "multiplier": 1e6}]}),
          ["traffic.bursts[0].multiplier", "x1e+06 in traffic.bursts[0]"]),
         # a x1e6 flash crowd of a millisecond: few requests, but a day of peak-rate blocks
-        (scenario({"pattern": "bursty", "rate": 1,
-                   "bursts": [{"at": 60, "duration": 0.001, "multiplier": 1e6}]},
-                  duration="1d", monitoring={"period": "1h"}),
+        (under({"pattern": "bursty", "rate": 1,
+                "bursts": [{"at": 60, "duration": 0.001, "multiplier": 1e6}]},
+               duration="1d", monitoring={"period": "1h"}),
          ["generator blocks", "lower traffic.bursts[0].multiplier"]),
         # every request of a day at 1000/s logged
-        (scenario({"pattern": "poisson", "rate": 1000}, duration="1d",
-                  monitoring={"period": "1h", "request_log": 1.0}),
+        (under({"pattern": "poisson", "rate": 1000}, duration="1d",
+               monitoring={"period": "1h", "request_log": 1.0}),
          ["request log", "lower monitoring.request_log"]),
         # instances crashing every 10 microseconds for a day: billions of control events
-        (scenario({"pattern": "poisson", "rate": 1}, duration="1d", monitoring={"period": "1h"},
-                  failures={"instance": {"mtbf": "10us", "mttr": "10us"}}),
+        (under({"pattern": "poisson", "rate": 1}, duration="1d", monitoring={"period": "1h"},
+               failures={"instance": {"mtbf": "10us", "mttr": "10us"}}),
          ["instance crashes", "raise failures.instance.mtbf"]),
         # a release of the schema's most instances: each one provisioned rebuilds routing
-        (scenario({"pattern": "poisson", "rate": 1}, release={"instances": 10_000},
-                  strategy={"type": "big_bang"}),
+        (under({"pattern": "poisson", "rate": 1}, release={"instances": 10_000},
+               strategy={"type": "big_bang"}),
          ["launching 10,000 instances (release.instances)", "lower release.instances"]),
     ],
 )  # fmt: skip
@@ -184,8 +188,8 @@ def test_a_run_over_the_budget_is_refused_naming_what_to_change(data, words):
 
 
 def test_a_shadow_s_copies_count_against_the_budget(monkeypatch):
-    data = scenario({"pattern": "poisson", "rate": 100}, duration=1000.0, release={},
-                    strategy={"type": "shadow", "duration": 1000})  # fmt: skip
+    data = under({"pattern": "poisson", "rate": 100}, duration=1000.0, release={},
+                 strategy={"type": "shadow", "duration": 1000})  # fmt: skip
     est = estimated(data)
     monkeypatch.setattr(budget, "MAX_REQUESTS", 1.5 * est.work["arrivals"].amount)
     message = refused(data)
@@ -195,11 +199,11 @@ def test_a_shadow_s_copies_count_against_the_budget(monkeypatch):
 def test_a_rate_beyond_reason_is_refused_naming_the_rate():
     # 1e12 requests a second: the schema's own limit or the budget, whichever comes first
     with pytest.raises(ds.ScenarioError, match=r"traffic\.rate"):
-        ds.simulate(scenario({"pattern": "poisson", "rate": 1e12}))
+        ds.simulate(under({"pattern": "poisson", "rate": 1e12}))
 
 
 def test_force_runs_past_the_budget(monkeypatch):
-    data = scenario({"pattern": "poisson", "rate": 50}, duration=120.0)
+    data = under({"pattern": "poisson", "rate": 50}, duration=120.0)
     monkeypatch.setattr(budget, "MAX_REQUESTS", 1000)
     with pytest.raises(BudgetError, match="traffic.rate"):
         ds.simulate(data)
@@ -213,7 +217,7 @@ def test_force_runs_past_the_budget(monkeypatch):
 
 
 def test_the_message_cuts_a_long_scenario_name():
-    data = scenario({"pattern": "poisson", "rate": 10}, duration=1e9) | {"name": "x" * 5000}
+    data = under({"pattern": "poisson", "rate": 10}, duration=1e9) | {"name": "x" * 5000}
     message = refused(data)
     assert "x" * 61 not in message and len(message) < 2000
 

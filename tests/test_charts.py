@@ -18,57 +18,44 @@ from simulator import catalog as cat
 from simulator.analysis import experiments as ex
 from simulator.analysis import questions
 from simulator.validation import cases as validation
+from tests import builders
 
 PRICE = cat.target_info("ml.c5.xlarge")["price_per_hour"]
-PERIOD = 60
+PERIOD = builders.PERIOD
 SLO_MS = 1000.0
-
-
-def scenario(strategy, defect=None, rate=50, duration=3600, **fleet):
-    return {
-        "name": "t", "duration": duration, "warmup": 300,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": 4, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": 120} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": strategy,
-    }  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def canary():
     # 5% errors: the Flagger gate fails the first check of the 10% step and rolls back.
-    return ds.simulate(scenario({"type": "canary"}, {"error_rate": 0.05}), seed=1)
+    return ds.simulate(builders.release("canary", {"error_rate": 0.05}), seed=1)
 
 
 @pytest.fixture(scope="module")
 def blue_green():
-    return ds.simulate(scenario({"type": "blue_green"}), seed=1)
+    return ds.simulate(builders.release("blue_green"), seed=1)
 
 
 @pytest.fixture(scope="module")
 def shadow():
-    return ds.simulate(scenario({"type": "shadow", "duration": 600, "bake": 300}), seed=1)
+    return ds.simulate(builders.release({"type": "shadow", "duration": 600, "bake": 300}), seed=1)
 
 
 @pytest.fixture(scope="module")
 def parallel():
-    return ds.simulate(scenario({"type": "parallel", "divergence": 0.01}), seed=1)
+    return ds.simulate(builders.release({"type": "parallel", "divergence": 0.01}), seed=1)
 
 
 @pytest.fixture(scope="module")
 def kayenta():
-    return ds.simulate(scenario({"type": "canary", "gate": {"type": "kayenta"}}), seed=1)
+    return ds.simulate(builders.release({"type": "canary", "gate": {"type": "kayenta"}}), seed=1)
 
 
 @pytest.fixture(scope="module")
 def failures():
     # An alarm that goes to ALARM (and back to OK), a zone outage and the instance failures
     # it causes: every kind of marker, and kinds that must not be marked.
-    sc = scenario({"type": "canary", "gate": {"type": "alarms"}}, {"error_rate": 0.05})
+    sc = builders.release({"type": "canary", "gate": {"type": "alarms"}}, {"error_rate": 0.05})
     sc["monitoring"]["alarms"] = [
         {"name": "errs", "metric": "error_rate", "threshold": "1%", "version": "v2"}
     ]
@@ -416,7 +403,7 @@ def test_timeline_has_one_point_per_event_with_its_detail(failures):
 
 @pytest.fixture(scope="module")
 def comparison():
-    sc = scenario({"type": "canary"}, {"error_rate": 0.02}, duration=1800)
+    sc = builders.release("canary", {"error_rate": 0.02}, duration=1800)
     return ex.compare(sc, ["canary", "blue_green"], replications=3, workers=1)
 
 
@@ -535,7 +522,7 @@ def test_theory_check_on_a_simple_frame_draws_the_curve_and_the_intervals(valida
 
 @pytest.fixture(scope="module")
 def power_table():
-    sc = scenario({"type": "canary"}, {"error_rate": 0.05}, rate=20, duration=1800)
+    sc = builders.release("canary", {"error_rate": 0.05}, rate=20, duration=1800)
     return questions.detection_power(
         sc, weights=[10, 50], bakes=[120, 300], replications=2, workers=1
     )

@@ -20,18 +20,7 @@ from simulator.engine.recording.alarms import ALARM, OK, AlarmState
 from simulator.scenario.monitoring import Alarm
 from simulator.scenario.strategies import STRATEGY_TYPES
 from simulator.validation import theory
-
-EXP_100MS = {"distribution": "exponential", "mean": 0.1}
-
-
-def plain(rate, workers=1, instances=1, duration=600, **fleet):
-    return {
-        "name": "plain",
-        "duration": duration,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"instances": instances, "workers_per_instance": workers,
-                  "service_time": EXP_100MS} | fleet,
-    }  # fmt: skip
+from tests import builders
 
 
 def steady_summary(res):
@@ -62,9 +51,9 @@ scenarios = st.fixed_dictionaries(
 
 
 def build(p):
-    sc = plain(p["rate"], p["workers"], p["instances"], duration=300,
-               queue_capacity=p["queue"], timeout=p["timeout"], routing=p["routing"],
-               provisioning=20)  # fmt: skip
+    fleet = {"queue_capacity": p["queue"], "timeout": p["timeout"], "routing": p["routing"],
+             "provisioning": 20}  # fmt: skip
+    sc = builders.plain_queue(p["rate"], p["workers"], p["instances"], duration=300, fleet=fleet)
     if p["mtbf"]:
         sc["failures"] = {"instance": {"mtbf": p["mtbf"], "mttr": 15}}
     if p["strategy"] != "none":
@@ -110,7 +99,7 @@ def test_another_worker_never_makes_a_wait_longer(rate, workers, seed):
     Kiefer-Wolfowitz recursion is monotone in the number of servers, request by request."""
     logs = []
     for c in (workers, workers + 1):
-        sc = plain(rate * workers, c, duration=300)
+        sc = builders.plain_queue(rate * workers, c, duration=300)
         sc["monitoring"] = {"request_log": 1.0}
         logs.append(ds.simulate(sc, seed=seed).requests)
     fewer, more = (log.set_index("arrival")["wait"] for log in logs)
@@ -121,7 +110,7 @@ def test_another_worker_never_makes_a_wait_longer(rate, workers, seed):
 
 def test_span_boundaries_do_not_change_the_result():
     """The monitoring period sets where spans are cut; results must not depend on it."""
-    sc = plain(30, workers=3, duration=1200)
+    sc = builders.plain_queue(30, workers=3, duration=1200)
     a = ds.simulate(sc | {"monitoring": {"period": 60, "request_log": 1.0}}, seed=4).requests
     b = ds.simulate(sc | {"monitoring": {"period": 7, "request_log": 1.0}}, seed=4).requests
     np.testing.assert_allclose(a["wait"], b["wait"], rtol=0, atol=1e-9)
@@ -134,8 +123,8 @@ def test_mm2_mean_wait_matches_erlang_c():
     """M/M/2 at rho 0.8, 10 replications of ~60k requests: theory inside the 99.9%
     t-interval of the replication means (a real bias of a few % would fail it)."""
     lam, mu, c = 16.0, 10.0, 2
-    waits = [ds.simulate(plain(lam, c, duration=4000) | {"warmup": 200}, seed=s)
-             .summary["wait_ms"]["mean"] / 1e3 for s in range(10)]  # fmt: skip
+    sc = builders.plain_queue(lam, c, duration=4000, warmup=200)
+    waits = [ds.simulate(sc, seed=s).summary["wait_ms"]["mean"] / 1e3 for s in range(10)]
     mean, se = np.mean(waits), np.std(waits, ddof=1) / math.sqrt(10)
     assert abs(mean - theory.mmc_mean_wait(lam, mu, c)) <= 4.78 * se  # t(0.9995, 9)
     assert se < 0.05 * mean  # the interval is tight enough to mean something
@@ -144,34 +133,33 @@ def test_mm2_mean_wait_matches_erlang_c():
 def test_loss_system_blocking_matches_erlang_b():
     """queue_capacity 0 with 3 workers and offered load 2.5: blocking vs Erlang B.
     ~200k requests; binomial SE ~ 0.0009; tolerance 5 SE."""
-    res = ds.simulate(plain(25, 3, duration=8000, queue_capacity=0), seed=3).summary
+    sc = builders.plain_queue(25, 3, duration=8000, fleet={"queue_capacity": 0})
+    res = ds.simulate(sc, seed=3).summary
     p = res["rejected"] / res["requests"]
     expected = theory.erlang_b(3, 2.5)
     assert abs(p - expected) <= 5 * math.sqrt(expected * (1 - expected) / res["requests"])
 
 
 def test_timeouts_count_requests_slower_than_the_deadline():
-    sc = plain(2, 1, duration=600, timeout=0.5)
+    sc = builders.plain_queue(2, 1, duration=600, fleet={"timeout": 0.5})
     sc["fleet"]["service_time"] = {"distribution": "deterministic", "value": 1.0}
     s = ds.simulate(sc, seed=1).summary
     assert s["completed"] == 0 and s["timed_out"] > 0 and conserved(s)
 
 
 def test_littles_law_holds_on_a_plain_queue():
-    sc = plain(30, 4, duration=20000) | {"monitoring": {"period": 5}}
+    sc = builders.plain_queue(30, 4, duration=20000, monitoring={"period": 5})
     assert ds.simulate(sc, seed=2).summary["littles_law_gap"] < 0.03
 
 
 # ---------------------------------------------------------------- control logs
 
 
-def release_scenario(strategy, **fleet):
-    sc = plain(20, 2, instances=2, duration=1800, provisioning=120, **fleet)
-    sc["release"] = {}
+def release_scenario(strategy):
     # no gate and no bake: the engine's own moves, exactly (gates have tests of their own)
-    sc["strategy"] = {"type": "big_bang", "start": 300, "gate": {"type": "none"}, "bake": 0}
-    sc["strategy"] |= strategy
-    return sc
+    strategy = {"type": "big_bang", "start": 300, "gate": {"type": "none"}, "bake": 0} | strategy
+    return builders.plain_queue(20, 2, instances=2, duration=1800, fleet={"provisioning": 120},
+                                release={}, strategy=strategy)  # fmt: skip
 
 
 def test_big_bang_without_overlap_has_downtime_for_the_provisioning_time():
@@ -205,7 +193,7 @@ def test_big_bang_with_overlap_has_no_downtime():
 
 
 def test_fixed_mtbf_crashes_at_exact_times_and_fails_in_flight_requests():
-    sc = plain(40, 4, duration=1000)
+    sc = builders.plain_queue(40, 4, duration=1000)
     sc["failures"] = {"instance": {"mtbf": 300, "mttr": 60, "distribution": "fixed"}}
     res = ds.simulate(sc, seed=5)
     crashes = res.events[res.events["kind"] == "InstanceFailure"]["time"].tolist()
@@ -217,7 +205,7 @@ def test_fixed_mtbf_crashes_at_exact_times_and_fails_in_flight_requests():
 
 
 def test_zone_outage_takes_the_fraction_of_instances_down():
-    sc = plain(20, 1, instances=4, duration=600)
+    sc = builders.plain_queue(20, 1, instances=4, duration=600)
     sc["failures"] = {"zone_outages": [{"at": 100, "duration": 200, "fraction": 0.5}]}
     res = ds.simulate(sc, seed=2)
     down = res.events[res.events["kind"] == "InstanceFailure"]
@@ -227,7 +215,7 @@ def test_zone_outage_takes_the_fraction_of_instances_down():
 
 
 def test_target_tracking_scales_out_after_three_breaching_minutes():
-    sc = plain(5, 1, instances=1, duration=1800, provisioning=60)
+    sc = builders.plain_queue(5, 1, instances=1, duration=1800, fleet={"provisioning": 60})
     sc["fleet"]["service_time"] = {"distribution": "exponential", "mean": 0.02}
     sc["traffic"] = {"pattern": "bursty", "rate": 5,
                      "bursts": [{"at": 600, "duration": 1200, "multiplier": 4}]}  # fmt: skip
@@ -264,7 +252,7 @@ def test_alarm_missing_data_policies():
 
 
 def test_overhead_latency_is_reported_and_added_to_latency_but_not_to_busy_time():
-    sc = plain(5, 1, duration=600, overhead="20ms")
+    sc = builders.plain_queue(5, 1, duration=600, fleet={"overhead": "20ms"})
     sc["fleet"]["service_time"] = {"distribution": "deterministic", "value": 0.01}
     res = ds.simulate(sc, seed=1)
     m = res.metrics[res.metrics["Invocations"] > 0]
@@ -304,7 +292,7 @@ def test_users_affected_counts_each_hurt_user_once(users, monkeypatch):
     rejected) or were served slower than the SLO. 2000 users repeat (de-duplication
     after every 16 ids here); 1e10 never do, and must not cost memory per user."""
     monkeypatch.setattr(monitoring, "_HURT_SLACK", 16)
-    sc = plain(40, 2, instances=2, duration=900)
+    sc = builders.plain_queue(40, 2, instances=2, duration=900)
     sc["traffic"]["users"] = users
     sc["release"] = {"defect": {"error_rate": 0.2, "latency_factor": 2.0}}
     sc["strategy"] = {"type": "big_bang", "start": 300, "bake": 0, "gate": {"type": "none"}}
@@ -331,7 +319,7 @@ def test_a_flash_crowd_is_served_a_bounded_span_at_a_time():
     """A x10,000 burst brings a million requests within 10 s; the data plane cuts them
     into sub-spans of at most dataplane._SPAN_MOST (60 MB of arrays at ~300 bytes a
     request), where serving the burst at once took 300 MB."""
-    sc = plain(10, 4, instances=50, duration=200)
+    sc = builders.plain_queue(10, 4, instances=50, duration=200)
     sc["fleet"]["service_time"] = {"distribution": "exponential", "mean": 0.001}
     sc["traffic"] = {"pattern": "bursty", "rate": 10, "users": 1000,
                      "bursts": [{"at": 50, "duration": 10, "multiplier": 10_000}]}  # fmt: skip

@@ -48,6 +48,7 @@ from simulator.engine.simulation import Simulation
 from simulator.release.strategies import controller_for
 from simulator.scenario.model import load_scenario
 from simulator.validation import theory
+from tests import builders
 from tests.oracle import OracleInstance, run_oracle
 
 ALPHA = 0.001
@@ -70,41 +71,22 @@ def constant(value):
     return lambda rng: value
 
 
-def scenario(
-    duration,
-    rate,
-    *,
-    instances,
-    workers,
-    queue=None,
-    routing="random",
-    timeout=3600.0,
-    release=None,
-    period=10.0,
-):
-    """A plain-queue scenario: v1 with exponential 10 ms service, strategy none, full log."""
-    fleet = {
-        "version": "v1",
-        "instances": instances,
-        "workers_per_instance": workers,
-        "routing": routing,
-        "timeout": timeout,
-        "service_time": {"distribution": "exponential", "mean": MEAN_S},
-    }
-    if queue is not None:
-        fleet["queue_capacity"] = queue
-    sc = {
-        "name": "engine-vs-oracle",
-        "duration": duration,
-        "warmup": WARMUP,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": fleet,
-        "strategy": {"type": "none"},
-        "monitoring": {"period": period, "request_log": 1.0},
-    }
-    if release is not None:
-        sc["release"] = release
-    return sc
+def replayable(duration, rate, *, instances, workers, **overrides):
+    """A plain queue (tests/builders.py) the oracle can replay: v1 with exponential 10 ms
+    service, strategy none, a timeout (1 h) never reached, every request logged."""
+    sc = builders.plain_queue(
+        rate,
+        workers,
+        instances,
+        service=MEAN_S,
+        duration=duration,
+        name="engine-vs-oracle",
+        warmup=WARMUP,
+        fleet={"version": "v1", "routing": "random", "timeout": 3600.0},
+        strategy={"type": "none"},
+        monitoring={"period": 10.0, "request_log": 1.0},
+    )
+    return builders.merge(sc, overrides)
 
 
 def run_engine(sc, seed, actions=()):
@@ -246,7 +228,7 @@ def mmc():
     oracle = one_variant(
         duration=p["duration"], rate=p["rate"], instances=[OracleInstance("v1", p["workers"], None)]
     )
-    engine = engine_logs(scenario(p["duration"], p["rate"], instances=1, workers=p["workers"]))
+    engine = engine_logs(replayable(p["duration"], p["rate"], instances=1, workers=p["workers"]))
     return oracle, engine
 
 
@@ -295,12 +277,12 @@ def finite():
         instances=[OracleInstance("v1", p["workers"], p["queue"])] * 3,
     )
     engine = engine_logs(
-        scenario(
+        replayable(
             p["duration"],
             p["rate"],
             instances=p["instances"],
             workers=p["workers"],
-            queue=p["queue"],
+            fleet={"queue_capacity": p["queue"]},
         )
     )
     return oracle, engine
@@ -358,12 +340,12 @@ def lor():
         instances=[OracleInstance("v1", 1, None)] * p["instances"],
     )
     engine = engine_logs(
-        scenario(
+        replayable(
             p["duration"],
             p["rate"],
             instances=p["instances"],
             workers=1,
-            routing="least_outstanding",
+            fleet={"routing": "least_outstanding"},
         )
     )
     return oracle, engine
@@ -415,7 +397,9 @@ def crash():
         timeout=p["timeout"],
         instances=[OracleInstance("v1", p["workers"], None)] * 2,
     )
-    sc = scenario(p["duration"], p["rate"], instances=2, workers=p["workers"], timeout=p["timeout"])
+    sc = replayable(
+        p["duration"], p["rate"], instances=2, workers=p["workers"], fleet={"timeout": p["timeout"]}
+    )
     engine = engine_logs(sc, lambda: crash_actions(CRASHES))
     return oracle, engine
 
@@ -590,13 +574,13 @@ def weights():
         service={"v1": exponential(MEAN_S), "v2": exponential(0.015)},
         seed=ORACLE_SEED,
     )
-    sc = scenario(
+    sc = replayable(
         p["duration"],
         p["rate"],
         instances=p["instances"],
         workers=p["workers"],
         release=RELEASE,
-        period=p["period"],
+        monitoring={"period": p["period"]},
     )
     results = [run_engine(sc, seed, weight_actions()) for seed in ENGINE_SEEDS]
     return oracle, results

@@ -22,6 +22,7 @@ from simulator.analysis import backends, replication, statistics
 from simulator.analysis import experiments as ex
 from simulator.analysis import sweep as sweeps
 from simulator.analysis.backends import BackendError, ProcessPool
+from tests import builders
 
 # A run's own speed measurements, not results: they differ between any two runs.
 VOLATILE = ["wall_s", "requests_per_s"]
@@ -30,18 +31,13 @@ SERVICE_S = 0.05  # exponential service time mean
 WORKERS = 2  # workers per instance
 
 
-def scenario(strategy=None, rate=20, duration=600, defect=None, **fleet):
-    return {
-        "name": "exp", "duration": duration, "warmup": 60,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": 2, "workers_per_instance": WORKERS,
-                  "service_time": {"distribution": "exponential", "mean": SERVICE_S},
-                  "provisioning": 60, "routing": "random"} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": 60},
-        "strategy": strategy or {"type": "none"},
-    }  # fmt: skip
+def quick(strategy=None, rate=20, duration=600, defect=None):
+    """The usual release (tests/builders.py) on 2 instances at 20 req/s for 10 min after a
+    1 min warm-up, v1 provisioned in 60 s: runs of about 20 ms."""
+    fleet = {"workers_per_instance": WORKERS, "service_time": builders.exponential(SERVICE_S),
+             "provisioning": 60, "routing": "random"}  # fmt: skip
+    return builders.release(strategy, defect, rate=rate, duration=duration, instances=2,
+                            name="exp", warmup=60, fleet=fleet)  # fmt: skip
 
 
 # A canary with short bakes and a rare defect: the Flagger gate (any error in a check
@@ -80,7 +76,7 @@ def test_replication_seeds_do_not_depend_on_the_count_and_are_distinct():
 
 
 def test_replication_k_is_the_run_with_the_kth_seed_and_first_continues_the_sequence():
-    sc = scenario()
+    sc = quick()
     whole = replication.replicate(sc, 5, seed=7, workers=1)
     head = replication.replicate(sc, 3, seed=7, workers=1)
     tail = replication.replicate(sc, 2, seed=7, first=3, workers=1)
@@ -137,7 +133,7 @@ def test_half_width_shrinks_as_one_over_sqrt_n():
     excludes a half-width law of n^-1/4 (R = 0.707) or n^-3/4 (R = 1.414).
     """
     n, seeds, metric = 12, range(20, 26), "latency_ms.mean"
-    sc = scenario()
+    sc = quick()
     t_n, t_4n = stats.t.ppf(0.975, n - 1), stats.t.ppf(0.975, 4 * n - 1)
     log_r = []
     for seed in seeds:
@@ -172,7 +168,7 @@ def test_half_width_shrinks_as_one_over_sqrt_n():
 def test_compare_table_columns_means_rates_and_intervals():
     strategies = ["canary", "big_bang"]
     reps = 12
-    table = ex.compare(scenario(CANARY, duration=900, defect=FLAKY), strategies, reps, seed=3,
+    table = ex.compare(quick(CANARY, duration=900, defect=FLAKY), strategies, reps, seed=3,
                        workers=1)  # fmt: skip
     runs = table.attrs["replications"]
     assert table.index.name == "strategy"
@@ -231,7 +227,7 @@ def test_paired_differences_are_narrower_than_unpaired_under_common_random_numbe
     random numbers make certain (the sample correlation is checked too).
     """
     reps, metric = 12, "latency_ms.mean"
-    table = ex.compare(scenario(CANARY, duration=900), ["canary", "blue_green"], reps, seed=4,
+    table = ex.compare(quick(CANARY, duration=900), ["canary", "blue_green"], reps, seed=4,
                        workers=1)  # fmt: skip
     runs = table.attrs["replications"]
     diff = ex.differences(runs, baseline="blue_green")
@@ -266,7 +262,7 @@ def test_paired_differences_are_narrower_than_unpaired_under_common_random_numbe
 def test_same_seed_same_table_serially_on_the_pool_and_on_dask():
     from dask.distributed import Client, LocalCluster
 
-    sc = scenario(CANARY, duration=900, defect=FLAKY)
+    sc = quick(CANARY, duration=900, defect=FLAKY)
     strategies, reps, seed = ["canary", "blue_green"], 4, 5
     total = reps * len(strategies)
 
@@ -305,11 +301,11 @@ def test_same_seed_same_table_serially_on_the_pool_and_on_dask():
 
 def test_progress_reports_done_and_total_ending_at_total():
     calls = []
-    replication.replicate(scenario(), 3, seed=1, workers=1, progress=lambda *c: calls.append(c))
+    replication.replicate(quick(), 3, seed=1, workers=1, progress=lambda *c: calls.append(c))
     assert calls == [(1, 3), (2, 3), (3, 3)]
     calls.clear()
     points = sweeps.grid_points({"fleet.instances": [1, 2]})
-    sweeps.sweep(scenario(), points, 2, seed=1, workers=1, progress=lambda *c: calls.append(c))
+    sweeps.sweep(quick(), points, 2, seed=1, workers=1, progress=lambda *c: calls.append(c))
     assert calls == [(k, 4) for k in range(1, 5)]
 
 
@@ -340,11 +336,11 @@ def test_an_unreachable_or_malformed_scheduler_is_a_backend_error(monkeypatch):
     monkeypatch.setattr(backends, "CONNECT_TIMEOUT_S", 1.0)
     started = time.monotonic()
     with pytest.raises(BackendError, match="no Dask scheduler answered at .* within 1 s") as info:
-        replication.replicate(scenario(), 1, scheduler=f"tcp://127.0.0.1:{closed_port()}")
+        replication.replicate(quick(), 1, scheduler=f"tcp://127.0.0.1:{closed_port()}")
     assert time.monotonic() - started < 20  # distributed alone would retry for 30 s
     assert info.value.setting == "scheduler" and isinstance(info.value, ValueError)
     with pytest.raises(BackendError, match="'tcp://127.0.0.1' is not a scheduler address"):
-        replication.replicate(scenario(), 1, scheduler="tcp://127.0.0.1")
+        replication.replicate(quick(), 1, scheduler="tcp://127.0.0.1")
 
 
 # ---------------------------------------------------------------- precision
@@ -359,7 +355,7 @@ def test_replicate_to_precision_reaches_the_target_with_the_sqrt_n_rule(monkeypa
         return real(sc, n, seed, **kw)
 
     monkeypatch.setattr(replication, "replicate", spy)
-    sc, metric, rel, initial, maximum = scenario(), "latency_ms.p99", 0.01, 4, 80
+    sc, metric, rel, initial, maximum = quick(), "latency_ms.p99", 0.01, 4, 80
     frame = replication.replicate_to_precision(sc, metric, relative=rel, seed=9, initial=initial,
                                       maximum=maximum, workers=1)  # fmt: skip
     n = len(frame)
@@ -387,7 +383,7 @@ def test_replicate_to_precision_reaches_the_target_with_the_sqrt_n_rule(monkeypa
 
 
 def test_replicate_to_precision_stops_at_the_maximum():
-    frame = replication.replicate_to_precision(scenario(), "latency_ms.mean", relative=1e-6, seed=2,
+    frame = replication.replicate_to_precision(quick(), "latency_ms.mean", relative=1e-6, seed=2,
                                       initial=3, maximum=7, workers=1)  # fmt: skip
     assert len(frame) == 7
     assert frame.attrs["precision"]["relative"] > 1e-6
@@ -397,7 +393,7 @@ def test_replicate_to_precision_stops_at_the_maximum():
 
 
 def test_set_path_on_nested_dicts_and_lists_copies():
-    data = ds.load_scenario(scenario(CANARY)).to_dict()
+    data = ds.load_scenario(quick(CANARY)).to_dict()
     out = sweeps.set_path(data, "strategy.steps.1.weight", 40)
     assert out["strategy"]["steps"][1]["weight"] == 40
     assert out["strategy"]["steps"][0] == data["strategy"]["steps"][0]
@@ -424,7 +420,7 @@ def test_sweep_rejects_a_bad_path_or_value_naming_it_before_running(point, named
     calls = []
     good = {"fleet.instances": 3}
     with pytest.raises(ValueError) as err:  # ScenarioError is a ValueError
-        sweeps.sweep(scenario(CANARY), [good, point], 2, workers=1,
+        sweeps.sweep(quick(CANARY), [good, point], 2, workers=1,
                  progress=lambda *c: calls.append(c))  # fmt: skip
     for name in named:
         assert name in str(err.value)
@@ -476,7 +472,7 @@ def test_random_points_integer_range_is_uniform_over_its_integers():
 def test_sweep_tidy_frame_reflects_the_parameter_and_aggregate_has_a_row_per_point():
     rate, duration, reps = 20, 600, 5
     instances = [1, 2, 3]
-    sc = scenario(rate=rate, duration=duration)
+    sc = quick(rate=rate, duration=duration)
     tidy = sweeps.sweep(sc, sweeps.grid_points({"fleet.instances": instances}), reps, seed=12,
                     workers=1)  # fmt: skip
     assert len(tidy) == len(instances) * reps
@@ -550,7 +546,7 @@ def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
     check = replication.budget.check
     monkeypatch.setattr(replication.budget, "check", lambda sc: checked.append(sc.strategy.type)
                         or check(sc))  # fmt: skip
-    runs = ex.compare_runs(scenario(), ["big_bang", "canary", "big_bang"], 3, 1, workers=1,
+    runs = ex.compare_runs(quick(), ["big_bang", "canary", "big_bang"], 3, 1, workers=1,
                            progress=lambda done, total: ran.append(len(checked)))  # fmt: skip
     assert sorted(checked) == ["big_bang", "canary"]  # once each, not once a replication
     assert ran and set(ran) == {2}  # both checked before the first replication ended
@@ -562,10 +558,10 @@ def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeyp
     monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
     points = [{"duration": 600}, {"duration": 900}]
     with pytest.raises(replication.BudgetError) as err:
-        sweeps.sweep(scenario(), points, 2, workers=1, progress=lambda *c: calls.append(c))
+        sweeps.sweep(quick(), points, 2, workers=1, progress=lambda *c: calls.append(c))
     assert "sweep point 'duration=900'" in str(err.value) and "traffic.rate" in str(err.value)
     assert calls == []  # not even the point within the budget ran
-    frame = sweeps.sweep(scenario(), points, 2, workers=1, force=True)
+    frame = sweeps.sweep(quick(), points, 2, workers=1, force=True)
     assert sorted(set(frame["duration"])) == [600, 900]
     assert (frame.groupby("duration")["requests"].mean().diff().dropna() > 0).all()
 
@@ -573,15 +569,15 @@ def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeyp
 def test_force_goes_through_every_experiment(monkeypatch):
     monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 1000)
     with pytest.raises(replication.BudgetError, match="strategy canary: "):
-        ex.compare(scenario(), ["canary"], 2, workers=1)
+        ex.compare(quick(), ["canary"], 2, workers=1)
     with pytest.raises(replication.BudgetError, match="traffic.rate"):
-        replication.replicate(scenario(), 2, workers=1)
+        replication.replicate(quick(), 2, workers=1)
     with pytest.raises(replication.BudgetError):
-        replication.replicate_to_precision(scenario(), "latency_ms.mean", initial=2, workers=1)
-    forced = replication.replicate(scenario(), 2, seed=3, workers=1, force=True)
+        replication.replicate_to_precision(quick(), "latency_ms.mean", initial=2, workers=1)
+    forced = replication.replicate(quick(), 2, seed=3, workers=1, force=True)
     assert list(forced.drop(columns=VOLATILE).iloc[0]) == list(
-        replication.replicate(scenario(), 1, seed=3, workers=1, force=True)
+        replication.replicate(quick(), 1, seed=3, workers=1, force=True)
         .drop(columns=VOLATILE)
         .iloc[0]
     )
-    assert ex.compare(scenario(), ["canary"], 2, workers=1, force=True).shape[0] == 1
+    assert ex.compare(quick(), ["canary"], 2, workers=1, force=True).shape[0] == 1

@@ -18,26 +18,18 @@ from pydantic import ValidationError
 import simulator as ds
 from simulator.engine.control import Control
 from simulator.scenario.gates import Check, default_checks
+from tests import builders
 
-PERIOD = 60.0
-START = 300.0  # = warmup: the release starts on a period boundary
-PROVISIONING = 120.0  # two periods
+PERIOD = builders.PERIOD
+START = builders.WARMUP  # the release starts on a period boundary
+PROVISIONING = builders.PROVISIONING  # two periods
 FIRST_SHIFT = START + PROVISIONING  # the canary serves, and gets its first weight, here
 DET_100MS = {"distribution": "deterministic", "value": 0.1}
 
 
-def scenario(strategy, defect=None, rate=50, duration=1800, slo=None, **fleet):
-    return {
-        "name": "t", "duration": duration, "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": 4, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": PROVISIONING} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999} if slo is None else slo,
-        "monitoring": {"period": PERIOD},
-        "strategy": strategy,
-    }  # fmt: skip
+def gated(strategy, defect=None, duration=1800, **kw):
+    """Half an hour of the usual release (tests/builders.py) under a gated `strategy`."""
+    return builders.release(strategy, defect, duration=duration, **kw)
 
 
 def flagger(step=10, max_weight=50, **gate):
@@ -114,7 +106,7 @@ def test_flagger_promotion_takes_interval_times_steps_when_every_check_passes(
     and aligned windows, exactly interval x (number of steps). maxWeight 50 with stepWeight
     20 (flagger #189) still ends at 50, then promotes."""
     gate = {"interval": f"{interval // 60}m", "threshold": 1}
-    res = ds.simulate(scenario(flagger(step, max_weight, **gate)), seed=1)
+    res = ds.simulate(gated(flagger(step, max_weight, **gate)), seed=1)
     assert res.summary["outcome"] == "promoted"
     steps = math.ceil(max_weight / step - 1e-9)
     expected_weights = [min(k * step, max_weight) / 100 for k in range(1, steps + 1)] + [1.0]
@@ -136,7 +128,7 @@ def test_flagger_rollback_takes_interval_times_threshold(threshold):
     check passing would need 0 errors in 300: probability 2^-300): rollback exactly
     interval x threshold after the first shift, the weight never moving past the first."""
     interval = 60
-    res = ds.simulate(scenario(flagger(threshold=threshold), {"error_rate": 0.5}), seed=1)
+    res = ds.simulate(gated(flagger(threshold=threshold), {"error_rate": 0.5}), seed=1)
     s = res.summary
     assert s["outcome"] == "rolled_back"
     first = shifts(res)[0][0]
@@ -153,7 +145,7 @@ def test_rule_flagger_failed_checks_are_cumulative_not_consecutive(monkeypatch):
     """Unit test of the rule: fail, pass, fail, pass, fail with threshold 3 never has two
     failures in a row, yet rolls back at the 5th check; each failure holds the weight."""
     taken = script(monkeypatch, ["fail", "pass", "fail", "pass", "fail"])
-    res = ds.simulate(scenario(flagger(threshold=3)), seed=1)
+    res = ds.simulate(gated(flagger(threshold=3)), seed=1)
     first, i = FIRST_SHIFT, 60.0
     assert taken == [first + k * i for k in range(1, 6)]
     assert times(res, "AnalysisFailed") == [first + i, first + 3 * i, first + 5 * i]
@@ -173,7 +165,7 @@ def test_rule_flagger_each_failed_check_under_threshold_adds_one_interval(monkey
     k intervals (promotion >= interval x maxWeight/stepWeight, with equality only if k = 0)."""
     verdicts = ["fail" if n in failures_at else "pass" for n in range(12)]
     script(monkeypatch, verdicts)
-    res = ds.simulate(scenario(flagger(threshold=5)), seed=1)
+    res = ds.simulate(gated(flagger(threshold=5)), seed=1)
     assert res.summary["outcome"] == "promoted"
     assert len(times(res, "AnalysisFailed")) == len(failures_at)
     assert promotion_start(res) - FIRST_SHIFT == 60 * (50 / 10 + len(failures_at))
@@ -186,7 +178,7 @@ def test_rule_flagger_each_failed_check_under_threshold_adds_one_interval(monkey
 def test_argo_fails_when_failed_exceeds_failure_limit(limit):
     """Argo's quirk, failed > failureLimit: limit 0 fails on the 1st failed measurement,
     limit 2 on the 3rd (not the 2nd). Every measurement fails (error_rate 0.5)."""
-    res = ds.simulate(scenario(argo(failure_limit=limit), {"error_rate": 0.5}), seed=1)
+    res = ds.simulate(gated(argo(failure_limit=limit), {"error_rate": 0.5}), seed=1)
     first = shifts(res)[0][0]
     assert first == FIRST_SHIFT
     assert times(res, "AnalysisFailed") == [first + 60 * k for k in range(1, limit + 2)]
@@ -201,7 +193,7 @@ def test_rule_argo_two_failures_are_within_failure_limit_two(monkeypatch, limit,
     failureLimit 2 (promoted after the 300 s bake); with failureLimit 1 the 2nd failure,
     at the 3rd measurement, does."""
     script(monkeypatch, ["fail", "pass", "fail", "pass", "pass"])
-    res = ds.simulate(scenario(argo(bake=300, failure_limit=limit)), seed=1)
+    res = ds.simulate(gated(argo(bake=300, failure_limit=limit)), seed=1)
     assert res.summary["outcome"] == outcome
     assert times(res, "AnalysisFailed")[:2] == [FIRST_SHIFT + 60, FIRST_SHIFT + 180]
     if outcome == "promoted":
@@ -217,7 +209,7 @@ def test_argo_count_reached_ends_the_run_successful():
     no more measurements; the run succeeded, so the step's bake ends and the release is
     promoted (Argo's semantics, whatever the release is worth)."""
     bake = 600
-    res = ds.simulate(scenario(argo(bake=bake, count=3, failure_limit=5), {"error_rate": 0.5}),
+    res = ds.simulate(gated(argo(bake=bake, count=3, failure_limit=5), {"error_rate": 0.5}),
                       seed=1)  # fmt: skip
     first = FIRST_SHIFT
     assert times(res, "AnalysisFailed") == [first + 60, first + 120, first + 180]
@@ -231,7 +223,7 @@ def test_argo_count_reached_ends_the_run_successful():
 def test_rule_argo_count_stops_measuring(monkeypatch):
     """Unit test: after `count` conclusive measurements the gate reads no more metrics."""
     taken = script(monkeypatch, [])
-    res = ds.simulate(scenario(argo(bake=600, count=4)), seed=1)
+    res = ds.simulate(gated(argo(bake=600, count=4)), seed=1)
     assert taken == [FIRST_SHIFT + 60 * k for k in range(1, 5)]
     assert res.summary["outcome"] == "promoted"
 
@@ -242,7 +234,7 @@ def test_rule_a_gate_failing_while_promotion_scales_up_rolls_back(monkeypatch):
     instances (120 s), and the 2nd measurement, during that scale-up, fails with
     failureLimit 0. A RollbackTriggered must not be followed by a promotion."""
     script(monkeypatch, ["pass", "fail", "fail", "fail"])
-    res = ds.simulate(scenario(argo(bake=60)), seed=1)
+    res = ds.simulate(gated(argo(bake=60)), seed=1)
     assert times(res, "RollbackTriggered") == [FIRST_SHIFT + 120]
     assert res.summary["outcome"] == "rolled_back"
     assert details(res, "UpdateComplete") == ["rolled_back"]
@@ -257,7 +249,7 @@ def test_alarms_m_of_n_delays_detection(n, m):
     the release fails (error_rate 1, deterministic), so every period breaches from the
     first one with traffic and the alarm fires when M (default N) datapoints have closed."""
     gate = {"evaluation_periods": n} | ({} if m is None else {"datapoints_to_alarm": m})
-    res = ds.simulate(scenario(blue_green(**gate), {"error_rate": 1.0}), seed=1)
+    res = ds.simulate(gated(blue_green(**gate), {"error_rate": 1.0}), seed=1)
     first = shifts(res)[0][0]
     assert first == FIRST_SHIFT and shifts(res)[0][1]["v2"] == 1.0
     needed = m or n
@@ -283,8 +275,8 @@ def test_alarms_derived_from_the_slo(slo, defect, alarm):
     (x3 for the latency defect) on 8 workers: 600 requests per period, so 5% errors reads
     5% +- 0.9% (<1% or >10% are 4.5 SE away), and every request of the slow release takes
     >= 300 ms (per-period p99 0.53-0.90 s over seeds 1-5: far from 2 s)."""
-    res = ds.simulate(scenario(blue_green(), defect, rate=10, slo=slo, service_time=DET_100MS),
-                      seed=1)  # fmt: skip
+    sc = gated(blue_green(), defect, rate=10, fleet={"service_time": DET_100MS}) | {"slo": slo}
+    res = ds.simulate(sc, seed=1)
     if alarm is None:
         assert res.summary["outcome"] == "promoted"
         assert times(res, "RollbackTriggered") == []
@@ -315,8 +307,8 @@ def test_alarms_gate_watches_the_named_scenario_alarms(names, defect, alarm):
     ones. Healthy v2 reads p99 100-172 ms per period (seeds 1-5; < 250 ms); with
     latency_factor 3 every request takes >= 300 ms, so the p99 alarm breaches in the first
     period."""
-    sc = scenario(blue_green(**({} if names is None else {"alarms": names})), defect, rate=10,
-                  service_time=DET_100MS)  # fmt: skip
+    sc = gated(blue_green(**({} if names is None else {"alarms": names})), defect, rate=10,
+               fleet={"service_time": DET_100MS})  # fmt: skip
     sc["monitoring"]["alarms"] = NAMED
     res = ds.simulate(sc, seed=1)
     if alarm is None:
@@ -333,7 +325,7 @@ def test_alarms_gate_rejects_unknown_alarm_names(scenario_alarms, unknown):
     """A name not in monitoring.alarms is refused when the scenario loads, naming exactly the
     unknown names, also when there are no scenario alarms at all (it must not silently fall
     back to derived alarms)."""
-    sc = scenario(blue_green(alarms=["v2-p99", "nope"]), {"error_rate": 1.0})
+    sc = gated(blue_green(alarms=["v2-p99", "nope"]), {"error_rate": 1.0})
     sc["monitoring"]["alarms"] = scenario_alarms
     expected = f"strategy.gate.alarms: no alarm named {unknown} in monitoring.alarms"
     with pytest.raises(ds.ScenarioError) as caught:
@@ -343,7 +335,7 @@ def test_alarms_gate_rejects_unknown_alarm_names(scenario_alarms, unknown):
 
 def test_alarms_gate_datapoints_to_alarm_cannot_exceed_evaluation_periods():
     """As for a scenario alarm, M of N with M > N is rejected when the scenario loads."""
-    sc = scenario(blue_green(evaluation_periods=2, datapoints_to_alarm=3))
+    sc = gated(blue_green(evaluation_periods=2, datapoints_to_alarm=3))
     with pytest.raises(ds.ScenarioError, match="datapoints_to_alarm"):
         ds.load_scenario(sc)
 
@@ -356,7 +348,7 @@ def kayenta(**gate):
 
 
 def test_kayenta_baseline_is_deployed_with_the_canary_at_the_same_size():
-    res = ds.simulate(scenario(kayenta(), duration=2400), seed=1)
+    res = ds.simulate(gated(kayenta(), duration=2400), seed=1)
     assert res.summary["outcome"] == "promoted"
     launches = res.events[res.events["kind"] == "LaunchInstances"]
     by_time = {}
@@ -381,7 +373,7 @@ def test_kayenta_defective_canary_scores_low_and_rolls_back():
     SE ~12%) sits far above the baseline's, so latency is High (the 5 vs 5 separation needed
     fails with probability < 1e-3), error_rate (none on either side) Pass: score 100 x 1/2 =
     50 < marginal 75 at the first judgement, one interval after the canary got traffic."""
-    res = ds.simulate(scenario(kayenta(), {"latency_factor": 2}, duration=2400), seed=1)
+    res = ds.simulate(gated(kayenta(), {"latency_factor": 2}, duration=2400), seed=1)
     interval = 300
     assert times(res, "CanaryJudgement") == [FIRST_SHIFT + interval]
     assert details(res, "CanaryJudgement") == [f"score 50 over {interval // 60:.0f} periods"]
@@ -396,8 +388,8 @@ def test_kayenta_score_at_the_marginal_fails(marginal, rolled_back_at):
     """Orca's MonitorKayentaCanaryTask: `canaryScore <= marginal` is TERMINAL, so the
     defective canary's 50 fails at once with marginal 50; with 49 it walks every step (4
     judgements, see the test below) and the final rule (50 < pass 95) rolls it back."""
-    res = ds.simulate(scenario(kayenta(marginal_score=marginal), {"latency_factor": 2},
-                               duration=2400), seed=1)  # fmt: skip
+    res = ds.simulate(gated(kayenta(marginal_score=marginal), {"latency_factor": 2},
+                            duration=2400), seed=1)  # fmt: skip
     judged = times(res, "CanaryJudgement")
     assert len(judged) == rolled_back_at and set(scores(res)) == {50.0}
     assert times(res, "RollbackTriggered") == [judged[-1]]
@@ -410,8 +402,8 @@ def test_kayenta_last_judgement_must_reach_pass(defect, outcome):
     walks every step and is rolled back by the final rule at the judgement that ends the last
     bake; a healthy one (Pass on both metrics: score 100; a false High has ~1% chance per
     judgement by the 98% interval, seed 1) is promoted."""
-    res = ds.simulate(scenario(kayenta(pass_score=100, marginal_score=0), defect,
-                               duration=2400), seed=1)  # fmt: skip
+    res = ds.simulate(gated(kayenta(pass_score=100, marginal_score=0), defect,
+                            duration=2400), seed=1)  # fmt: skip
     interval, bake = 300, 300
     got = scores(res)
     judged = times(res, "CanaryJudgement")
@@ -445,7 +437,7 @@ def test_low_traffic_pauses_instead_of_failing(strategy, rate):
     is AnalysisPaused, none AnalysisFailed, the weight stays at the first step, and the run
     ends with the release incomplete (not rolled back)."""
     duration = 1200
-    res = ds.simulate(scenario(strategy, {"error_rate": 0.5}, rate=rate, duration=duration),
+    res = ds.simulate(gated(strategy, {"error_rate": 0.5}, rate=rate, duration=duration),
                       seed=1)  # fmt: skip
     first = shifts(res)[0][0]
     assert first == FIRST_SHIFT
@@ -460,7 +452,7 @@ def test_low_traffic_pause_resumes_when_traffic_is_enough():
     """1 req/s (6 canary requests per check at 10%) until a 50x burst from t=900: paused
     checks until the window ending at 900, the step advances at the first check after it,
     then each weight holds one interval and the release is promoted."""
-    sc = scenario(flagger(), rate=1, duration=1800)
+    sc = gated(flagger(), rate=1, duration=1800)
     sc["traffic"] = {"pattern": "bursty", "rate": 1,
                      "bursts": [{"at": 900, "duration": 900, "multiplier": 50}]}  # fmt: skip
     res = ds.simulate(sc, seed=1)
@@ -473,7 +465,7 @@ def test_low_traffic_pause_resumes_when_traffic_is_enough():
 def test_flagger_no_data_fail_counts_low_traffic_as_failed_checks():
     """Real Flagger: 'no values found' is a failed check. A healthy release at 0.5 req/s is
     rolled back after threshold x interval (a false rollback)."""
-    res = ds.simulate(scenario(flagger(threshold=2, no_data="fail"), rate=0.5), seed=1)
+    res = ds.simulate(gated(flagger(threshold=2, no_data="fail"), rate=0.5), seed=1)
     assert times(res, "AnalysisFailed") == [FIRST_SHIFT + 60, FIRST_SHIFT + 120]
     assert all("no values found" in d for d in details(res, "AnalysisFailed"))
     assert times(res, "RollbackTriggered") == [FIRST_SHIFT + 120]
@@ -485,7 +477,7 @@ def test_flagger_no_data_fail_counts_low_traffic_as_failed_checks():
 def test_alarms_gate_bakes_on_regardless_of_traffic():
     """SageMaker's auto-rollback has no minimum traffic (min_requests 0): at 0.5 req/s the
     alarms gate never pauses and the healthy release is promoted when the bake ends."""
-    res = ds.simulate(scenario(blue_green(), rate=0.5), seed=1)
+    res = ds.simulate(gated(blue_green(), rate=0.5), seed=1)
     assert times(res, "AnalysisPaused") == [] and times(res, "RollbackTriggered") == []
     assert res.summary["outcome"] == "promoted"
     assert times(res, "UpdateComplete") == [FIRST_SHIFT + 600]
@@ -496,8 +488,8 @@ def test_a_gate_interval_shorter_than_the_period_is_rejected():
     periods would find every other window empty and read a busy endpoint as 'no data'.
     The scenario says so instead of pausing or failing checks for no reason."""
     with pytest.raises(ds.ScenarioError, match=r"strategy\.gate\.interval \(30 s\).*60 s"):
-        ds.load_scenario(scenario(flagger(interval="30s")))
-    sc = scenario(flagger(interval="30s"))
+        ds.load_scenario(gated(flagger(interval="30s")))
+    sc = gated(flagger(interval="30s"))
     sc["monitoring"] = {"period": 30}
     assert ds.load_scenario(sc).strategy.gate.interval == 30
 
@@ -508,7 +500,7 @@ def test_a_gate_interval_shorter_than_the_period_is_rejected():
 def test_check_needs_a_bound():
     with pytest.raises(ValidationError, match="needs 'max' or 'min'"):
         Check(metric="error_rate")
-    sc = scenario(flagger(checks=[{"metric": "latency_p99"}]))
+    sc = gated(flagger(checks=[{"metric": "latency_p99"}]))
     with pytest.raises(ds.ScenarioError, match=r"strategy\.gate\.checks\.0"):
         ds.load_scenario(sc)
 
@@ -538,7 +530,7 @@ def test_check_bounds_are_strict_and_no_data_is_not_a_violation():
 
 
 def slo_of(slo):
-    return ds.load_scenario(scenario(flagger(), slo=slo)).slo
+    return ds.load_scenario(gated(flagger()) | {"slo": slo}).slo
 
 
 @pytest.mark.parametrize(
@@ -561,7 +553,7 @@ def test_gate_without_checks_uses_the_default_checks(slo, outcome):
     """5% errors: over Flagger's default 1% (no SLO), under the SLO-derived 10%. At 10% of
     50 req/s a check sees ~300 requests (more at later weights): 5% reads 5% +- 1.3%;
     P(<= 1%, i.e. <= 3 errors) ~ 2e-4 and P(> 10%) ~ 1e-4 per check, at most 5 checks."""
-    res = ds.simulate(scenario(flagger(), {"error_rate": 0.05}, slo=slo), seed=1)
+    res = ds.simulate(gated(flagger(), {"error_rate": 0.05}) | {"slo": slo}, seed=1)
     assert res.summary["outcome"] == outcome
     if outcome == "rolled_back":
         assert times(res, "RollbackTriggered") == [FIRST_SHIFT + 60]

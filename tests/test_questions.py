@@ -25,17 +25,13 @@ from simulator.analysis.questions import (
 from simulator.analysis.replication import replicate
 from simulator.analysis.sweep import set_path
 from simulator.validation import theory
+from tests import builders
 
-EXP_100MS = {"distribution": "exponential", "mean": 0.1}  # mu = 10 per second
 
-
-def queue(rate, instances=1, workers=1, duration=2000, **fleet):
-    return {
-        "name": "queue", "duration": duration, "warmup": 200,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"instances": instances, "workers_per_instance": workers,
-                  "service_time": EXP_100MS} | fleet,
-    }  # fmt: skip
+def queue(rate, duration=2000, **overrides):
+    """M/M/1 (tests/builders.py) with 100 ms service (mu = 10 per second), `duration`
+    seconds after 200 s of warm-up: the capacity searches add instances or workers."""
+    return builders.plain_queue(rate, name="queue", duration=duration, warmup=200, **overrides)
 
 
 def upper_bound(values, confidence=0.95):
@@ -93,7 +89,7 @@ def test_capacity_search_on_availability_matches_erlang_b():
     expected = next(c for c in range(1, 30) if 1 - theory.erlang_b(c, lam / mu) >= target)
     assert theory.erlang_b(expected, lam / mu) < 0.6 * (1 - target)
     assert theory.erlang_b(expected - 1, lam / mu) > 1.3 * (1 - target)
-    sc = queue(lam, duration=1000, queue_capacity=0)
+    sc = queue(lam, duration=1000, fleet={"queue_capacity": 0})
     result = capacity_search(sc, replications=5, seed=0, limit=1e6, availability=target,
                              field="fleet.workers_per_instance", workers=1)  # fmt: skip
     assert result.value == expected
@@ -116,12 +112,10 @@ SLO_MS = 250.0
 
 
 def catalog_scenario():
-    return {
-        "name": "targets", "duration": 900, "warmup": 120,
-        "traffic": {"pattern": "poisson", "rate": 40},
-        "fleet": {"instances": 1, "model": "resnet50"},
-        "slo": {"latency_p99": f"{SLO_MS:g}ms"},
-    }  # fmt: skip
+    """One instance of the catalog's resnet50 at 40 req/s, with a p99 SLO."""
+    return builders.scenario(name="targets", duration=900, warmup=120, traffic={"rate": 40},
+                             fleet={"instances": 1, "model": "resnet50"},
+                             slo={"latency_p99": f"{SLO_MS:g}ms"})  # fmt: skip
 
 
 def test_cheapest_target_is_the_cheapest_answer_and_each_answer_matches_direct_runs():
@@ -160,20 +154,16 @@ WEIGHTS, BAKES = [5, 10, 40], [60, 180]
 
 
 def canary_scenario(gate=None, defect=DEFECT):
+    """The usual release (tests/builders.py) at RATE for 15 min, the fleet failing
+    BASE_ERRORS of requests; the canary serves from START + PROVISIONING = 420 s, a
+    period boundary."""
     gate = gate or {"type": "argo", "interval": INTERVAL, "failure_limit": FAILURE_LIMIT,
                     "checks": [{"metric": "error_rate", "max": LIMIT},
                                {"metric": "latency_p99", "max": "1s"}]}  # fmt: skip
-    return {
-        "name": "power", "duration": 900, "warmup": 300,
-        "traffic": {"pattern": "poisson", "rate": RATE},
-        "fleet": {"version": "v1", "instances": 4, "workers_per_instance": 2,
-                  "error_rate": BASE_ERRORS, "provisioning": PROVISIONING,
-                  "service_time": {"distribution": "exponential", "mean": 0.05}},
-        "release": {"version": "v2", "defect": {"error_rate": defect}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        # the canary serves from START + PROVISIONING = 420 s, a period boundary
-        "strategy": {"type": "canary", "start": START, "gate": gate},
-    }  # fmt: skip
+    return builders.release({"type": "canary", "start": START, "gate": gate},
+                            {"error_rate": defect}, name="power", rate=RATE, duration=900,
+                            fleet={"error_rate": BASE_ERRORS, "provisioning": PROVISIONING},
+                            monitoring=builders.DROP)  # fmt: skip
 
 
 def measurements(bake):

@@ -14,6 +14,7 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from simulator.scenario.strategies import STRATEGY_TYPES
+from tests import builders
 
 RELEASES = [s for s in STRATEGY_TYPES if s != "none"]
 DEFECT = {"error_rate": 0.05, "latency_factor": 1.5}
@@ -21,34 +22,21 @@ PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 SEEDS = (1, 2, 3)
 
 
-def scenario(strategy, defect=None):
-    return {
-        "name": "risk",
-        "duration": 3 * 3600,
-        "warmup": 600,
-        "traffic": {"pattern": "poisson", "rate": 50},
-        "fleet": {
-            "version": "v1",
-            "instances": 4,
-            "workers_per_instance": 2,
-            "service_time": {"distribution": "exponential", "mean": 0.05},
-            "provisioning": 120,
-        },  # fmt: skip
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "strategy": {"type": strategy},
-    }
+def three_hours(strategy, defect=None):
+    """Three hours of the usual release (tests/builders.py) by `strategy`, 10 min warm-up."""
+    return builders.release(strategy, defect, name="risk", duration=3 * 3600, warmup=600,
+                            monitoring=builders.DROP)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def defective():
-    return {(s, seed): ds.simulate(scenario(s, DEFECT), seed=seed).summary
+    return {(s, seed): ds.simulate(three_hours(s, DEFECT), seed=seed).summary
             for s in RELEASES for seed in SEEDS}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def healthy():
-    return {s: ds.simulate(scenario(s), seed=1) for s in RELEASES}
+    return {s: ds.simulate(three_hours(s), seed=1) for s in RELEASES}
 
 
 def test_big_bang_has_the_largest_blast_radius(defective):
@@ -114,7 +102,7 @@ def test_users_affected_counts_distinct_users_in_the_blast_radius(defective):
 
 
 def test_slo_minutes_and_error_budget_are_read_from_the_metrics():
-    res = ds.simulate(scenario("big_bang", DEFECT), seed=1)
+    res = ds.simulate(three_hours("big_bang", DEFECT), seed=1)
     s, m = res.summary, res.metrics
     after = m[m["time_s"] >= 600]
     by_period = after.groupby("period")[["Invocations", "Invocation5XXErrors"]].sum()
@@ -139,8 +127,8 @@ def test_update_cost_is_the_spend_between_update_and_completion(healthy):
 
 
 def test_same_seed_same_risk_summary():
-    a = ds.simulate(scenario("canary", DEFECT), seed=7).summary
-    b = ds.simulate(scenario("canary", DEFECT), seed=7).summary
+    a = ds.simulate(three_hours("canary", DEFECT), seed=7).summary
+    b = ds.simulate(three_hours("canary", DEFECT), seed=7).summary
     drop = ("wall_s", "requests_per_s")
     assert {k: v for k, v in a.items() if k not in drop} == {
         k: v for k, v in b.items() if k not in drop

@@ -20,17 +20,9 @@ import pytest
 import simulator as ds
 from simulator.store.files import RunStoreError, write_atomically
 from simulator.store.runstore import LIST_COLUMNS, SCHEMA_VERSION, RunStore
+from tests import builders
 
-SMALL = {
-    "name": "t",
-    "duration": 600,
-    "traffic": {"pattern": "poisson", "rate": 20},
-    "fleet": {
-        "instances": 1,
-        "workers_per_instance": 2,
-        "service_time": {"distribution": "exponential", "mean": 0.05},
-    },
-}
+SMALL = builders.plain_queue(20, 2, service=0.05, name="t")  # 10 min of M/M/2 at 20 req/s
 CANARY = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
 
 

@@ -25,16 +25,11 @@ from simulator.scenario.model import UNIONS, Scenario, ScenarioError, load_scena
 from simulator.scenario.monitoring import Alarm
 from simulator.scenario.strategies import STRATEGY_TYPES
 from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS
+from tests.builders import DROP, scenario
 
 # ---------------------------------------------------------------- helpers
 
-BASE: dict[str, Any] = {"duration": "1h", "traffic": {"pattern": "poisson", "rate": 10}}
 SPURIOUS = {"float", "str", "int", "bool", "list", "dict", "none", "nullable"}
-
-
-def scenario(**fields: Any) -> dict[str, Any]:
-    """A minimal valid scenario dict with some top-level fields replaced or added."""
-    return copy.deepcopy(BASE) | fields
 
 
 def problems(source: Any) -> dict[str, str]:
@@ -264,7 +259,7 @@ def test_top_level_must_be_a_mapping(text, tmp_path):
 
 def test_non_mapping_python_object_is_an_error():
     with pytest.raises(ScenarioError, match="mapping"):
-        load_scenario([BASE])  # type: ignore[arg-type]
+        load_scenario([scenario()])  # type: ignore[arg-type]
 
 
 def test_file_errors_name_the_file(tmp_path):
@@ -422,11 +417,11 @@ def test_unknown_union_tag_lists_the_valid_ones(fields, path, valid):
 
 
 def test_missing_tag_and_missing_required_fields():
-    expect(scenario(traffic={"rate": 1}), "traffic", "'pattern'")
+    expect(scenario(traffic={"pattern": DROP, "rate": 1}), "traffic", "'pattern'")
     data = scenario()
     del data["traffic"]
     expect(data, "traffic", "Field required")
-    expect({"traffic": BASE["traffic"]}, "duration", "Field required")
+    expect(scenario(duration=DROP), "duration", "Field required")
     expect(scenario(traffic={"pattern": "poisson"}), "traffic.rate", "Field required")
 
 

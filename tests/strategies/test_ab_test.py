@@ -6,30 +6,22 @@ import pytest
 from scipy import stats
 
 import simulator as ds
+from tests import builders
 from tests.strategies.audit import conserved, steady
 
-PROVISIONING = 120.0
-START = 300.0
-PERIOD = 60.0
+PROVISIONING = builders.PROVISIONING
+START = builders.WARMUP
+PERIOD = builders.PERIOD
 N = 4
 
 
-def scenario(strategy=None, defect=None, rate=50, duration=3600, users=100_000,
-             request_log=0.0, warmup=START, provisioning=PROVISIONING):  # fmt: skip
-    """Availability SLO 99%: the derived guardrail alarm fires above 1% errors."""
-    return {
-        "name": "ab",
-        "duration": duration,
-        "warmup": warmup,
-        "traffic": {"pattern": "poisson", "rate": rate, "users": users},
-        "fleet": {"version": "v1", "instances": N, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": provisioning},
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.99},
-        "monitoring": {"period": PERIOD, "request_log": request_log},
-        "strategy": {"type": "ab_test"} | (strategy or {}),
-    }  # fmt: skip
+def ab_test(strategy=None, defect=None, users=100_000, request_log=0.0, **kw):
+    """The usual release (tests/builders.py) A/B tested on `users` sticky users.
+
+    Availability SLO 99%: the derived guardrail alarm fires above 1% errors."""
+    return builders.release({"type": "ab_test", **(strategy or {})}, defect, name="ab",
+                            instances=N, traffic={"users": users}, slo={"availability": 0.99},
+                            monitoring={"request_log": request_log}, **kw)  # fmt: skip
 
 
 def split_time(res):
@@ -52,9 +44,9 @@ def test_users_stick_to_one_arm_and_the_split_holds():
     users on the treatment is the split. 20,000 users hashed into arms (SD of the segment
     share sqrt(.21/20000) = 0.0032) of which ~19,000 are seen (SD 0.0033): tolerance 0.025
     is > 5 combined SDs."""
-    sc = scenario({"split": 30, "conversion": {"control": 0.1, "treatment": 0.1},
-                   "interval": 600, "max_duration": 1200}, users=20_000, request_log=1.0,
-                  duration=1800)  # fmt: skip
+    sc = ab_test({"split": 30, "conversion": {"control": 0.1, "treatment": 0.1},
+                  "interval": 600, "max_duration": 1200}, users=20_000, request_log=1.0,
+                 duration=1800)  # fmt: skip
     res = ds.simulate(sc, seed=1)
     begun = split_time(res)
     assert res.events[res.events.kind == "UpdateEndpointWeightsAndCapacities"].detail.iloc[0] == (
@@ -80,8 +72,8 @@ def test_trials_are_successful_requests_and_conversions_follow_the_rates():
     trials = each arm's successes over the test (from the metrics); conversions / trials
     within 5 binomial SDs of the configured rate; the reported lift is the counts' lift."""
     conversion = {"control": 0.10, "treatment": 0.12}
-    sc = scenario({"conversion": conversion, "interval": 300, "max_duration": 1800},
-                  {"error_rate": 0.002})  # fmt: skip
+    sc = ab_test({"conversion": conversion, "interval": 300, "max_duration": 1800},
+                 {"error_rate": 0.002})  # fmt: skip
     res = ds.simulate(sc, seed=2)
     ab = res.summary["details"]["ab_test"]
     assert set(ab) == {"winner", "decision_time_s", "p_value", "lift", "conversions", "trials"}
@@ -106,7 +98,7 @@ def test_trials_are_successful_requests_and_conversions_follow_the_rates():
 def test_a_large_lift_wins_and_the_treatment_is_promoted():
     """Treatment converts 15% against 10%: the sequential test stops at a look (a multiple of
     `interval`) with p <= alpha; the treatment grows to full size and takes all traffic."""
-    sc = scenario({"conversion": {"control": 0.10, "treatment": 0.15}, "interval": 300})
+    sc = ab_test({"conversion": {"control": 0.10, "treatment": 0.15}, "interval": 300})
     res = ds.simulate(sc, seed=3)
     s, ev = res.summary, res.events
     ab = s["details"]["ab_test"]
@@ -127,7 +119,7 @@ def short(seed, strategy=None):
     strategy = {"conversion": {"control": 0.10, "treatment": 0.10}, "interval": 300,
                 "max_duration": 1800} | (strategy or {})  # fmt: skip
     return ds.simulate(
-        scenario(strategy, rate=20, duration=2000, warmup=60, provisioning=60), seed=seed
+        ab_test(strategy, rate=20, duration=2000, warmup=60, fleet={"provisioning": 60}), seed=seed
     )
 
 
@@ -171,8 +163,8 @@ def test_two_proportion_waits_for_the_planned_sample_size():
     k = math.ceil(planned / per_look)
     for looks in (k - 1, k):
         assert abs(looks * per_look - planned) > 10 * math.sqrt(looks * per_look)
-    sc = scenario({"test": "two_proportion", "conversion": {"control": p_a, "treatment": p_a},
-                   "mde": mde, "interval": 240, "max_duration": 3600})  # fmt: skip
+    sc = ab_test({"test": "two_proportion", "conversion": {"control": p_a, "treatment": p_a},
+                  "mde": mde, "interval": 240, "max_duration": 3600})  # fmt: skip
     res = ds.simulate(sc, seed=4)
     ab = res.summary["details"]["ab_test"]
     assert ab["decision_time_s"] == k * 240
@@ -189,8 +181,8 @@ def test_guardrail_rolls_back_a_failing_treatment_whatever_the_conversions():
     """The treatment converts 5x better but fails 5% of requests: the SLO alarm (1%) fires in
     the first period of the split and the treatment is rolled back before any look; the
     control never shrank, so restoring it takes no time."""
-    sc = scenario({"conversion": {"control": 0.10, "treatment": 0.50}, "interval": 300},
-                  {"error_rate": 0.05})  # fmt: skip
+    sc = ab_test({"conversion": {"control": 0.10, "treatment": 0.50}, "interval": 300},
+                 {"error_rate": 0.05})  # fmt: skip
     res = ds.simulate(sc, seed=5)
     s, ev = res.summary, res.events
     begun = split_time(res)
@@ -207,7 +199,7 @@ def test_guardrail_rolls_back_a_failing_treatment_whatever_the_conversions():
 
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_same_seed_same_result_and_requests_conserved(defect):
-    sc = scenario({"conversion": {"control": 0.10, "treatment": 0.12}, "interval": 300}, defect)
+    sc = ab_test({"conversion": {"control": 0.10, "treatment": 0.12}, "interval": 300}, defect)
     a, b = ds.simulate(sc, seed=6), ds.simulate(sc, seed=6)
     assert steady(a.summary) == steady(b.summary)
     assert a.events.equals(b.events)

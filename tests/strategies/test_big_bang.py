@@ -12,26 +12,19 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
 
-START, PERIOD = 300.0, 60.0
-OLD_PROV, NEW_PROV = 120.0, 180.0
+START, PERIOD = builders.WARMUP, builders.PERIOD
+OLD_PROV, NEW_PROV = builders.PROVISIONING, 180.0
 N = 4
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-EXP_50MS = {"distribution": "exponential", "mean": 0.05}
 
 
-def scenario(strategy, defect=None, rate=50, duration=3600, **fleet):
-    return {
-        "name": "big-bang", "duration": duration, "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": N, "workers_per_instance": 2,
-                  "service_time": EXP_50MS, "provisioning": OLD_PROV} | fleet,
-        "release": {"version": "v2", "provisioning": NEW_PROV, "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": {"type": "big_bang"} | strategy,
-    }  # fmt: skip
+def big_bang(strategy=None, defect=None, **kw):
+    """The usual release (tests/builders.py) by big bang, the release provisioning in NEW_PROV."""
+    return builders.release({"type": "big_bang", **(strategy or {})}, defect, name="big-bang",
+                            instances=N, release={"provisioning": NEW_PROV}, **kw)  # fmt: skip
 
 
 # ---------------------------------------------------------------- Recreate
@@ -39,7 +32,7 @@ def scenario(strategy, defect=None, rate=50, duration=3600, **fleet):
 
 def test_without_overlap_the_endpoint_is_down_for_the_release_provisioning_time():
     rate = 50
-    res = ds.simulate(scenario({"bake": 240}, rate=rate), seed=1)
+    res = ds.simulate(big_bang({"bake": 240}, rate=rate), seed=1)
     s = res.summary
     cutover = START + NEW_PROV
     # the old fleet stops first (weights to the empty new fleet), then the new one launches
@@ -73,9 +66,11 @@ def test_without_overlap_the_endpoint_is_down_for_the_release_provisioning_time(
 def test_recreate_fails_the_old_fleets_requests_in_flight_and_overlap_drains_them(overlap):
     """Deterministic 1 s service on 32 workers at 20 req/s never queues: the requests in
     flight when v1 stops are exactly those that arrived in the second before it stops."""
-    sc = scenario({"overlap": overlap, "bake": 240}, rate=20, duration=1200,
-                  workers_per_instance=8,
-                  service_time={"distribution": "deterministic", "value": 1.0})  # fmt: skip
+    fleet = {
+        "workers_per_instance": 8,
+        "service_time": {"distribution": "deterministic", "value": 1.0},
+    }
+    sc = big_bang({"overlap": overlap, "bake": 240}, rate=20, duration=1200, fleet=fleet)
     sc["monitoring"] = {"period": PERIOD, "request_log": 1.0}
     res = ds.simulate(sc, seed=5)
     log, s = res.requests, res.summary
@@ -92,7 +87,7 @@ def test_recreate_fails_the_old_fleets_requests_in_flight_and_overlap_drains_the
 
 
 def test_without_overlap_one_fleet_is_billed_at_a_time():
-    res = ds.simulate(scenario({"bake": 240}, duration=1800), seed=1)
+    res = ds.simulate(big_bang({"bake": 240}, duration=1800), seed=1)
     s = res.summary
     assert s["cost_usd"] == pytest.approx(PRICE * N * 1800 / 3600)
     billed = res.metrics.groupby("period")["billed_instances"].sum()
@@ -104,7 +99,7 @@ def test_without_overlap_one_fleet_is_billed_at_a_time():
 
 def test_with_overlap_there_is_no_downtime_and_both_fleets_are_billed_meanwhile():
     duration = 1800
-    res = ds.simulate(scenario({"overlap": True, "bake": 240}, duration=duration), seed=2)
+    res = ds.simulate(big_bang({"overlap": True, "bake": 240}, duration=duration), seed=2)
     s = res.summary
     cutover = START + NEW_PROV
     assert launches(res, count=str) == [(START, str(N), "v2")]
@@ -137,7 +132,7 @@ def test_with_overlap_there_is_no_downtime_and_both_fleets_are_billed_meanwhile(
 @pytest.mark.parametrize("overlap", [False, True])
 def test_healthy_release_is_promoted_a_bake_after_the_cut_over(overlap):
     bake = 420
-    res = ds.simulate(scenario({"overlap": overlap, "bake": bake}), seed=3)
+    res = ds.simulate(big_bang({"overlap": overlap, "bake": bake}), seed=3)
     s = res.summary
     cutover = START + NEW_PROV
     assert timed(res, "UpdateComplete") == [[cutover + bake, "promoted"]]
@@ -150,7 +145,7 @@ def test_healthy_release_is_promoted_a_bake_after_the_cut_over(overlap):
 def test_defective_release_is_rolled_back_by_launching_the_old_fleet_again(overlap):
     """error_rate 0.05 against the SLO's 0.1%: the first alarm evaluation after the cut-over
     sees ~3000 requests on v2 (P(no error) ~ e^-150), so the gate fires one period in."""
-    res = ds.simulate(scenario({"overlap": overlap}, defect={"error_rate": 0.05}), seed=4)
+    res = ds.simulate(big_bang({"overlap": overlap}, defect={"error_rate": 0.05}), seed=4)
     s = res.summary
     cutover = START + NEW_PROV
     detected = cutover + PERIOD
@@ -179,7 +174,7 @@ def test_defective_release_is_rolled_back_by_launching_the_old_fleet_again(overl
 
 @pytest.mark.parametrize("overlap", [False, True])
 def test_same_seed_same_summary_and_events(overlap):
-    sc = scenario({"overlap": overlap}, defect={"error_rate": 0.02})
+    sc = big_bang({"overlap": overlap}, defect={"error_rate": 0.02})
     a, b = ds.simulate(sc, seed=21), ds.simulate(sc, seed=21)
     strip = ("wall_s", "requests_per_s")
     assert {k: v for k, v in a.summary.items() if k not in strip} == {
@@ -192,8 +187,8 @@ def test_same_seed_same_summary_and_events(overlap):
 @pytest.mark.parametrize("overlap", [False, True])
 def test_every_request_has_exactly_one_outcome(overlap):
     """A loss system with a tight deadline and baseline errors, through a rollback."""
-    sc = scenario({"overlap": overlap}, {"error_rate": 0.05}, rate=70, queue_capacity=0,
-                  timeout=0.15, error_rate=0.005)  # fmt: skip
+    sc = big_bang({"overlap": overlap}, {"error_rate": 0.05}, rate=70,
+                  fleet={"queue_capacity": 0, "timeout": 0.15, "error_rate": 0.005})  # fmt: skip
     s = ds.simulate(sc, seed=23).summary
     assert s["completed"] > 0 and s["errors"] > 0 and s["rejected"] > 0 and s["timed_out"] > 0
     assert conserved(s)

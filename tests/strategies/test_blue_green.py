@@ -11,24 +11,18 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
 
-START, PROV, PERIOD = 300.0, 120.0, 60.0
+START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-EXP_50MS = {"distribution": "exponential", "mean": 0.05}
 
 
-def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, **fleet):
-    return {
-        "name": "blue-green", "duration": duration, "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": EXP_50MS, "provisioning": PROV} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": {"type": "blue_green"} | strategy,
-    }  # fmt: skip
+def blue_green(strategy=None, defect=None, **kw):
+    """The usual release (tests/builders.py) by blue/green, with `strategy`'s fields."""
+    return builders.release(
+        {"type": "blue_green", **(strategy or {})}, defect, name="blue-green", **kw
+    )
 
 
 def expected_shifts(shares, wait):
@@ -46,7 +40,7 @@ def green_shares(res):
 
 def test_green_is_provisioned_at_full_size_before_any_shift_and_doubles_the_bill():
     n, wait, duration = 4, 300.0, 1800
-    res = ds.simulate(scenario({"wait_interval": wait}, instances=n, duration=duration), seed=1)
+    res = ds.simulate(blue_green({"wait_interval": wait}, instances=n, duration=duration), seed=1)
     s = res.summary
     assert launches(res) == [(START, n, "v2")]
     assert green_shares(res) == [(START + PROV, 1.0)]
@@ -71,7 +65,7 @@ def test_green_is_provisioned_at_full_size_before_any_shift_and_doubles_the_bill
 
 def test_all_at_once_shifts_everything_once_then_bakes():
     wait = 240.0
-    res = ds.simulate(scenario({"traffic": "ALL_AT_ONCE", "wait_interval": wait}), seed=2)
+    res = ds.simulate(blue_green({"traffic": "ALL_AT_ONCE", "wait_interval": wait}), seed=2)
     assert shifts(res) == [(START + PROV, {"v2": 1.0, "v1": 0.0})]
     assert timed(res, "UpdateComplete") == [[START + PROV + wait, "promoted"]]
     assert res.summary["reached_full_traffic"]
@@ -94,9 +88,9 @@ def test_all_at_once_shifts_everything_once_then_bakes():
 def test_canary_shifts_the_canary_share_then_everything(size, count):
     n, wait = 8, 180.0
     strategy = {"traffic": "CANARY", "canary_size": size, "wait_interval": wait}
-    spec = ds.load_scenario(scenario(strategy, instances=n)).strategy
+    spec = ds.load_scenario(blue_green(strategy, instances=n)).strategy
     assert spec.shares(n) == pytest.approx([count / n, 1.0])
-    res = ds.simulate(scenario(strategy, instances=n, duration=1800), seed=3)
+    res = ds.simulate(blue_green(strategy, instances=n, duration=1800), seed=3)
     expected = expected_shifts([count / n, 1.0], wait)
     assert green_shares(res) == [(t, pytest.approx(w)) for t, w in expected]
     assert [1 - w["v1"] for _, w in shifts(res)] == pytest.approx([w for _, w in expected])
@@ -118,7 +112,7 @@ def test_linear_steps_add_the_step_share_each_bake(n, step, per_shift):
     strategy = {"traffic": "LINEAR", "linear_step": step, "wait_interval": wait}
     shifts_needed = math.ceil(n / per_shift)
     shares = [min(k * per_shift, n) / n for k in range(1, shifts_needed + 1)]
-    res = ds.simulate(scenario(strategy, instances=n, duration=2400), seed=4)
+    res = ds.simulate(blue_green(strategy, instances=n, duration=2400), seed=4)
     expected = expected_shifts(shares, wait)
     assert green_shares(res) == [(t, pytest.approx(w)) for t, w in expected]
     assert len(shifts(res)) == shifts_needed and shares[-1] == 1.0
@@ -131,7 +125,7 @@ def test_a_bake_is_exactly_wait_interval_even_between_alarm_periods(wait):
     """WaitIntervalInSeconds is an exact wait; the alarms are evaluated every period
     meanwhile, so a bake that is not a whole number of periods is not rounded up."""
     strategy = {"traffic": "LINEAR", "linear_step": "25%", "wait_interval": wait}
-    res = ds.simulate(scenario(strategy), seed=2)
+    res = ds.simulate(blue_green(strategy), seed=2)
     expected = expected_shifts([0.25, 0.5, 0.75, 1.0], wait)
     assert green_shares(res) == [(t, pytest.approx(w)) for t, w in expected]
     assert kind(res, "UpdateComplete")["time"].tolist() == [START + PROV + 4 * wait]
@@ -141,7 +135,7 @@ def test_termination_wait_keeps_blue_after_the_last_bake():
     n, wait, keep = 4, 120.0, 420.0
     strategy = {"traffic": "CANARY", "canary_size": 1, "wait_interval": wait,
                 "termination_wait": keep}  # fmt: skip
-    res = ds.simulate(scenario(strategy, instances=n, duration=1800), seed=6)
+    res = ds.simulate(blue_green(strategy, instances=n, duration=1800), seed=6)
     full = expected_shifts([1 / n, 1.0], wait)[-1][0]
     gone = full + wait + keep
     assert terminations(res) == [(gone, n, "v1")]
@@ -166,7 +160,7 @@ def test_termination_wait_keeps_blue_after_the_last_bake():
 )
 def test_percent_sizes_out_of_range_are_rejected(strategy, field):
     with pytest.raises(ds.ScenarioError, match=f"strategy: {field} must"):
-        ds.load_scenario(scenario(strategy))
+        ds.load_scenario(blue_green(strategy))
 
 
 @pytest.mark.parametrize(
@@ -178,7 +172,7 @@ def test_percent_sizes_out_of_range_are_rejected(strategy, field):
     ],
 )
 def test_percent_sizes_at_the_limits_are_accepted(strategy):
-    ds.load_scenario(scenario(strategy))
+    ds.load_scenario(blue_green(strategy))
 
 
 @pytest.mark.parametrize(
@@ -191,7 +185,7 @@ def test_percent_sizes_at_the_limits_are_accepted(strategy):
 )
 def test_canary_instance_counts_are_checked_against_the_fleet(size):
     with pytest.raises(ds.ScenarioError, match="canary_size"):
-        ds.load_scenario(scenario({"traffic": "CANARY", "canary_size": size}, instances=4))
+        ds.load_scenario(blue_green({"traffic": "CANARY", "canary_size": size}, instances=4))
 
 
 @pytest.mark.parametrize(
@@ -206,7 +200,7 @@ def test_canary_instance_counts_are_checked_against_the_fleet(size):
 )
 def test_sagemaker_limits_are_enforced(field, value):
     with pytest.raises(ds.ScenarioError, match=f"strategy.{field}:"):
-        ds.load_scenario(scenario({field: value}))
+        ds.load_scenario(blue_green({field: value}))
 
 
 # ---------------------------------------------------------------- rollback
@@ -217,7 +211,7 @@ def test_defective_canary_is_shifted_back_to_blue_during_the_canary_bake():
     requests (P(no error) ~ 2e-17) against the SLO's 0.1%, one period after the shift."""
     n, wait, delay = 4, 300.0, 30.0
     strategy = {"traffic": "CANARY", "canary_size": 1, "wait_interval": wait}
-    res = ds.simulate(scenario(strategy, defect={"error_rate": 0.05}, instances=n), seed=7)
+    res = ds.simulate(blue_green(strategy, defect={"error_rate": 0.05}, instances=n), seed=7)
     s = res.summary
     shifted = START + PROV
     trig = timed(res, "RollbackTriggered")[0][0]
@@ -241,7 +235,7 @@ def test_exceeding_max_execution_timeout_rolls_back():
     wait, timeout = 300.0, 600.0
     strategy = {"traffic": "LINEAR", "linear_step": "25%", "wait_interval": wait,
                 "max_execution_timeout": timeout}  # fmt: skip
-    res = ds.simulate(scenario(strategy), seed=8)
+    res = ds.simulate(blue_green(strategy), seed=8)
     s = res.summary
     deadline = START + timeout
     trig, reason = timed(res, "RollbackTriggered")[0]
@@ -256,7 +250,7 @@ def test_exceeding_max_execution_timeout_rolls_back():
 
     # the same rollout with enough time is promoted
     enough = strategy | {"max_execution_timeout": PROV + 4 * wait + PERIOD}
-    assert ds.simulate(scenario(enough), seed=8).summary["outcome"] == "promoted"
+    assert ds.simulate(blue_green(enough), seed=8).summary["outcome"] == "promoted"
 
 
 # ---------------------------------------------------------------- invariants
@@ -270,7 +264,7 @@ def test_exceeding_max_execution_timeout_rolls_back():
     ],
 )
 def test_same_seed_same_summary_and_events(strategy, defect):
-    sc = scenario(strategy, defect)
+    sc = blue_green(strategy, defect)
     a, b = ds.simulate(sc, seed=31), ds.simulate(sc, seed=31)
     strip = ("wall_s", "requests_per_s")
     assert {k: v for k, v in a.summary.items() if k not in strip} == {
@@ -283,8 +277,12 @@ def test_same_seed_same_summary_and_events(strategy, defect):
 @pytest.mark.parametrize("traffic", ["ALL_AT_ONCE", "CANARY", "LINEAR"])
 def test_every_request_has_exactly_one_outcome(traffic):
     """A loss system with a tight deadline and baseline errors: every term occurs."""
-    sc = scenario({"traffic": traffic, "wait_interval": 120}, {"error_rate": 0.02}, rate=70,
-                  queue_capacity=0, timeout=0.15, error_rate=0.005)  # fmt: skip
+    sc = blue_green(
+        {"traffic": traffic, "wait_interval": 120},
+        {"error_rate": 0.02},
+        rate=70,
+        fleet={"queue_capacity": 0, "timeout": 0.15, "error_rate": 0.005},
+    )
     s = ds.simulate(sc, seed=33).summary
     assert s["completed"] > 0 and s["errors"] > 0 and s["rejected"] > 0 and s["timed_out"] > 0
     assert conserved(s)

@@ -13,24 +13,16 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import conserved, kind, launches, periods, shifts, steady, terminations
 
-START, PROV, PERIOD = 300.0, 120.0, 60.0
+START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-EXP_50MS = {"distribution": "exponential", "mean": 0.05}
 
 
-def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, **fleet):
-    return {
-        "name": "canary", "duration": duration, "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": EXP_50MS, "provisioning": PROV} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": {"type": "canary"} | strategy,
-    }  # fmt: skip
+def canary(strategy=None, defect=None, **kw):
+    """The usual release (tests/builders.py) by canary, with `strategy`'s fields."""
+    return builders.release({"type": "canary", **(strategy or {})}, defect, name="canary", **kw)
 
 
 def steps(*pairs):
@@ -82,7 +74,7 @@ def test_argo_steps_size_the_canary_by_weight_rounded_up_and_keep_the_stable_fle
     """25 instances, weights 10/28/50: 2.5 -> 3, 7 -> 7 (0.28 x 25 is 7.000000000000001 in
     floating point, which a naive ceil would make 8), 12.5 -> 13."""
     n, plan = 25, [(10, 300), (28, 300), (50, 300)]
-    res = ds.simulate(scenario({"steps": steps(*plan)}, instances=n), seed=2)
+    res = ds.simulate(canary({"steps": steps(*plan)}, instances=n), seed=2)
     launched, shifted, end = timeline(plan, n)
 
     assert [(t, c) for t, c, name in launches(res)] == launched
@@ -106,7 +98,7 @@ def test_argo_steps_size_the_canary_by_weight_rounded_up_and_keep_the_stable_fle
 
 def test_scale_full_launches_the_whole_fleet_for_the_canary_up_front():
     n, plan = 4, [(30, 120), (60, 180)]
-    res = ds.simulate(scenario({"steps": steps(*plan), "scale": "full"}, instances=n), seed=2)
+    res = ds.simulate(canary({"steps": steps(*plan), "scale": "full"}, instances=n), seed=2)
     launched, shifted, end = timeline(plan, n, scale="full")
     assert launched == [(START, n)]
     assert launches(res) == [(START, n, "v2")]
@@ -144,7 +136,7 @@ def test_traffic_share_of_each_version_follows_the_weights():
     """Seed 3, 50 req/s, 5 min bakes: 12000-18000 requests per step (4-6 whole periods,
     provisioning for the next step included, the weight being unchanged meanwhile)."""
     plan = [(10, 300), (25, 300), (60, 300)]
-    res = ds.simulate(scenario({"steps": steps(*plan)}), seed=3)
+    res = ds.simulate(canary({"steps": steps(*plan)}), seed=3)
     _, shifted, _ = timeline(plan, 4)
     weights = dict(shifted)
     checked = share_within_tolerance(
@@ -158,7 +150,7 @@ def test_argo_pauses_are_timers_under_a_background_analysis():
     duration (90 s, 0 s, 30 s here), whatever the 60 s measurement interval."""
     plan = [(10, 90), (20, 0), (30, 30)]
     strategy = {"steps": steps(*plan), "gate": {"type": "argo", "interval": 60}}
-    res = ds.simulate(scenario(strategy, duration=1800), seed=8)
+    res = ds.simulate(canary(strategy, duration=1800), seed=8)
     launched, shifted, end = timeline(plan, 4)
     assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
     assert [(t, c) for t, c, _ in launches(res)] == launched
@@ -171,7 +163,7 @@ def test_argo_first_pause_is_not_held_for_the_first_measurement():
     Shifts at 420, 450 and 480 s."""
     plan = [(10, 30), (20, 30), (25, 30)]
     strategy = {"steps": steps(*plan), "gate": {"type": "argo", "interval": 60}}
-    res = ds.simulate(scenario(strategy, duration=1800), seed=8)
+    res = ds.simulate(canary(strategy, duration=1800), seed=8)
     _, shifted, _ = timeline(plan, 4)
     assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
 
@@ -183,7 +175,7 @@ def test_a_gate_that_fires_during_a_scale_up_rolls_back_at_once():
     error_rate 0.05 on ~300 canary requests a minute: P(a minute without errors) ~ 2e-7."""
     gate = {"type": "argo", "interval": 60, "failure_limit": 1}
     strategy = {"steps": steps((10, 60), (50, 60)), "gate": gate}
-    res = ds.simulate(scenario(strategy, defect={"error_rate": 0.05}, duration=1800), seed=9)
+    res = ds.simulate(canary(strategy, defect={"error_rate": 0.05}, duration=1800), seed=9)
     first = START + PROV
     grow = first + 60
     assert launches(res) == [(START, 1, "v2"), (grow, canary_count(50, 4) - 1, "v2")]
@@ -205,7 +197,7 @@ def test_a_gate_that_fires_during_a_scale_up_rolls_back_at_once():
 )
 def test_flagger_step_weight_counts_up_to_max_weight(step, top):
     """step, 2 step, ... capped at maxWeight: it always ends on maxWeight (flagger #189)."""
-    spec = ds.load_scenario(scenario({"step_weight": step, "max_weight": top})).strategy
+    spec = ds.load_scenario(canary({"step_weight": step, "max_weight": top})).strategy
     expected = [min(k * step, top) for k in range(1, math.ceil(top / step) + 1)]
     assert spec.weights() == pytest.approx(expected)
     assert spec.weights()[-1] == top
@@ -214,7 +206,7 @@ def test_flagger_step_weight_counts_up_to_max_weight(step, top):
 def test_flagger_max_weight_not_a_multiple_of_step_weight_still_reaches_it_and_promotes():
     """flagger #189: stepWeight 20, maxWeight 50 must go 20, 40, 50 and then promote,
     each weight held one analysis interval (60 s)."""
-    res = ds.simulate(scenario({"step_weight": 20, "max_weight": 50}), seed=4)
+    res = ds.simulate(canary({"step_weight": 20, "max_weight": 50}), seed=4)
     plan = [(20, 60), (40, 60), (50, 60)]
     launched, shifted, end = timeline(plan, 4)
     assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
@@ -225,7 +217,7 @@ def test_flagger_max_weight_not_a_multiple_of_step_weight_still_reaches_it_and_p
 
 def test_flagger_step_weights_are_each_held_for_one_interval():
     res = ds.simulate(
-        scenario({"step_weights": [5, 30, 60], "gate": {"type": "flagger", "interval": 120}}),
+        canary({"step_weights": [5, 30, 60], "gate": {"type": "flagger", "interval": 120}}),
         seed=4,
     )
     plan = [(5, 120), (30, 120), (60, 120)]
@@ -242,13 +234,13 @@ def test_kayenta_runs_a_baseline_of_the_old_version_sized_and_weighted_like_the_
     """Seed 5; the shares use the same binomial tolerance as above (4.5 SE)."""
     n, plan = 4, [(20, 300), (40, 300)]
     strategy = {"steps": steps(*plan), "gate": {"type": "kayenta", "interval": 300}}
-    res = ds.simulate(scenario(strategy, instances=n), seed=5)
+    res = ds.simulate(canary(strategy, instances=n), seed=5)
 
-    canary = [(t, c) for t, c, name in launches(res) if name == "v2"]
+    canaries = [(t, c) for t, c, name in launches(res) if name == "v2"]
     baseline = [(t, c) for t, c, name in launches(res) if name == "v1-baseline"]
     assert {name for _, _, name in launches(res)} == {"v2", "v1-baseline"}
     # launched together, one for one, until promotion scales the canary alone to full size
-    assert baseline == canary[: len(baseline)]
+    assert baseline == canaries[: len(baseline)]
     sizes = [canary_count(w, n) for w, _ in plan]
     assert [c for _, c in baseline] == [b - a for a, b in zip([0, *sizes], sizes, strict=False)]
 
@@ -291,13 +283,11 @@ def test_kayenta_runs_a_baseline_of_the_old_version_sized_and_weighted_like_the_
 )
 def test_kayenta_rejects_weights_above_50(strategy):
     with pytest.raises(ds.ScenarioError, match=r"strategy: .*kayenta.*50"):
-        ds.load_scenario(scenario(strategy | {"gate": {"type": "kayenta"}}))
+        ds.load_scenario(canary(strategy | {"gate": {"type": "kayenta"}}))
 
 
 def test_kayenta_accepts_a_weight_of_exactly_50():
-    sc = ds.load_scenario(
-        scenario({"steps": steps((25, 60), (50, 60)), "gate": {"type": "kayenta"}})
-    )
+    sc = ds.load_scenario(canary({"steps": steps((25, 60), (50, 60)), "gate": {"type": "kayenta"}}))
     assert sc.strategy.weights() == [25, 50]
 
 
@@ -307,7 +297,7 @@ def test_kayenta_accepts_a_weight_of_exactly_50():
 @pytest.mark.parametrize("flagger", [{"step_weight": 10}, {"step_weights": [10, 20]}])
 def test_argo_steps_and_flagger_weights_together_are_rejected(flagger):
     with pytest.raises(ds.ScenarioError) as err:
-        ds.load_scenario(scenario({"steps": steps((10, 60))} | flagger))
+        ds.load_scenario(canary({"steps": steps((10, 60))} | flagger))
     message = str(err.value)
     assert "strategy:" in message and "'steps'" in message and "'step_weight" in message
 
@@ -324,7 +314,7 @@ def test_argo_steps_and_flagger_weights_together_are_rejected(flagger):
 )
 def test_bad_canary_fields_are_named(strategy, field):
     with pytest.raises(ds.ScenarioError, match=re.escape(field) + ":"):
-        ds.load_scenario(scenario(strategy))
+        ds.load_scenario(canary(strategy))
 
 
 @pytest.mark.parametrize(
@@ -338,7 +328,7 @@ def test_bad_canary_fields_are_named(strategy, field):
 def test_flagger_step_weights_are_percentages_like_step_weight(weights):
     """stepWeights are traffic percentages (0, 100], as step_weight and steps[].weight are."""
     with pytest.raises(ds.ScenarioError, match=r"strategy\.step_weights"):
-        ds.load_scenario(scenario({"step_weights": weights}))
+        ds.load_scenario(canary({"step_weights": weights}))
 
 
 # ---------------------------------------------------------------- promote and roll back
@@ -347,7 +337,7 @@ def test_flagger_step_weights_are_percentages_like_step_weight(weights):
 def test_healthy_canary_is_promoted_and_the_stable_fleet_goes_after_scale_down_delay():
     n, delay, duration = 4, 90.0, 3600
     plan = [(10, 120), (50, 180)]
-    res = ds.simulate(scenario({"steps": steps(*plan), "scale_down_delay": delay}), seed=6)
+    res = ds.simulate(canary({"steps": steps(*plan), "scale_down_delay": delay}), seed=6)
     launched, shifted, end = timeline(plan, n, delay=delay)
     s = res.summary
     assert s["outcome"] == "promoted" and s["reached_full_traffic"] and not s["false_rollback"]
@@ -372,7 +362,7 @@ def test_defective_canary_is_rolled_back_before_full_traffic():
     """error_rate 0.05 against a 0.1% error check: the first Flagger check (60 s of ~300
     canary requests; P(no error) = 0.95^300 ~ 2e-7) fails and threshold 1 aborts."""
     delay = 45.0
-    res = ds.simulate(scenario({"scale_down_delay": delay}, defect={"error_rate": 0.05}), seed=7)
+    res = ds.simulate(canary({"scale_down_delay": delay}, defect={"error_rate": 0.05}), seed=7)
     first = START + PROV  # the default steps start at 10%: one canary instance to provision
     s = res.summary
     assert s["outcome"] == "rolled_back" and not s["reached_full_traffic"]
@@ -408,20 +398,24 @@ def test_defective_canary_is_rolled_back_before_full_traffic():
     ],
 )
 def test_same_seed_same_summary_and_events(strategy, defect):
-    a = ds.simulate(scenario(strategy, defect), seed=11)
-    b = ds.simulate(scenario(strategy, defect), seed=11)
+    a = ds.simulate(canary(strategy, defect), seed=11)
+    b = ds.simulate(canary(strategy, defect), seed=11)
     assert same_run(a, b)
     assert a.events.equals(b.events)
     assert a.metrics.equals(b.metrics)
-    other = ds.simulate(scenario(strategy, defect), seed=12)
+    other = ds.simulate(canary(strategy, defect), seed=12)
     assert other.summary["requests"] != a.summary["requests"]
 
 
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_every_request_has_exactly_one_outcome(defect):
     """A loss system (no queue), a tight deadline and baseline errors: every term occurs."""
-    sc = scenario({"steps": steps((20, 120), (50, 120))}, defect, rate=70,
-                  queue_capacity=0, timeout=0.15, error_rate=0.01)  # fmt: skip
+    sc = canary(
+        {"steps": steps((20, 120), (50, 120))},
+        defect,
+        rate=70,
+        fleet={"queue_capacity": 0, "timeout": 0.15, "error_rate": 0.01},
+    )
     s = ds.simulate(sc, seed=13).summary
     assert s["completed"] > 0 and s["errors"] > 0 and s["rejected"] > 0 and s["timed_out"] > 0
     assert conserved(s)

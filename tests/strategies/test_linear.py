@@ -12,24 +12,17 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import conserved, launches, periods, shifts, terminations, timed
 
-START, PROV, PERIOD = 300.0, 120.0, 60.0
+START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-EXP_50MS = {"distribution": "exponential", "mean": 0.05}
 
 
-def scenario(strategy, defect=None, rate=50, duration=2400, instances=4, **fleet):
-    return {
-        "name": "linear", "duration": duration, "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": EXP_50MS, "provisioning": PROV} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": {"type": "linear"} | strategy,
-    }  # fmt: skip
+def linear(strategy=None, defect=None, duration=2400, **kw):
+    """40 min of the usual release (tests/builders.py) by linear, with `strategy`'s fields."""
+    return builders.release({"type": "linear", **(strategy or {})}, defect, name="linear",
+                            duration=duration, **kw)  # fmt: skip
 
 
 def step_instances(step, n):
@@ -46,19 +39,19 @@ def step_instances(step, n):
 @pytest.mark.parametrize("traffic", ["CANARY", "ALL_AT_ONCE"])
 def test_linear_rejects_any_other_traffic_routing(traffic):
     with pytest.raises(ds.ScenarioError, match=r"strategy\.traffic: .*'LINEAR'"):
-        ds.load_scenario(scenario({"traffic": traffic}))
+        ds.load_scenario(linear({"traffic": traffic}))
 
 
 def test_linear_is_linear_by_default_and_accepts_linear_explicitly():
-    assert ds.load_scenario(scenario({})).strategy.traffic == "LINEAR"
-    assert ds.load_scenario(scenario({"traffic": "LINEAR"})).strategy.traffic == "LINEAR"
+    assert ds.load_scenario(linear({})).strategy.traffic == "LINEAR"
+    assert ds.load_scenario(linear({"traffic": "LINEAR"})).strategy.traffic == "LINEAR"
 
 
 def test_linear_runs_as_blue_green_linear_would():
     """Same fields, same seed: the linear type and blue_green with LINEAR give one run."""
     fields = {"linear_step": "25%", "wait_interval": 120, "termination_wait": 60}
-    a = ds.simulate(scenario(fields), seed=1)
-    b = ds.simulate(scenario(fields | {"type": "blue_green", "traffic": "LINEAR"}), seed=1)
+    a = ds.simulate(linear(fields), seed=1)
+    b = ds.simulate(linear(fields | {"type": "blue_green", "traffic": "LINEAR"}), seed=1)
     assert a.events.equals(b.events) and a.metrics.equals(b.metrics)
     assert a.summary["strategy"] == "linear" and b.summary["strategy"] == "blue_green"
 
@@ -81,7 +74,7 @@ def test_linear_runs_as_blue_green_linear_would():
 def test_shifts_step_by_step_to_full_traffic(n, step):
     wait = 120.0
     strategy = {"wait_interval": wait} | ({} if step is None else {"linear_step": step})
-    res = ds.simulate(scenario(strategy, instances=n), seed=2)
+    res = ds.simulate(linear(strategy, instances=n), seed=2)
     per = step_instances("20%" if step is None else step, n)
     count = math.ceil(n / per)
     expected = [(START + PROV + k * wait, min((k + 1) * per, n) / n) for k in range(count)]
@@ -105,7 +98,7 @@ def test_each_step_carries_its_share_of_the_traffic():
     periods after each shift; green's count is binomial given the total, and the
     tolerance is 4.5 standard errors (two-sided false alarm ~7e-6 per step)."""
     n, wait = 4, 300.0
-    res = ds.simulate(scenario({"linear_step": "25%", "wait_interval": wait}, duration=2400),
+    res = ds.simulate(linear({"linear_step": "25%", "wait_interval": wait}, duration=2400),
                       seed=3)  # fmt: skip
     times = [t for t, _ in shifts(res)]
     for k, (t0, t1) in enumerate(zip(times, times[1:], strict=False)):
@@ -123,7 +116,7 @@ def test_each_step_carries_its_share_of_the_traffic():
 @pytest.mark.parametrize("step", ["5%", "9%", "51%", 0.6])
 def test_linear_step_outside_10_to_50_percent_is_rejected(step):
     with pytest.raises(ds.ScenarioError, match="strategy: linear_step must be between 10%"):
-        ds.load_scenario(scenario({"linear_step": step}))
+        ds.load_scenario(linear({"linear_step": step}))
 
 
 @pytest.mark.parametrize(
@@ -138,7 +131,7 @@ def test_linear_step_outside_10_to_50_percent_is_rejected(step):
 def test_linear_step_instance_counts_are_checked_against_the_fleet(n, step):
     """LinearStepSize must be 10-50% of the fleet whichever way it is written."""
     with pytest.raises(ds.ScenarioError, match="linear_step"):
-        ds.load_scenario(scenario({"linear_step": step}, instances=n))
+        ds.load_scenario(linear({"linear_step": step}, instances=n))
 
 
 # ---------------------------------------------------------------- gate and timeout
@@ -148,8 +141,8 @@ def test_defective_release_is_shifted_back_during_the_first_step():
     """error_rate 0.05 on a quarter of 50 req/s: ~750 green requests in the first period
     (P(no error) ~ 2e-17) against the SLO's 0.1%: the alarm fires one period in."""
     wait = 300.0
-    res = ds.simulate(scenario({"linear_step": "25%", "wait_interval": wait},
-                               defect={"error_rate": 0.05}), seed=4)  # fmt: skip
+    res = ds.simulate(linear({"linear_step": "25%", "wait_interval": wait},
+                             defect={"error_rate": 0.05}), seed=4)  # fmt: skip
     s = res.summary
     first = START + PROV
     assert timed(res, "RollbackTriggered")[0][0] == first + PERIOD
@@ -163,7 +156,7 @@ def test_bakes_beyond_max_execution_timeout_roll_back():
     """20% of 4 (one instance a step) with 4 min bakes takes 120 + 4 x 240 = 1080 s:
     beyond a 600 s timeout, rolled back no later than the bake in which it ran out."""
     wait, timeout = 240.0, 600.0
-    res = ds.simulate(scenario({"wait_interval": wait, "max_execution_timeout": timeout}), seed=5)
+    res = ds.simulate(linear({"wait_interval": wait, "max_execution_timeout": timeout}), seed=5)
     deadline = START + timeout
     trig, reason = timed(res, "RollbackTriggered")[0]
     assert "MaximumExecutionTimeoutInSeconds" in reason
@@ -178,7 +171,7 @@ def test_bakes_beyond_max_execution_timeout_roll_back():
 
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_same_seed_same_summary_and_events(defect):
-    sc = scenario({"linear_step": "25%", "wait_interval": 120}, defect)
+    sc = linear({"linear_step": "25%", "wait_interval": 120}, defect)
     a, b = ds.simulate(sc, seed=41), ds.simulate(sc, seed=41)
     strip = ("wall_s", "requests_per_s")
     assert {k: v for k, v in a.summary.items() if k not in strip} == {
@@ -191,8 +184,12 @@ def test_same_seed_same_summary_and_events(defect):
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_every_request_has_exactly_one_outcome(defect):
     """A loss system with a tight deadline and baseline errors: every term occurs."""
-    sc = scenario({"linear_step": "25%", "wait_interval": 120}, defect, rate=70,
-                  queue_capacity=0, timeout=0.15, error_rate=0.005)  # fmt: skip
+    sc = linear(
+        {"linear_step": "25%", "wait_interval": 120},
+        defect,
+        rate=70,
+        fleet={"queue_capacity": 0, "timeout": 0.15, "error_rate": 0.005},
+    )
     s = ds.simulate(sc, seed=43).summary
     assert s["completed"] > 0 and s["errors"] > 0 and s["rejected"] > 0 and s["timed_out"] > 0
     assert conserved(s)
@@ -202,7 +199,7 @@ def test_every_request_has_exactly_one_outcome(defect):
 def test_inf1_endpoints_fall_back_to_all_at_once_without_baking(strategy):
     """SageMaker guardrails do not apply to ml.inf1: the update is all at once, with no
     baking, so even a badly defective release is promoted, never rolled back."""
-    sc = scenario({"type": strategy}, defect={"error_rate": 0.5})
+    sc = linear({"type": strategy}, defect={"error_rate": 0.5})
     sc["release"]["target"] = "ml.inf1.xlarge"
     res = ds.simulate(sc, seed=1)
     events = res.events

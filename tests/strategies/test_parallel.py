@@ -7,30 +7,22 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import at, conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-PROVISIONING = 120.0
-START = 300.0
-PERIOD = 60.0
+PROVISIONING = builders.PROVISIONING
+START = builders.WARMUP
+PERIOD = builders.PERIOD
 RUN = 1200.0  # the parallel run's `duration`
 N = 4
 
 
-def scenario(strategy=None, defect=None, rate=50, duration=3000, instances=N):
-    return {
-        "name": "parallel",
-        "duration": duration,
-        "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": PROVISIONING},
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-        "strategy": {"type": "parallel", "duration": RUN, "bake": 300} | (strategy or {}),
-    }  # fmt: skip
+def parallel(strategy=None, defect=None, duration=3000, **kw):
+    """The usual release (tests/builders.py) by a parallel run of RUN s with a 300 s bake."""
+    strategy = {"type": "parallel", "duration": RUN, "bake": 300, **(strategy or {})}
+    return builders.release(strategy, defect, name="parallel", duration=duration, instances=N,
+                            **kw)  # fmt: skip
 
 
 def binomial_band(rate, n, sds=5.0):
@@ -44,7 +36,7 @@ def binomial_band(rate, n, sds=5.0):
 def test_full_size_twin_doubles_the_cost_of_the_update_window(divergence, outcome):
     """The twin is launched at the fleet's size and billed for the whole update window, as
     is the old fleet: update cost = price x 2N x window / 3600, twice the old fleet alone."""
-    res = ds.simulate(scenario({"divergence": divergence}), seed=1)
+    res = ds.simulate(parallel({"divergence": divergence}), seed=1)
     s, ev = res.summary, res.events
     assert s["outcome"] == outcome
     launch = ev[ev.kind == "LaunchInstances"]
@@ -69,7 +61,7 @@ def test_disagreement_rate_of_a_healthy_release_is_the_divergence():
     """Healthy on both sides: disagreements are the divergence draws. Seed 2, n = copies
     compared (~60,000): tolerance 5 binomial SDs (0.0014 at d = 0.005)."""
     d = 0.005
-    res = ds.simulate(scenario({"divergence": d}), seed=2)
+    res = ds.simulate(parallel({"divergence": d}), seed=2)
     s = res.summary
     report = s["details"]["parallel"]
     n = report["compared"]
@@ -85,7 +77,7 @@ def test_disagreement_rate_of_a_failing_release_is_its_error_rate():
     binomial errors add: SD sqrt(2 e (1 - e) / n) ~ 0.0013 at n ~ 60,000; tolerance 5 SDs.
     It is abandoned (its error rate breaks the SLO check) without any user hurt."""
     e = 0.05
-    res = ds.simulate(scenario({"max_disagreement": 0.2}, {"error_rate": e}), seed=3)
+    res = ds.simulate(parallel({"max_disagreement": 0.2}, {"error_rate": e}), seed=3)
     s = res.summary
     report = s["details"]["parallel"]
     n = report["compared"]
@@ -97,7 +89,7 @@ def test_disagreement_rate_of_a_failing_release_is_its_error_rate():
 def test_too_much_disagreement_abandons_the_release_unseen():
     """Divergence 5% against max_disagreement 1%: abandoned at the comparison, no user ever
     served by the new system."""
-    res = ds.simulate(scenario({"divergence": 0.05}), seed=4)
+    res = ds.simulate(parallel({"divergence": 0.05}), seed=4)
     s, ev = res.summary, res.events
     decided = START + PROVISIONING + RUN
     assert s["outcome"] == "rolled_back" and not s["reached_full_traffic"]
@@ -114,14 +106,14 @@ def test_max_disagreement_is_inclusive():
     """Cut over "at or below" max_disagreement: with the same seed the drawn rate r is the
     same whatever the threshold, so max_disagreement = r promotes and the next float below
     r abandons."""
-    base = ds.simulate(scenario({"divergence": 0.01, "max_disagreement": 1.0}), seed=5)
+    base = ds.simulate(parallel({"divergence": 0.01, "max_disagreement": 1.0}), seed=5)
     r = base.summary["details"]["parallel"]["disagreement_rate"]
     assert 0 < r < 1
-    at_r = ds.simulate(scenario({"divergence": 0.01, "max_disagreement": r}), seed=5)
+    at_r = ds.simulate(parallel({"divergence": 0.01, "max_disagreement": r}), seed=5)
     assert at_r.summary["details"]["parallel"]["disagreement_rate"] == r
     assert at_r.summary["outcome"] == "promoted"
     below = ds.simulate(
-        scenario({"divergence": 0.01, "max_disagreement": float(np.nextafter(r, 0))}), seed=5
+        parallel({"divergence": 0.01, "max_disagreement": float(np.nextafter(r, 0))}), seed=5
     )
     assert below.summary["outcome"] == "rolled_back"
 
@@ -132,7 +124,7 @@ def test_max_disagreement_is_inclusive():
 def test_cut_over_is_immediate_because_the_twin_is_warm():
     """Right after the comparison the twin is adopted and takes all traffic: no launch and
     no provisioning wait; the old fleet goes after bake + scale_down_delay."""
-    res = ds.simulate(scenario({"divergence": 0.002}), seed=6)
+    res = ds.simulate(parallel({"divergence": 0.002}), seed=6)
     s, ev = res.summary, res.events
     decided = START + PROVISIONING + RUN
     assert s["outcome"] == "promoted" and s["reached_full_traffic"]
@@ -153,7 +145,7 @@ def test_cut_over_is_immediate_because_the_twin_is_warm():
 def test_comparison_covers_the_same_periods_on_both_sides():
     """Provisioning of 90 s starts the mirror mid-period; every request is copied, so both
     sides of details.comparison must count the same requests (up to edge effects)."""
-    sc = scenario({"divergence": 0.002})
+    sc = parallel({"divergence": 0.002})
     sc["fleet"]["provisioning"] = 90
     res = ds.simulate(sc, seed=8)
     assert at(res, "ShadowTraffic")[0] % PERIOD != 0
@@ -167,8 +159,8 @@ def test_comparison_covers_the_same_periods_on_both_sides():
 
 @pytest.mark.parametrize(("divergence", "defect"), [(0.002, None), (0.0, {"error_rate": 0.05})])
 def test_same_seed_same_result_and_requests_conserved(divergence, defect):
-    a = ds.simulate(scenario({"divergence": divergence}, defect), seed=7)
-    b = ds.simulate(scenario({"divergence": divergence}, defect), seed=7)
+    a = ds.simulate(parallel({"divergence": divergence}, defect), seed=7)
+    b = ds.simulate(parallel({"divergence": divergence}, defect), seed=7)
     assert steady(a.summary) == steady(b.summary)
     assert a.events.equals(b.events)
     assert conserved(a.summary), a.summary

@@ -7,27 +7,18 @@ import numpy as np
 import pytest
 
 import simulator as ds
+from tests import builders
 from tests.strategies.audit import conserved, steady
 
-PROVISIONING = 120.0
-START = 300.0
+PROVISIONING = builders.PROVISIONING
+START = builders.WARMUP
 
 
-def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, users=100_000,
-             request_log=0.0):  # fmt: skip
-    return {
-        "name": "phased",
-        "duration": duration,
-        "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate, "users": users},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": PROVISIONING},
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": 60, "request_log": request_log},
-        "strategy": {"type": "phased"} | strategy,
-    }  # fmt: skip
+def phased(strategy=None, defect=None, users=100_000, request_log=0.0, **kw):
+    """The usual release (tests/builders.py) by phases of `users` sticky users."""
+    return builders.release({"type": "phased", **(strategy or {})}, defect, name="phased",
+                            traffic={"users": users}, monitoring={"request_log": request_log},
+                            **kw)  # fmt: skip
 
 
 def live_counts(events, n):
@@ -51,7 +42,7 @@ def live_counts(events, n):
 @pytest.fixture(scope="module")
 def logged():
     """Default phases 25/50/75/100, 10-minute bakes; 20,000 users, every request logged."""
-    res = ds.simulate(scenario({}, users=20_000, request_log=1.0), seed=3)
+    res = ds.simulate(phased(users=20_000, request_log=1.0), seed=3)
     ev = res.events
     shifts = ev[ev.kind == "UpdateEndpointWeightsAndCapacities"].time.to_numpy()
     end = ev[ev.kind == "UpdateComplete"].time.item()
@@ -106,7 +97,7 @@ def test_old_capacity_is_decommissioned_phase_by_phase(n, phases):
     time), traffic shifts, and the old fleet shrinks to ceil((1 - s) N) live instances; a
     bake separates the phases."""
     bake = 300
-    res = ds.simulate(scenario({"phases": phases, "bake": bake}, instances=n), seed=2)
+    res = ds.simulate(phased({"phases": phases, "bake": bake}, instances=n), seed=2)
     ev = res.events.reset_index(drop=True)
     counts = live_counts(ev, n)
     shifts = ev.index[ev.kind == "UpdateEndpointWeightsAndCapacities"]
@@ -155,11 +146,11 @@ def test_old_capacity_is_decommissioned_phase_by_phase(n, phases):
 )
 def test_phases_must_grow_and_end_at_100(phases, message):
     with pytest.raises(ds.ScenarioError, match=r"strategy\.phases: " + message):
-        ds.load_scenario(scenario({"phases": phases}))
+        ds.load_scenario(phased({"phases": phases}))
 
 
 def test_a_single_100_percent_phase_is_valid():
-    ds.load_scenario(scenario({"phases": [100]}))
+    ds.load_scenario(phased({"phases": [100]}))
 
 
 # ---------------------------------------------------------------- rollback
@@ -170,7 +161,7 @@ def test_defective_release_rolls_back_and_reprovisions_the_old_capacity(n):
     """A 5% error defect trips the SLO alarm in the first period of the 25% phase; the old
     instances decommissioned by that phase (N - ceil(0.75 N)) are launched again, all at
     once, so time to roll back is one provisioning time."""
-    res = ds.simulate(scenario({}, {"error_rate": 0.05}, instances=n), seed=5)
+    res = ds.simulate(phased({}, {"error_rate": 0.05}, instances=n), seed=5)
     s, ev = res.summary, res.events
     assert s["outcome"] == "rolled_back" and not s["reached_full_traffic"]
     exposed = START + PROVISIONING
@@ -197,7 +188,7 @@ def test_no_further_phase_once_the_gate_has_fired():
     get more users nor the old fleet lose capacity: the rollback re-provisions what was
     missing at detection, one provisioning time."""
     gate = {"type": "alarms", "evaluation_periods": 3}
-    res = ds.simulate(scenario({"bake": 120, "gate": gate}, {"error_rate": 0.05}), seed=1)
+    res = ds.simulate(phased({"bake": 120, "gate": gate}, {"error_rate": 0.05}), seed=1)
     s, ev = res.summary, res.events
     exposed = START + PROVISIONING
     detected = ev[ev.kind == "RollbackTriggered"].time.item()
@@ -215,8 +206,8 @@ def test_no_further_phase_once_the_gate_has_fired():
 
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_same_seed_same_result_and_requests_conserved(defect):
-    a = ds.simulate(scenario({"bake": 300}, defect), seed=13)
-    b = ds.simulate(scenario({"bake": 300}, defect), seed=13)
+    a = ds.simulate(phased({"bake": 300}, defect), seed=13)
+    b = ds.simulate(phased({"bake": 300}, defect), seed=13)
     assert steady(a.summary) == steady(b.summary)
     assert a.events.equals(b.events)
     assert conserved(a.summary), a.summary

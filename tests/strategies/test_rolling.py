@@ -9,27 +9,17 @@ from hypothesis import strategies as st
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-PROVISIONING = 120.0
-START = 300.0
+PROVISIONING = builders.PROVISIONING
+START = builders.WARMUP
 
 
-def scenario(strategy, defect=None, rate=50, duration=3600, instances=4, **fleet):
-    return {
-        "name": "rolling",
-        "duration": duration,
-        "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": PROVISIONING} | fleet,
-        "release": {"version": "v2", "defect": defect or {}},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": 60},
-        "strategy": {"type": "rolling"} | strategy,
-    }  # fmt: skip
+def rolling(strategy=None, defect=None, **kw):
+    """The usual release (tests/builders.py) by rolling update, with `strategy`'s fields."""
+    return builders.release({"type": "rolling", **(strategy or {})}, defect, name="rolling", **kw)
 
 
 def scaled(value, n, up):
@@ -102,9 +92,9 @@ def test_live_and_serving_instances_stay_within_surge_and_unavailability(n, surg
     # both resolving to 0 (explicitly: rejected; by rounding: the fallback) is tested below
     assume(scaled(surge, n, True) > 0 or scaled(unav, n, False) > 0)
     s, u = kubernetes_limits(surge, unav, n)
-    sc = scenario({"max_surge": surge, "max_unavailable": unav, "bake": 30,
-                   "gate": {"type": "none"}}, rate=10, duration=1500, instances=n,
-                  provisioning=30)  # fmt: skip
+    sc = rolling({"max_surge": surge, "max_unavailable": unav, "bake": 30,
+                 "gate": {"type": "none"}}, rate=10, duration=1500, instances=n,
+                fleet={"provisioning": 30})  # fmt: skip
     res = ds.simulate(sc, seed=seed)
     moments = timeline(res, n, provisioning=30)
     for now, live, serving in moments:
@@ -117,7 +107,7 @@ def test_live_and_serving_instances_stay_within_surge_and_unavailability(n, surg
 
 def test_bounds_are_reached_with_25_percent_each_way():
     """N=4, 25%/25%: surge 1 (ceil), unavailable 1 (floor): the walk uses both allowances."""
-    res = ds.simulate(scenario({}), seed=3)
+    res = ds.simulate(rolling(), seed=3)
     moments = timeline(res, 4)
     assert max(sum(live.values()) for _, live, _ in moments) == 4 + 1
     assert min(sum(serving.values()) for _, _, serving in moments) == 4 - 1
@@ -125,7 +115,7 @@ def test_bounds_are_reached_with_25_percent_each_way():
 
 def test_rounding_of_percentages():
     """N=10, maxSurge 25% -> ceil(2.5)=3, maxUnavailable 25% -> floor(2.5)=2."""
-    res = ds.simulate(scenario({}, instances=10), seed=3)
+    res = ds.simulate(rolling({}, instances=10), seed=3)
     moments = timeline(res, 10)
     assert max(sum(live.values()) for _, live, _ in moments) == 10 + 3
     assert min(sum(serving.values()) for _, _, serving in moments) == 10 - 2
@@ -136,7 +126,7 @@ def test_when_both_round_to_zero_kubernetes_allows_one_unavailable_not_one_surge
     sets maxUnavailable to 1, so the fleet never grows beyond 3 instances."""
     surge, unavailable = kubernetes_limits(0, "25%", 3)
     assert (surge, unavailable) == (0, 1)
-    res = ds.simulate(scenario({"max_surge": 0, "max_unavailable": "25%"}, instances=3), seed=1)
+    res = ds.simulate(rolling({"max_surge": 0, "max_unavailable": "25%"}, instances=3), seed=1)
     moments = timeline(res, 3)
     assert res.summary["outcome"] == "promoted"
     assert max(sum(live.values()) for _, live, _ in moments) == 3 + surge
@@ -145,7 +135,7 @@ def test_when_both_round_to_zero_kubernetes_allows_one_unavailable_not_one_surge
 
 def test_reconstructed_counts_match_the_instances_metric():
     """The audit trail and the `instances` gauge tell the same story, period by period."""
-    res = ds.simulate(scenario({}, instances=6), seed=2)
+    res = ds.simulate(rolling({}, instances=6), seed=2)
     moments = timeline(res, 6)
     period = 60.0
     for version in ("v1", "v2"):
@@ -164,10 +154,10 @@ def test_reconstructed_counts_match_the_instances_metric():
 
 def test_capacity_dip_is_visible_only_with_max_unavailable():
     """With maxUnavailable 1 the fleet serves N-1 for whole periods; with 0 it never dips."""
-    dip = ds.simulate(scenario({}), seed=1)
+    dip = ds.simulate(rolling(), seed=1)
     total = series(dip, "v1", "instances") + series(dip, "v2", "instances")
     assert total.min() == pytest.approx(4 - 1)
-    flat = ds.simulate(scenario({"max_surge": 1, "max_unavailable": 0}), seed=1)
+    flat = ds.simulate(rolling({"max_surge": 1, "max_unavailable": 0}), seed=1)
     total = series(flat, "v1", "instances") + series(flat, "v2", "instances")
     assert total.min() >= 4 - 1e-9
 
@@ -183,8 +173,8 @@ def test_sagemaker_batches_with_a_bake_after_each(n, batch, bake):
     """max_surge = MaximumBatchSize, max_unavailable 0: launch a batch, wait for it to serve
     and bake, then retire as many old instances and launch the next batch."""
     res = ds.simulate(
-        scenario({"max_surge": batch, "max_unavailable": 0, "bake": bake}, instances=n,
-                 duration=4000), seed=5)  # fmt: skip
+        rolling({"max_surge": batch, "max_unavailable": 0, "bake": bake}, instances=n,
+                duration=4000), seed=5)  # fmt: skip
     size = batch if isinstance(batch, int) else math.ceil(float(batch[:-1]) * n / 100 - 1e-9)
     sizes = [min(size, n - k * size) for k in range(math.ceil(n / size))]
     step = PROVISIONING + bake
@@ -206,7 +196,7 @@ def test_sagemaker_batches_with_a_bake_after_each(n, batch, bake):
 @pytest.mark.parametrize(("surge", "unavailable"), [(0, 0), ("0%", "0%"), (0, "0%")])
 def test_both_zero_is_rejected(surge, unavailable):
     with pytest.raises(ds.ScenarioError, match="max_surge and max_unavailable cannot both be 0"):
-        ds.load_scenario(scenario({"max_surge": surge, "max_unavailable": unavailable}))
+        ds.load_scenario(rolling({"max_surge": surge, "max_unavailable": unavailable}))
 
 
 # ---------------------------------------------------------------- traffic
@@ -217,7 +207,7 @@ def test_traffic_share_follows_serving_instances():
     invocations equals its share of serving instances. Seed 4, 50 req/s; pooled per
     configuration (>= 5000 requests). Tolerance 5 binomial SDs (<= 0.035) plus 0.003 for the
     few requests that end in a period after the fleet changed."""
-    res = ds.simulate(scenario({}, instances=6), seed=4)
+    res = ds.simulate(rolling({}, instances=6), seed=4)
     m = res.metrics
     wide = m.pivot(index="period", columns="version", values=["Invocations", "instances"])
     inst_v1, inst_v2 = wide["instances"]["v1"], wide["instances"]["v2"]
@@ -237,7 +227,7 @@ def test_traffic_share_follows_serving_instances():
 
 
 def test_healthy_release_is_promoted_and_every_old_instance_terminated():
-    res = ds.simulate(scenario({}, instances=6), seed=7)
+    res = ds.simulate(rolling({}, instances=6), seed=7)
     s = res.summary
     assert s["outcome"] == "promoted" and s["reached_full_traffic"]
     ev = res.events
@@ -259,7 +249,7 @@ def test_defective_release_relaunches_old_instances_batch_by_batch(rollback_batc
     strategy = {"max_surge": 0, "max_unavailable": "50%", "bake": 600}
     if rollback_batch is not None:
         strategy["rollback_batch"] = rollback_batch
-    res = ds.simulate(scenario(strategy, {"error_rate": 0.05}, instances=10), seed=11)
+    res = ds.simulate(rolling(strategy, {"error_rate": 0.05}, instances=10), seed=11)
     s, ev = res.summary, res.events
     missing = 5
     batch = {None: missing, 2: 2, "20%": 2, 1: 1}[rollback_batch]
@@ -288,7 +278,7 @@ def test_rollback_starts_at_once_when_the_gate_fires_between_batches():
     provisioning time (not the rest of batch 2's provisioning on top)."""
     gate = {"type": "alarms", "evaluation_periods": 3}
     strategy = {"max_surge": 1, "max_unavailable": 0, "bake": 120, "gate": gate}
-    res = ds.simulate(scenario(strategy, {"error_rate": 0.05}), seed=1)
+    res = ds.simulate(rolling(strategy, {"error_rate": 0.05}), seed=1)
     s, ev = res.summary, res.events
     exposed = START + PROVISIONING
     detected = ev[ev.kind == "RollbackTriggered"].time.item()
@@ -305,7 +295,7 @@ def test_rollback_starts_at_once_when_the_gate_fires_between_batches():
 def test_update_cost_is_price_times_instance_seconds():
     """Rollout window [300, end]: cost = price x (integral of billed instances) / 3600, with
     billed instances rebuilt from the audit trail (billing starts at launch)."""
-    res = ds.simulate(scenario({}), seed=1)
+    res = ds.simulate(rolling(), seed=1)
     ev = res.events
     begin = ev[ev.kind == "UpdateEndpoint"].time.item()
     end = ev[ev.kind == "UpdateComplete"].time.item()
@@ -321,8 +311,8 @@ def test_update_cost_is_price_times_instance_seconds():
 
 @pytest.mark.parametrize("defect", [None, {"error_rate": 0.05}])
 def test_same_seed_same_result_and_requests_conserved(defect):
-    a = ds.simulate(scenario({}, defect), seed=21)
-    b = ds.simulate(scenario({}, defect), seed=21)
+    a = ds.simulate(rolling({}, defect), seed=21)
+    b = ds.simulate(rolling({}, defect), seed=21)
     assert steady(a.summary) == steady(b.summary)
     assert a.events.equals(b.events)
     assert conserved(a.summary), a.summary

@@ -6,31 +6,20 @@ import pytest
 
 import simulator as ds
 from simulator import catalog
+from tests import builders
 from tests.strategies.audit import at, conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
-PROVISIONING = 120.0
-START = 300.0
-PERIOD = 60.0
+PROVISIONING = builders.PROVISIONING
+START = builders.WARMUP
+PERIOD = builders.PERIOD
 DEFECT = {"error_rate": 0.05}
 
 
-def scenario(strategy=None, defect=None, rate=50, duration=3600, instances=4, release=True):
-    sc = {
-        "name": "shadow",
-        "duration": duration,
-        "warmup": START,
-        "traffic": {"pattern": "poisson", "rate": rate},
-        "fleet": {"version": "v1", "instances": instances, "workers_per_instance": 2,
-                  "service_time": {"distribution": "exponential", "mean": 0.05},
-                  "provisioning": PROVISIONING},
-        "slo": {"latency_p99": "1s", "availability": 0.999},
-        "monitoring": {"period": PERIOD},
-    }  # fmt: skip
-    if release:
-        sc["release"] = {"version": "v2", "defect": defect or {}}
-        sc["strategy"] = {"type": "shadow", "duration": 1200} | (strategy or {})
-    return sc
+def shadow(strategy=None, defect=None, **kw):
+    """The usual release (tests/builders.py) shadowed for 1200 s, with `strategy`'s fields."""
+    strategy = {"type": "shadow", "duration": 1200, **(strategy or {})}
+    return builders.release(strategy, defect, name="shadow", **kw)
 
 
 def rows(res, version, t0, t1):
@@ -47,8 +36,9 @@ def test_users_are_never_served_by_a_defective_shadow():
     no user request is hurt, the summary counts only the users' requests (the same arrivals
     as a run without any release, common random numbers), and every one has an outcome."""
     defect = {"error_rate": 0.5, "latency_factor": 3.0}
-    res = ds.simulate(scenario({"instances": 1}, defect), seed=1)
-    alone = ds.simulate(scenario(release=False), seed=1)
+    res = ds.simulate(shadow({"instances": 1}, defect), seed=1)
+    no_release = builders.release(name="shadow", release=builders.DROP, strategy=builders.DROP)
+    alone = ds.simulate(no_release, seed=1)
     s = res.summary
     assert s["blast_radius"] == 0 and s["users_affected"] == 0
     assert s["errors"] == 0 and s["timed_out"] == 0
@@ -66,7 +56,7 @@ def test_shadow_gets_the_sampling_share_of_requests(sampling):
     """Copies / production requests over whole periods of the shadow test. Seed 2, about
     50 x 1200 = 60,000 production requests; the count of copies is binomial, SD <=
     sqrt(.25 / 60000) = 0.002: tolerance 0.012 is 6 SDs."""
-    res = ds.simulate(scenario({"sampling": sampling}), seed=2)
+    res = ds.simulate(shadow({"sampling": sampling}), seed=2)
     on, off = at(res, "ShadowTraffic")
     assert on == START + PROVISIONING and off == on + 1200
     prod = rows(res, "v1", on, off).Invocations.sum()
@@ -87,7 +77,7 @@ def test_shadow_gets_the_sampling_share_of_requests(sampling):
 def test_cost_includes_the_shadow_fleet():
     """A discarded 2-instance shadow is billed from launch to termination, on top of the
     production fleet billed for the whole run: cost = price x instance-seconds / 3600."""
-    res = ds.simulate(scenario({"instances": 2}, DEFECT), seed=3)
+    res = ds.simulate(shadow({"instances": 2}, DEFECT), seed=3)
     launched = at(res, "LaunchInstances")[0]
     ended = at(res, "TerminateInstances")[0]
     assert (launched, ended) == (START, START + PROVISIONING + 1200)
@@ -104,7 +94,7 @@ def test_cost_includes_the_shadow_fleet():
 
 
 def test_defective_shadow_is_discarded_before_any_user_meets_it():
-    res = ds.simulate(scenario({}, DEFECT), seed=4)
+    res = ds.simulate(shadow({}, DEFECT), seed=4)
     s, ev = res.summary, res.events
     assert s["outcome"] == "rolled_back"
     assert not s["reached_full_traffic"]
@@ -126,7 +116,7 @@ def test_defective_shadow_is_discarded_before_any_user_meets_it():
 def test_healthy_shadow_is_promoted_with_a_warm_fleet():
     """Launch, mirror once it serves, compare after `duration`, adopt the warm fleet (no
     provisioning), bake, retire the old fleet after scale_down_delay."""
-    res = ds.simulate(scenario({"bake": 300}), seed=5)
+    res = ds.simulate(shadow({"bake": 300}), seed=5)
     s, ev = res.summary, res.events
     decided = START + PROVISIONING + 1200
     assert s["outcome"] == "promoted" and s["reached_full_traffic"]
@@ -143,7 +133,7 @@ def test_healthy_shadow_is_promoted_with_a_warm_fleet():
 
 
 def test_a_smaller_shadow_grows_to_full_size_before_taking_traffic():
-    res = ds.simulate(scenario({"instances": 1, "sampling": 20}), seed=6)
+    res = ds.simulate(shadow({"instances": 1, "sampling": 20}), seed=6)
     ev = res.events
     decided = START + PROVISIONING + 1200
     grow = ev[ev.kind == "LaunchInstances"]
@@ -157,7 +147,7 @@ def test_a_smaller_shadow_grows_to_full_size_before_taking_traffic():
 def test_promote_false_only_reports():
     """A healthy shadow with promote: false is discarded with reason "report only"; the
     comparison reports both sides over the shadow window, as the metrics count them."""
-    res = ds.simulate(scenario({"promote": False, "sampling": 40}), seed=7)
+    res = ds.simulate(shadow({"promote": False, "sampling": 40}), seed=7)
     s, ev = res.summary, res.events
     assert s["outcome"] == "rolled_back" and not s["reached_full_traffic"]
     assert list(ev[ev.kind == "RollbackTriggered"].detail) == ["report only"]
@@ -179,7 +169,7 @@ def test_comparison_covers_the_same_periods_on_both_sides():
     """Provisioning of 90 s starts the mirror mid-period (390 s). With 100% sampling both
     sides of the comparison must count the same requests (up to the few in flight at the
     window's edges): production must not include requests from before the shadow test."""
-    sc = scenario({"sampling": 100, "promote": False})
+    sc = shadow({"sampling": 100, "promote": False})
     sc["fleet"]["provisioning"] = 90
     res = ds.simulate(sc, seed=1)
     on = at(res, "ShadowTraffic")[0]
@@ -194,8 +184,8 @@ def test_comparison_covers_the_same_periods_on_both_sides():
 
 @pytest.mark.parametrize("defect", [None, DEFECT])
 def test_same_seed_same_result_and_requests_conserved(defect):
-    a = ds.simulate(scenario({"sampling": 30}, defect), seed=8)
-    b = ds.simulate(scenario({"sampling": 30}, defect), seed=8)
+    a = ds.simulate(shadow({"sampling": 30}, defect), seed=8)
+    b = ds.simulate(shadow({"sampling": 30}, defect), seed=8)
     assert steady(a.summary) == steady(b.summary)
     assert a.events.equals(b.events)
     assert conserved(a.summary), a.summary
