@@ -7,7 +7,7 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import at, conserved, steady
+from tests.release.strategies.audit import at, conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 PROVISIONING = builders.PROVISIONING

@@ -8,7 +8,7 @@ import pytest
 
 import simulator as ds
 from tests import builders
-from tests.strategies.audit import conserved, steady
+from tests.release.strategies.audit import conserved, steady
 
 PROVISIONING = builders.PROVISIONING
 START = builders.WARMUP

@@ -24,7 +24,7 @@ from simulator.cli.launcher import LaunchError
 from simulator.engine import budget
 from simulator.scenario.strategies import STRATEGY_TYPES
 
-PRESET = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
+PRESET = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-argo.yaml"
 runner = CliRunner()
 
 

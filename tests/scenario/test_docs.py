@@ -5,7 +5,7 @@ from pathlib import Path
 from simulator.scenario.schema_doc import reference
 from simulator.scenario.strategies import STRATEGIES
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def test_readme_carries_the_current_scenario_reference():

@@ -23,7 +23,7 @@ from simulator.store.runstore import LIST_COLUMNS, SCHEMA_VERSION, RunStore
 from tests import builders
 
 SMALL = builders.plain_queue(20, 2, service=0.05, name="t")  # 10 min of M/M/2 at 20 req/s
-CANARY = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-argo.yaml"
+CANARY = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-argo.yaml"
 
 
 @pytest.fixture(scope="module")

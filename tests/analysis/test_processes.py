@@ -23,7 +23,7 @@ from simulator.store.runstore import RunStore
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
-SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "canary-fraud-flagger.yaml"
+SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-flagger.yaml"
 # Far more work (about 0.15 s a replication) than the seconds before each test stops it,
 # so the compare is always mid-run when stopped.
 COMPARE = [sys.executable, "-m", "simulator", "compare", str(SCENARIO), "--strategies",

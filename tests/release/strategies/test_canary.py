@@ -14,7 +14,15 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import conserved, kind, launches, periods, shifts, steady, terminations
+from tests.release.strategies.audit import (
+    conserved,
+    kind,
+    launches,
+    periods,
+    shifts,
+    steady,
+    terminations,
+)
 
 START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]

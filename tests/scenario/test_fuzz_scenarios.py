@@ -35,7 +35,7 @@ from simulator.limits import MAX_SECONDS, TIME_RESOLUTION
 from simulator.scenario.model import Scenario, ScenarioError, load_scenario
 from tests.schema_models import models
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 PRESETS = sorted(SCENARIOS.glob("*.yaml")) + sorted((SCENARIOS / "validation").glob("*.yaml"))
 SHORT = 900.0  # s of simulated time a preset starts from
 

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 
 from simulator.cli import app
 
-HERE = Path(__file__).parent / "bad_inputs"
+HERE = Path(__file__).resolve().parents[1] / "bad_inputs"
 CASES = yaml.safe_load((HERE / "cases.yaml").read_text())
 IMPORTS = yaml.safe_load((HERE / "importers" / "expected.yaml").read_text())
 VALID_CONFIG = HERE / "importers" / "valid" / "flagger-canary.yaml"

@@ -13,7 +13,7 @@ import simulator as ds
 from simulator.importers import DEFAULT_BASE, ConfigImportError, import_config
 from simulator.scenario.gates import Check
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "scenarios" / "imports"
+EXAMPLES = Path(__file__).resolve().parents[2] / "scenarios" / "imports"
 ARGO = EXAMPLES / "argo-rollout-canary.yaml"
 FLAGGER = EXAMPLES / "flagger-canary.yaml"
 UPDATE = EXAMPLES / "sagemaker-update-endpoint-canary.json"
@@ -378,7 +378,7 @@ def test_invalid_values_surface_as_import_errors():
 
 # ---------------------------------------------------------------- malformed inputs
 
-BAD = Path(__file__).resolve().parent / "bad_inputs" / "importers"
+BAD = Path(__file__).resolve().parents[1] / "bad_inputs" / "importers"
 BAD_CASES = yaml.safe_load((BAD / "expected.yaml").read_text())
 VALID_CONFIG = BAD / "valid" / "flagger-canary.yaml"
 

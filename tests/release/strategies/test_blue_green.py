@@ -12,7 +12,15 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
+from tests.release.strategies.audit import (
+    conserved,
+    kind,
+    launches,
+    periods,
+    shifts,
+    terminations,
+    timed,
+)
 
 START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]

@@ -225,7 +225,7 @@ def test_the_message_cuts_a_long_scenario_name():
 def test_every_preset_is_within_the_budget():
     from pathlib import Path
 
-    presets = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+    presets = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
     assert presets
     for path in presets:
         est = budget.check(ds.load_scenario(path))

@@ -13,7 +13,15 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import conserved, kind, launches, periods, shifts, terminations, timed
+from tests.release.strategies.audit import (
+    conserved,
+    kind,
+    launches,
+    periods,
+    shifts,
+    terminations,
+    timed,
+)
 
 START, PERIOD = builders.WARMUP, builders.PERIOD
 OLD_PROV, NEW_PROV = builders.PROVISIONING, 180.0

@@ -7,7 +7,7 @@ from scipy import stats
 
 import simulator as ds
 from tests import builders
-from tests.strategies.audit import conserved, steady
+from tests.release.strategies.audit import conserved, steady
 
 PROVISIONING = builders.PROVISIONING
 START = builders.WARMUP

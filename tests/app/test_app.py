@@ -13,7 +13,7 @@ import simulator as ds
 from simulator import catalog
 from simulator.validation import theory
 
-APP = str(Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 
 
 def page(name: str | None = None) -> AppTest:

@@ -23,7 +23,7 @@ import pytest
 from simulator.cli import launcher
 from simulator.cli.launcher import LaunchError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 VENV = Path(sys.prefix)  # the environment running the tests, already installed
 STARTUP_S = 90
 BROWSER_GRACE_S = 3  # a browser started as the server comes up has run by then

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import conserved, steady
+from tests.release.strategies.audit import conserved, steady
 
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]
 PROVISIONING = builders.PROVISIONING

@@ -13,7 +13,7 @@ import pytest
 import simulator as ds
 from simulator import catalog
 from tests import builders
-from tests.strategies.audit import conserved, launches, periods, shifts, terminations, timed
+from tests.release.strategies.audit import conserved, launches, periods, shifts, terminations, timed
 
 START, PROV, PERIOD = builders.WARMUP, builders.PROVISIONING, builders.PERIOD
 PRICE = catalog.target_info("ml.c5.xlarge")["price_per_hour"]

@@ -1,0 +1,1 @@
+"""Tests of simulator/analysis: replications, comparisons, sweeps, questions, processes."""

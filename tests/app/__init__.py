@@ -1,0 +1,1 @@
+"""Tests of app/: pages through AppTest, charts as pure functions, a real browser."""

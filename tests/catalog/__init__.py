@@ -1,0 +1,1 @@
+"""Tests of simulator/catalog: the hardware catalog and its sources."""

@@ -1,0 +1,1 @@
+"""Tests of simulator/cli: commands, bad input in fresh processes, `make run`."""

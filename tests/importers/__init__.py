@@ -1,0 +1,1 @@
+"""Tests of simulator/importers: configs teams really run, and malformed ones."""

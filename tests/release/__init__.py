@@ -1,0 +1,1 @@
+"""Tests of simulator/release: every strategy (strategies/), the gates, the Kayenta judge."""

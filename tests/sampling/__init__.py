@@ -1,0 +1,1 @@
+"""Tests of simulator/sampling: arrival processes, traces, service-time distributions."""

@@ -1,0 +1,1 @@
+"""Tests of simulator/scenario: the schema, its messages, the input gate, fuzzing."""

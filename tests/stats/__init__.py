@@ -1,0 +1,1 @@
+"""Tests of simulator/stats: the A/B tests' stopping rules."""

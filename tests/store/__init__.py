@@ -1,0 +1,1 @@
+"""Tests of simulator/store: the run store."""

@@ -1,0 +1,1 @@
+"""Tests of simulator/validation: theory, the oracle, the validate cases."""
