@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 import weakref
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.engine import failures
 from simulator.engine.events import EventKind
 from simulator.engine.fleet import (
     IN_SERVICE,
@@ -60,6 +60,8 @@ class Control:
         self.sim, self.env, self.sc = weakref.proxy(sim), sim.env, sim.sc
         self.plane = sim.plane
         self.failure_rng = sim.rng["failures"]
+        # what every new instance lives through (crashes and repairs), set by the simulation
+        self.lifecycle: Callable[[Instance], Generator] | None = None
         self.current: Variant | None = None
 
     # ------------------------------------------------------------ variants
@@ -98,8 +100,8 @@ class Control:
                 self._in_service(inst)
             else:
                 events.append(self.env.process(self._provision(inst)))
-            if self.sc.failures.instance is not None:
-                self.env.process(failures.instance_lifecycle(self, inst))
+            if self.lifecycle is not None:
+                self.env.process(self.lifecycle(inst))
         self._refresh(variant)
         if not ready:
             self.audit(

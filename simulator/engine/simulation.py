@@ -9,6 +9,7 @@ The controller is handed in: the engine knows no strategy.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable, Generator
@@ -81,6 +82,8 @@ class Simulation:
         self.events: list[tuple[float, str, str, str]] = []
         self.alarms = [AlarmState(a) for a in sc.monitoring.alarms]
         self.control = Control(self)
+        if sc.failures.instance is not None:
+            self.control.lifecycle = functools.partial(failures.instance_lifecycle, self.control)
         scaling = sc.autoscaling
         self.autoscaler = None if scaling is None else TargetTracking(self.control, scaling)
         self.in_system_samples: list[int] = []
