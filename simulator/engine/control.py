@@ -60,8 +60,9 @@ class Control:
         self.sim, self.env, self.sc = weakref.proxy(sim), sim.env, sim.sc
         self.plane = sim.plane
         self.failure_rng = sim.rng["failures"]
-        # what every new instance lives through (crashes and repairs), set by the simulation
-        self.lifecycle: Callable[[Instance], Generator] | None = None
+        # what every new instance lives through (crashes and repairs), set by the simulation;
+        # a plain function of (control, instance), so the control holds no cycle to itself
+        self.lifecycle: Callable[[Control, Instance], Generator] | None = None
         self.current: Variant | None = None
 
     # ------------------------------------------------------------ variants
@@ -101,7 +102,7 @@ class Control:
             else:
                 events.append(self.env.process(self._provision(inst)))
             if self.lifecycle is not None:
-                self.env.process(self.lifecycle(inst))
+                self.env.process(self.lifecycle(self, inst))
         self._refresh(variant)
         if not ready:
             self.audit(

@@ -9,7 +9,6 @@ The controller is handed in: the engine knows no strategy.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 from collections.abc import Callable, Generator
@@ -83,7 +82,7 @@ class Simulation:
         self.alarms = [AlarmState(a) for a in sc.monitoring.alarms]
         self.control = Control(self)
         if sc.failures.instance is not None:
-            self.control.lifecycle = functools.partial(failures.instance_lifecycle, self.control)
+            self.control.lifecycle = failures.instance_lifecycle
         scaling = sc.autoscaling
         self.autoscaler = None if scaling is None else TargetTracking(self.control, scaling)
         self.in_system_samples: list[int] = []
