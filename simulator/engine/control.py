@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.engine import failures
-from simulator.engine.events import EventKind
+from simulator.engine.events import EventKind, weights_text
 from simulator.engine.fleet import (
     IN_SERVICE,
     PROVISIONING,
@@ -103,8 +103,9 @@ class Control:
         self._refresh(variant)
         if not ready:
             self.audit(
-                EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}"
-            )
+                EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}",
+                variant=variant.name, count=count,
+            )  # fmt: skip
         return self.env.all_of(events)
 
     def _provision(self, inst: Instance):
@@ -134,7 +135,8 @@ class Control:
         if count is None:
             variant.weight = 0.0
         self._refresh(variant)
-        self.audit(EventKind.TERMINATE_INSTANCES, f"{len(victims)} of {variant.name}")
+        self.audit(EventKind.TERMINATE_INSTANCES, f"{len(victims)} of {variant.name}",
+                   variant=variant.name, count=len(victims))  # fmt: skip
 
     def set_weights(self, weights: dict[Variant, float]) -> None:
         """UpdateEndpointWeightsAndCapacities: new variant weights from now on."""
@@ -144,7 +146,8 @@ class Control:
         self.plane.changed()
         self._downtime()
         shown = ", ".join(f"{v.name}={w:g}" for v, w in weights.items())
-        self.audit(EventKind.UPDATE_ENDPOINT_WEIGHTS_AND_CAPACITIES, shown)
+        self.audit(EventKind.UPDATE_ENDPOINT_WEIGHTS_AND_CAPACITIES, shown,
+                   weights=weights_text({v.name: w for v, w in weights.items()}))  # fmt: skip
 
     def take_down(self, inst: Instance, reason: str) -> None:
         """An instance stops serving (crash, zone outage): its in-flight requests fail."""
@@ -156,6 +159,10 @@ class Control:
             self.audit(
                 EventKind.INSTANCE_FAILURE,
                 f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed",
+                variant=inst.variant.name,
+                instance=inst.slot,
+                cause=reason,
+                count=failed,
             )
         self._refresh(inst.variant)
 
@@ -166,7 +173,11 @@ class Control:
         if inst.serving:
             self.plane.servers.reset(inst.slot, self.env.now)
             self.audit(
-                EventKind.INSTANCE_IN_SERVICE, f"{inst.variant.name}#{inst.slot} after {reason}"
+                EventKind.INSTANCE_IN_SERVICE,
+                f"{inst.variant.name}#{inst.slot} after {reason}",
+                variant=inst.variant.name,
+                instance=inst.slot,
+                cause=reason,
             )
         self._refresh(inst.variant)
 
@@ -179,7 +190,8 @@ class Control:
             inst.variant = variant
         self._refresh(shadow)
         self._refresh(variant)
-        self.audit(EventKind.ADOPT_SHADOW, f"{len(variant.instances)} instances of {shadow.name}")
+        self.audit(EventKind.ADOPT_SHADOW, f"{len(variant.instances)} instances of {shadow.name}",
+                   variant=shadow.name, count=len(variant.instances))  # fmt: skip
         return variant
 
     # ------------------------------------------------------------ routing modes
@@ -200,22 +212,31 @@ class Control:
     def mirror(self, variant: Variant | None, share: float = 0.0) -> None:
         """Copy a share of requests to a shadow variant (None stops mirroring)."""
         self._sync()
-        self.plane.mirror = None if variant is None else (variant, share)
-        detail = "off" if variant is None else f"{share:.0%} of requests to {variant.name}"
-        self.audit(EventKind.SHADOW_TRAFFIC, detail)
+        before, self.plane.mirror = self.plane.mirror, None if variant is None else (variant, share)
+        if variant is None:  # the event names the variant that stops receiving copies
+            name = None if before is None else before[0].name
+            self.audit(EventKind.SHADOW_TRAFFIC, "off", variant=name, value=0.0)
+        else:
+            self.audit(EventKind.SHADOW_TRAFFIC, f"{share:.0%} of requests to {variant.name}",
+                       variant=variant.name, value=share)  # fmt: skip
 
     # ------------------------------------------------------------ risk
 
-    def detected(self, reason: str) -> None:
-        """A gate caught the release: the clock for time-to-detect stops here."""
+    def detected(self, reason: str, *, cause: str, subject: str) -> None:
+        """A gate caught the release: the clock for time-to-detect stops here.
+
+        `cause` says what caught it (a gate's type, ``timeout``, or the comparing
+        strategy), `subject` the series it judged (see `EventKind.ROLLBACK_TRIGGERED`).
+        """
         if self.sim.risk.detected_at is None:
             self.sim.risk.detected_at = self.env.now
-        self.audit(EventKind.ROLLBACK_TRIGGERED, reason)
+        self.audit(EventKind.ROLLBACK_TRIGGERED, reason, variant=subject, cause=cause)
 
     def restored(self) -> None:
         """All traffic is back on the previous version, serving: the rollback is done."""
         self.sim.risk.restored_at = self.env.now
-        self.audit(EventKind.ROLLBACK_COMPLETE, f"all traffic on {self.current.name}")
+        self.audit(EventKind.ROLLBACK_COMPLETE, f"all traffic on {self.current.name}",
+                   variant=self.current.name)  # fmt: skip
 
     def report(self, **details: Any) -> None:
         """Strategy-specific results (an A/B test's winner, a shadow's comparison)."""
@@ -234,14 +255,19 @@ class Control:
         self.sim.rollout = (begun, self.env.now)
         self.sim.rollout_spend[1] = self.sim.spend.total_at(self.env.now)
         if outcome != "steady":
-            self.audit(EventKind.UPDATE_COMPLETE, outcome)
+            self.audit(EventKind.UPDATE_COMPLETE, outcome, state=outcome)
 
-    def audit(self, kind: EventKind, detail: str) -> None:
-        """Append to the audit trail (CloudTrail-like)."""
+    def audit(self, kind: EventKind, detail: str, **fields: Any) -> None:
+        """Append to the audit trail (CloudTrail-like): the detail for people, the fields as data.
+
+        `fields` are exactly the kind's (`kind.fields`, see `simulator.engine.events`).
+        """
+        if set(fields) != set(kind.fields):
+            raise TypeError(f"{kind.value} fills {sorted(kind.fields)}, not {sorted(fields)}")
         if kind == EventKind.UPDATE_ENDPOINT and self.sim.rollout[0] is None:
             self.sim.rollout = (self.env.now, None)
             self.sim.rollout_spend[0] = self.sim.spend.total_at(self.env.now)
-        self.sim.events.append((self.env.now, kind.value, detail))
+        self.sim.events.append((self.env.now, kind.value, detail, fields))
 
     # ------------------------------------------------------------ reading the run
 

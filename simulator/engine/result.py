@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from simulator.engine.events import FIELDS
 from simulator.engine.recording.metrics import period_metrics
 from simulator.engine.recording.recorder import OUTCOMES, quantile
 
@@ -27,6 +28,12 @@ class Result:
     on the rows of a shadow or parallel copy (mirrored requests whose answers no user
     saw), so readers tell copies by data, not by label; it came after the others, and a
     run stored before it has none: read that as False.
+
+    ``events`` is the audit trail, one row per event: ``time``, ``kind`` (an
+    `EventKind` value) and ``detail`` (the same in words, for people), then the event's
+    fields as typed columns (`simulator.engine.events.FIELDS`), filled as its kind says.
+    Read what happened from the fields, never from the detail. A run stored before the
+    fields existed has only the first three columns: it says nothing more as data.
     """
 
     summary: dict[str, Any]
@@ -186,7 +193,12 @@ def _metrics_frame(sim: Simulation) -> pd.DataFrame:
 
 
 def _events_frame(sim: Simulation) -> pd.DataFrame:
-    return pd.DataFrame(sim.events, columns=["time", "kind", "detail"])
+    """The audit trail: time, kind and detail, then every event field, typed (empty if unfilled)."""
+    frame = pd.DataFrame([event[:3] for event in sim.events], columns=["time", "kind", "detail"])
+    for name, dtype in FIELDS.items():
+        values = [fields.get(name) for *_, fields in sim.events]
+        frame[name] = pd.Series(values, index=frame.index, dtype=dtype)
+    return frame
 
 
 def _requests_frame(sim: Simulation) -> pd.DataFrame | None:

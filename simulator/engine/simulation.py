@@ -78,7 +78,7 @@ class Simulation:
         arrivals = sc.traffic.build(self.rng["traffic"])
         self.plane = DataPlane(arrivals, sc.traffic.users, self.rng, self.recorder,
                                sc.monitoring.request_log)  # fmt: skip
-        self.events: list[tuple[float, str, str, str]] = []
+        self.events: list[tuple[float, str, str, dict[str, Any]]] = []
         self.alarms = [AlarmState(a) for a in sc.monitoring.alarms]
         self.control = Control(self)
         scaling = sc.autoscaling
@@ -142,4 +142,5 @@ class Simulation:
             changed = alarm.observe(None if math.isnan(value) else value)
             if changed is not None:
                 detail = f"{spec.name} -> {changed} ({spec.metric}={value:.4g})"
-                self.control.audit(EventKind.ALARM_STATE_CHANGE, detail)
+                self.control.audit(EventKind.ALARM_STATE_CHANGE, detail,
+                                   alarm=spec.name, state=changed, value=value)  # fmt: skip
