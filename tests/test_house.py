@@ -48,7 +48,7 @@ def test_the_engine_runs_whatever_controller_it_is_handed():
 
     def halve(ctx):
         yield ctx.env.timeout(120)
-        ctx.audit(EventKind.UPDATE_ENDPOINT, "by hand")
+        ctx.audit(EventKind.UPDATE_ENDPOINT, "by hand", variant="v2")
         ctx.terminate(ctx.current, 1)
         ctx.finish("promoted")
 

@@ -61,16 +61,20 @@ def event_markers(events: pd.DataFrame | None) -> list[dict[str, Any]]:
     """The audit events worth a vertical line on the time charts, as {time, kind, label}.
 
     Rollout steps, weight changes, rollbacks, failures and alarms entering ALARM (not
-    leaving it: the return to OK is visible in the metrics themselves).
+    leaving it: the return to OK is visible in the metrics themselves), as the event's
+    ``state`` says. A run stored before events had fields has no ``state``: none of its
+    alarm changes is marked.
     """
     if events is None or len(events) == 0:
         return []
     out = []
-    for time, kind, detail in events[["time", "kind", "detail"]].itertuples(index=False):
+    states = events["state"] if "state" in events else pd.Series(None, index=events.index)
+    rows = zip(events["time"], events["kind"], events["detail"], states, strict=True)
+    for time, kind, detail, state in rows:
         if kind not in MARKED_EVENTS:
             continue
         detail = "" if pd.isna(detail) else str(detail)
-        if kind == "AlarmStateChange" and "-> ALARM" not in detail:
+        if kind == "AlarmStateChange" and state != "ALARM":
             continue
         label = f"{kind}: {detail}" if detail else str(kind)
         out.append({"time": float(time), "kind": str(kind), "label": label})

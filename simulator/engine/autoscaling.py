@@ -60,12 +60,14 @@ class TargetTracking:
             target = min(spec.max, max(desired, n + 1))
             if target > n:
                 state.out, state.high = now, 0
-                ctl.audit(EventKind.SCALE_OUT, f"{variant.name}: {n} -> {target} {rate}")
+                ctl.audit(EventKind.SCALE_OUT, f"{variant.name}: {n} -> {target} {rate}",
+                          variant=variant.name, count=target, value=per_minute)  # fmt: skip
                 ctl.launch(variant, target - n)
         elif (not spec.disable_scale_in and state.low >= spec.scale_in_datapoints
               and now - max(state.in_, state.out) >= spec.scale_in_cooldown):  # fmt: skip
             target = max(spec.min, desired)
             if target < n:
                 state.in_, state.low = now, 0
-                ctl.audit(EventKind.SCALE_IN, f"{variant.name}: {n} -> {target} {rate}")
+                ctl.audit(EventKind.SCALE_IN, f"{variant.name}: {n} -> {target} {rate}",
+                          variant=variant.name, count=target, value=per_minute)  # fmt: skip
                 ctl.terminate(variant, n - target)

@@ -4,20 +4,19 @@ Every action first serves the requests that arrived up to now, under the configu
 in force when they arrived, then changes the configuration: launch and terminate
 instances, set variant weights, route by user or by instance, mirror traffic, write the
 audit trail. Strategies and gates read the run only through it too: closed metric
-periods, a series' metrics, the strategy's random stream. `Exposure` keeps when the
-release first met users and the rollback clock.
+periods, a series' metrics, the strategy's random stream. What it writes goes to the
+run's `Records`, never to the simulation that owns it.
 """
 
 from __future__ import annotations
 
 import math
-import weakref
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.engine.events import EventKind
+from simulator.engine.events import EventKind, weights_text
 from simulator.engine.fleet import (
     IN_SERVICE,
     PROVISIONING,
@@ -29,37 +28,23 @@ from simulator.engine.fleet import (
 from simulator.engine.recording.metrics import period_metrics
 
 if TYPE_CHECKING:
-    from simulator.engine.simulation import Simulation
+    from simulator.engine.dataplane import DataPlane
+    from simulator.engine.records import Records
     from simulator.scenario.monitoring import Alarm
 
 EPS = 1e-9
 
 
-class Exposure:
-    """When the release first took traffic, whether it took all of it, and the rollback clock."""
-
-    def __init__(self) -> None:
-        self.exposed_at: float | None = None
-        self.full_at: float | None = None
-        self.detected_at: float | None = None
-        self.restored_at: float | None = None
-
-    def exposed(self, t: float, share: float) -> None:
-        """The release's share of traffic changed to `share` at time t."""
-        if share > 0 and self.exposed_at is None:
-            self.exposed_at = t
-        if share >= 1 - 1e-9 and self.full_at is None:
-            self.full_at = t
-
-
 class Control:
     """What strategies and other actors may do; each call first serves requests up to now."""
 
-    def __init__(self, sim: Simulation) -> None:
-        # a proxy: the simulation owns its Control, and a cycle would outlive the run
-        self.sim, self.env, self.sc = weakref.proxy(sim), sim.env, sim.sc
-        self.plane = sim.plane
-        self.failure_rng = sim.rng["failures"]
+    def __init__(
+        self, env: Any, plane: DataPlane, records: Records, streams: dict[str, np.random.Generator]
+    ) -> None:
+        self.env, self.plane, self.records = env, plane, records
+        self.sc = records.sc
+        self._strategy_rng = streams["strategy"]
+        self.failure_rng = streams["failures"]
         # what every new instance lives through (crashes and repairs), set by the simulation;
         # a plain function of (control, instance), so the control holds no cycle to itself
         self.lifecycle: Callable[[Control, Instance], Generator] | None = None
@@ -106,8 +91,9 @@ class Control:
         self._refresh(variant)
         if not ready:
             self.audit(
-                EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}"
-            )
+                EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}",
+                variant=variant.name, count=count,
+            )  # fmt: skip
         return self.env.all_of(events)
 
     def _provision(self, inst: Instance):
@@ -137,7 +123,8 @@ class Control:
         if count is None:
             variant.weight = 0.0
         self._refresh(variant)
-        self.audit(EventKind.TERMINATE_INSTANCES, f"{len(victims)} of {variant.name}")
+        self.audit(EventKind.TERMINATE_INSTANCES, f"{len(victims)} of {variant.name}",
+                   variant=variant.name, count=len(victims))  # fmt: skip
 
     def set_weights(self, weights: dict[Variant, float]) -> None:
         """UpdateEndpointWeightsAndCapacities: new variant weights from now on."""
@@ -147,7 +134,8 @@ class Control:
         self.plane.changed()
         self._downtime()
         shown = ", ".join(f"{v.name}={w:g}" for v, w in weights.items())
-        self.audit(EventKind.UPDATE_ENDPOINT_WEIGHTS_AND_CAPACITIES, shown)
+        self.audit(EventKind.UPDATE_ENDPOINT_WEIGHTS_AND_CAPACITIES, shown,
+                   weights=weights_text({v.name: w for v, w in weights.items()}))  # fmt: skip
 
     def take_down(self, inst: Instance, reason: str) -> None:
         """An instance stops serving (crash, zone outage): its in-flight requests fail."""
@@ -159,6 +147,10 @@ class Control:
             self.audit(
                 EventKind.INSTANCE_FAILURE,
                 f"{inst.variant.name}#{inst.slot} ({reason}), {failed} requests failed",
+                variant=inst.variant.name,
+                instance=inst.slot,
+                cause=reason,
+                count=failed,
             )
         self._refresh(inst.variant)
 
@@ -169,7 +161,11 @@ class Control:
         if inst.serving:
             self.plane.servers.reset(inst.slot, self.env.now)
             self.audit(
-                EventKind.INSTANCE_IN_SERVICE, f"{inst.variant.name}#{inst.slot} after {reason}"
+                EventKind.INSTANCE_IN_SERVICE,
+                f"{inst.variant.name}#{inst.slot} after {reason}",
+                variant=inst.variant.name,
+                instance=inst.slot,
+                cause=reason,
             )
         self._refresh(inst.variant)
 
@@ -182,7 +178,8 @@ class Control:
             inst.variant = variant
         self._refresh(shadow)
         self._refresh(variant)
-        self.audit(EventKind.ADOPT_SHADOW, f"{len(variant.instances)} instances of {shadow.name}")
+        self.audit(EventKind.ADOPT_SHADOW, f"{len(variant.instances)} instances of {shadow.name}",
+                   variant=shadow.name, count=len(variant.instances))  # fmt: skip
         return variant
 
     # ------------------------------------------------------------ routing modes
@@ -203,26 +200,35 @@ class Control:
     def mirror(self, variant: Variant | None, share: float = 0.0) -> None:
         """Copy a share of requests to a shadow variant (None stops mirroring)."""
         self._sync()
-        self.plane.mirror = None if variant is None else (variant, share)
-        detail = "off" if variant is None else f"{share:.0%} of requests to {variant.name}"
-        self.audit(EventKind.SHADOW_TRAFFIC, detail)
+        before, self.plane.mirror = self.plane.mirror, None if variant is None else (variant, share)
+        if variant is None:  # the event names the variant that stops receiving copies
+            name = None if before is None else before[0].name
+            self.audit(EventKind.SHADOW_TRAFFIC, "off", variant=name, value=0.0)
+        else:
+            self.audit(EventKind.SHADOW_TRAFFIC, f"{share:.0%} of requests to {variant.name}",
+                       variant=variant.name, value=share)  # fmt: skip
 
     # ------------------------------------------------------------ risk
 
-    def detected(self, reason: str) -> None:
-        """A gate caught the release: the clock for time-to-detect stops here."""
-        if self.sim.risk.detected_at is None:
-            self.sim.risk.detected_at = self.env.now
-        self.audit(EventKind.ROLLBACK_TRIGGERED, reason)
+    def detected(self, reason: str, *, cause: str, subject: str) -> None:
+        """A gate caught the release: the clock for time-to-detect stops here.
+
+        `cause` says what caught it (a gate's type, ``timeout``, or the comparing
+        strategy), `subject` the series it judged (see `EventKind.ROLLBACK_TRIGGERED`).
+        """
+        if self.records.risk.detected_at is None:
+            self.records.risk.detected_at = self.env.now
+        self.audit(EventKind.ROLLBACK_TRIGGERED, reason, variant=subject, cause=cause)
 
     def restored(self) -> None:
         """All traffic is back on the previous version, serving: the rollback is done."""
-        self.sim.risk.restored_at = self.env.now
-        self.audit(EventKind.ROLLBACK_COMPLETE, f"all traffic on {self.current.name}")
+        self.records.risk.restored_at = self.env.now
+        self.audit(EventKind.ROLLBACK_COMPLETE, f"all traffic on {self.current.name}",
+                   variant=self.current.name)  # fmt: skip
 
     def report(self, **details: Any) -> None:
         """Strategy-specific results (an A/B test's winner, a shadow's comparison)."""
-        self.sim.details.update(details)
+        self.records.details.update(details)
 
     # ------------------------------------------------------------ records
 
@@ -232,19 +238,24 @@ class Control:
 
     def finish(self, outcome: str) -> None:
         """The strategy is done: promoted, rolled back, or steady."""
-        self.sim.outcome = outcome
-        begun = self.sim.rollout[0]
-        self.sim.rollout = (begun, self.env.now)
-        self.sim.rollout_spend[1] = self.sim.spend.total_at(self.env.now)
+        self.records.outcome = outcome
+        begun = self.records.rollout[0]
+        self.records.rollout = (begun, self.env.now)
+        self.records.rollout_spend[1] = self.records.spend.total_at(self.env.now)
         if outcome != "steady":
-            self.audit(EventKind.UPDATE_COMPLETE, outcome)
+            self.audit(EventKind.UPDATE_COMPLETE, outcome, state=outcome)
 
-    def audit(self, kind: EventKind, detail: str) -> None:
-        """Append to the audit trail (CloudTrail-like)."""
-        if kind == EventKind.UPDATE_ENDPOINT and self.sim.rollout[0] is None:
-            self.sim.rollout = (self.env.now, None)
-            self.sim.rollout_spend[0] = self.sim.spend.total_at(self.env.now)
-        self.sim.events.append((self.env.now, kind.value, detail))
+    def audit(self, kind: EventKind, detail: str, **fields: Any) -> None:
+        """Append to the audit trail (CloudTrail-like): the detail for people, the fields as data.
+
+        `fields` are exactly the kind's (`kind.fields`, see `simulator.engine.events`).
+        """
+        if set(fields) != set(kind.fields):
+            raise TypeError(f"{kind.value} fills {sorted(kind.fields)}, not {sorted(fields)}")
+        if kind == EventKind.UPDATE_ENDPOINT and self.records.rollout[0] is None:
+            self.records.rollout = (self.env.now, None)
+            self.records.rollout_spend[0] = self.records.spend.total_at(self.env.now)
+        self.records.events.append((self.env.now, kind.value, detail, fields))
 
     # ------------------------------------------------------------ reading the run
 
@@ -256,31 +267,32 @@ class Control:
     @property
     def rng(self) -> np.random.Generator:
         """The strategy's own random stream (conversions, disagreements, judge noise)."""
-        return self.sim.rng["strategy"]
+        return self._strategy_rng
 
     def closed_periods(self) -> int:
         """Monitoring periods that have ended by now (their metrics are final)."""
-        return min(self.sim.periods, int(math.floor(self.env.now / self.period + EPS)))
+        return min(self.records.periods, int(math.floor(self.env.now / self.period + EPS)))
 
     def next_period(self) -> int:
         """The first period that starts now or later (whose data all comes after now)."""
-        return min(self.sim.periods, int(math.ceil(self.env.now / self.period - EPS)))
+        return min(self.records.periods, int(math.ceil(self.env.now / self.period - EPS)))
 
     def metrics(self, label: str, rows: slice, *, merge: bool = True) -> dict[str, np.ndarray]:
         """One series' metrics (a version, a baseline, a shadow) over closed periods."""
-        versions = self.version_indices(label) if label in self.sim.recorder.versions else []
-        return period_metrics(self.sim.recorder, self.sim.gauges, versions, rows, merge=merge)
+        run = self.records
+        versions = self.version_indices(label) if label in run.recorder.versions else []
+        return period_metrics(run.recorder, run.gauges, versions, rows, merge=merge)
 
     def alarm_value(self, alarm: Alarm, p: int) -> float:
         """The value an alarm sees in period p (NaN where there is no datapoint)."""
         versions = self.version_indices(alarm.version)
         rows = slice(p, p + 1)
-        return float(period_metrics(self.sim.recorder, self.sim.gauges, versions, rows)[
+        return float(period_metrics(self.records.recorder, self.records.gauges, versions, rows)[
             alarm.metric][0])  # fmt: skip
 
     def version_indices(self, version: str | None) -> list[int]:
         """Recorder rows for one version, or all of them."""
-        versions = self.sim.recorder.versions
+        versions = self.records.recorder.versions
         return (
             list(range(len(versions)))
             if version is None
@@ -301,27 +313,27 @@ class Control:
         """Routing, gauges and downtime after any change to a variant's instances."""
         self.plane.changed()
         now = self.env.now
-        version = self.sim.recorder.versions.index(variant.version)
+        version = self.records.recorder.versions.index(variant.version)
         same = [v for v in self.plane.variants if v.version == variant.version]
         serving = sum(len(v.serving) for v in same)
         billed = sum(sum(i.billed for i in v.instances) for v in same)
         workers = sum(len(v.serving) * v.workers for v in same)
         price = _hourly(same)
-        self.sim.gauges.set(now, version, serving, billed, workers, price)
+        self.records.gauges.set(now, version, serving, billed, workers, price)
         rate = sum(
             sum(i.billed for i in v.instances) * v.price_per_hour for v in self.plane.variants
         )
-        self.sim.spend.set(now, rate / 3600.0)
+        self.records.spend.set(now, rate / 3600.0)
         self._downtime()
 
     def _downtime(self) -> None:
         """Downtime share, and how much traffic the release is getting (exposure)."""
-        self.sim.downtime.set(self.env.now, self.plane.unavailable_share())
+        self.records.downtime.set(self.env.now, self.plane.unavailable_share())
         weights = self.plane.weights()
         total = weights.sum()
         released = sum(w for v, w in zip(self.plane.variants, weights, strict=True)
                        if v.is_release and v.serving)  # fmt: skip
-        self.sim.risk.exposed(self.env.now, released / total if total > 0 else 0.0)
+        self.records.risk.exposed(self.env.now, released / total if total > 0 else 0.0)
 
 
 def _hourly(variants: list[Variant]) -> float:

@@ -45,10 +45,11 @@ def zone_outage(ctl: Control, outage: ZoneOutage):
         chosen = ctl.failure_rng.choice(len(live), size=count, replace=False)
         hit += [live[j] for j in sorted(chosen)]
     ctl.audit(EventKind.ZONE_OUTAGE,
-              f"{len(hit)} instances down for {format_duration(outage.duration)}")  # fmt: skip
+              f"{len(hit)} instances down for {format_duration(outage.duration)}",
+              count=len(hit), value=outage.duration)  # fmt: skip
     for inst in hit:
         ctl.take_down(inst, "zone")
     yield ctl.env.timeout(outage.duration)
     for inst in hit:
         ctl.bring_up(inst, "zone")
-    ctl.audit(EventKind.ZONE_RECOVERED, f"{len(hit)} instances back")
+    ctl.audit(EventKind.ZONE_RECOVERED, f"{len(hit)} instances back", count=len(hit))

@@ -19,12 +19,11 @@ import simpy
 
 from simulator.engine import failures
 from simulator.engine.autoscaling import TargetTracking
-from simulator.engine.control import Control, Exposure
+from simulator.engine.control import Control
 from simulator.engine.dataplane import DataPlane
 from simulator.engine.events import EventKind
 from simulator.engine.recording.alarms import AlarmState
-from simulator.engine.recording.metrics import Gauges
-from simulator.engine.recording.recorder import Recorder, TimeWeighted
+from simulator.engine.records import Records
 from simulator.engine.result import Result, build_result
 from simulator.scenario import Scenario
 
@@ -69,28 +68,16 @@ class Simulation:
             name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)
         }
         self.env = Environment()
-        period = sc.monitoring.period
-        self.periods = max(1, math.ceil(sc.duration / period - 1e-9))
-        self.recorder = Recorder(self.periods, period, sc.warmup, sc.slo.latency_p99)
-        self.gauges = Gauges(self.periods, period)
-        self.downtime = TimeWeighted(1, math.inf)
-        self.spend = TimeWeighted(1, math.inf)  # USD per second of every billed instance
+        self.records = run = Records(sc, seed)
         arrivals = sc.traffic.build(self.rng["traffic"])
-        self.plane = DataPlane(arrivals, sc.traffic.users, self.rng, self.recorder,
+        self.plane = DataPlane(arrivals, sc.traffic.users, self.rng, run.recorder,
                                sc.monitoring.request_log)  # fmt: skip
-        self.events: list[tuple[float, str, str, str]] = []
         self.alarms = [AlarmState(a) for a in sc.monitoring.alarms]
-        self.control = Control(self)
+        self.control = Control(self.env, self.plane, run, self.rng)
         if sc.failures.instance is not None:
             self.control.lifecycle = failures.instance_lifecycle
         scaling = sc.autoscaling
         self.autoscaler = None if scaling is None else TargetTracking(self.control, scaling)
-        self.in_system_samples: list[int] = []
-        self.outcome = "incomplete"
-        self.rollout: tuple[float | None, float | None] = (None, None)
-        self.risk = Exposure()
-        self.rollout_spend: list[float | None] = [None, None]  # USD spent by begin, by end
-        self.details: dict[str, Any] = {}  # what a strategy reports beyond the common keys
 
     def run(self) -> Result:
         """Play the scenario out and assemble the result.
@@ -112,10 +99,10 @@ class Simulation:
             self.env.run(until=sc.duration)
             self.plane.advance_to(sc.duration)
             self.plane.flush()
-            self.gauges.close(sc.duration)
-            self.downtime.close(sc.duration)
-            self.spend.close(sc.duration)
-            return build_result(self, time.perf_counter() - wall)
+            self.records.gauges.close(sc.duration)
+            self.records.downtime.close(sc.duration)
+            self.records.spend.close(sc.duration)
+            return build_result(self.records, self.plane, time.perf_counter() - wall)
         finally:
             self.env.close()
 
@@ -124,11 +111,11 @@ class Simulation:
     def monitor(self):
         """Close each period: bring requests up to date, evaluate alarms, autoscale."""
         period = self.sc.monitoring.period
-        for p in range(self.periods):
+        for p in range(self.records.periods):
             yield self.env.timeout(min((p + 1) * period, self.sc.duration) - self.env.now)
             self.plane.advance_to(self.env.now)
-            self.gauges.close(self.env.now)
-            self.in_system_samples.append(self.plane.in_system)
+            self.records.gauges.close(self.env.now)
+            self.records.in_system_samples.append(self.plane.in_system)
             if self.alarms or self.sc.autoscaling is not None:
                 self.plane.flush()
             self._evaluate_alarms(p)
@@ -144,4 +131,5 @@ class Simulation:
             changed = alarm.observe(None if math.isnan(value) else value)
             if changed is not None:
                 detail = f"{spec.name} -> {changed} ({spec.metric}={value:.4g})"
-                self.control.audit(EventKind.ALARM_STATE_CHANGE, detail)
+                self.control.audit(EventKind.ALARM_STATE_CHANGE, detail,
+                                   alarm=spec.name, state=changed, value=value)  # fmt: skip

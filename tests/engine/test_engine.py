@@ -164,7 +164,7 @@ def release_scenario(strategy):
 
 def test_big_bang_without_overlap_has_downtime_for_the_provisioning_time():
     res = ds.simulate(release_scenario({}), seed=1)
-    log = [(t, kind) for t, kind, _ in res.events.itertuples(index=False)]
+    log = [(t, kind) for t, kind, *_ in res.events.itertuples(index=False)]
     assert log == [(300.0, "UpdateEndpoint"), (300.0, "UpdateEndpointWeightsAndCapacities"),
                    (300.0, "TerminateInstances"), (300.0, "LaunchInstances"),
                    (420.0, "UpdateComplete")]  # fmt: skip
@@ -178,7 +178,7 @@ def test_big_bang_without_overlap_has_downtime_for_the_provisioning_time():
 
 def test_big_bang_with_overlap_has_no_downtime():
     res = ds.simulate(release_scenario({"overlap": True}), seed=1)
-    log = [(t, kind) for t, kind, _ in res.events.itertuples(index=False)]
+    log = [(t, kind) for t, kind, *_ in res.events.itertuples(index=False)]
     assert log == [(300.0, "UpdateEndpoint"), (300.0, "LaunchInstances"),
                    (420.0, "UpdateEndpointWeightsAndCapacities"), (420.0, "TerminateInstances"),
                    (420.0, "UpdateComplete")]  # fmt: skip
@@ -224,7 +224,7 @@ def test_target_tracking_scales_out_after_three_breaching_minutes():
     outs = res.events[res.events["kind"] == "ScaleOut"]
     # 1200/min per instance from minute 10: breaching datapoints at 660, 720, 780 s
     assert outs["time"].iloc[0] == 780.0
-    assert "1 -> 2" in outs["detail"].iloc[0]
+    assert outs["variant"].iloc[0] == "v1" and outs["count"].iloc[0] == 2  # 1 -> 2 instances
     m = res.metrics.set_index("period")["instances"]
     assert m.loc[12] == pytest.approx(1.0) and m.loc[15] == pytest.approx(2.0)
 
@@ -341,7 +341,7 @@ def test_a_simulation_is_freed_when_simulate_returns(monkeypatch):
     run = engine.Simulation.run
 
     def watched(sim):
-        runs.append((weakref.ref(sim), weakref.ref(sim.recorder), weakref.ref(sim.plane)))
+        runs.append((weakref.ref(sim), weakref.ref(sim.records), weakref.ref(sim.plane)))
         return run(sim)
 
     monkeypatch.setattr(engine.Simulation, "run", watched)

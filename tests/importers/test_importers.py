@@ -100,8 +100,8 @@ def test_argo_success_condition_is_strict_like_argo():
 def test_argo_imported_scenario_runs_and_waits_for_manual_promotion():
     data = import_config(ARGO, base=BASE)
     res = ds.simulate(data, seed=1)
-    first = events(res, "UpdateEndpointWeightsAndCapacities").detail.iloc[0]
-    assert "v2=0.05" in first
+    first = json.loads(events(res, "UpdateEndpointWeightsAndCapacities").weights.iloc[0])
+    assert first["v2"] == 0.05
     # the last pause has no duration: nobody promotes, the run ends mid-rollout
     assert res.summary["outcome"] == "incomplete"
     assert events(res, "UpdateComplete").empty

@@ -9,6 +9,7 @@ script the release's measured error rate per measurement by monkeypatching
 `Control.metrics`, the one door through which every gate reads the run.
 """
 
+import json
 import math
 
 import numpy as np
@@ -57,11 +58,7 @@ def details(res, kind):
 def shifts(res):
     """(time, {variant: weight}) for every UpdateEndpointWeightsAndCapacities."""
     rows = res.events[res.events["kind"] == "UpdateEndpointWeightsAndCapacities"]
-    out = []
-    for t, text in zip(rows["time"], rows["detail"], strict=True):
-        pairs = (part.split("=") for part in text.split(", "))
-        out.append((t, {name: float(w) for name, w in pairs}))
-    return out
+    return [(t, json.loads(w)) for t, w in zip(rows["time"], rows["weights"], strict=True)]
 
 
 def promotion_start(res):
@@ -70,7 +67,7 @@ def promotion_start(res):
 
 
 def scores(res):
-    return [float(d.split()[1]) for d in details(res, "CanaryJudgement")]
+    return res.events.loc[res.events["kind"] == "CanaryJudgement", "value"].tolist()
 
 
 def script(monkeypatch, verdicts, subject="v2"):
@@ -352,8 +349,8 @@ def test_kayenta_baseline_is_deployed_with_the_canary_at_the_same_size():
     assert res.summary["outcome"] == "promoted"
     launches = res.events[res.events["kind"] == "LaunchInstances"]
     by_time = {}
-    for t, text in zip(launches["time"], launches["detail"], strict=True):
-        count, name = int(text.split(" x ")[0]), text.split(" for ")[1]
+    columns = launches[["time", "count", "variant"]]
+    for t, count, name in columns.itertuples(index=False):
         by_time.setdefault(t, {})[name] = count
     # every scale-up of the canary before promotion is matched by the baseline, same count
     promote = promotion_start(res)

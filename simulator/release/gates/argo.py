@@ -24,7 +24,8 @@ class Argo(BackgroundGate):
     def _counted(self, taken: int) -> None:
         if self.spec.count is not None and taken >= self.spec.count and not self.aborted:
             self.done = True
-            self.ctx.audit(EventKind.ANALYSIS_RUN_SUCCESSFUL, f"{taken} measurements")
+            self.ctx.audit(EventKind.ANALYSIS_RUN_SUCCESSFUL, f"{taken} measurements",
+                           variant=self.subject, count=taken)  # fmt: skip
 
     def _rule(self) -> tuple[str, bool]:
         limit = self.spec.failure_limit

@@ -84,7 +84,7 @@ class Gate:
     def fail(self, reason: str) -> None:
         """Abort from outside the measurements (a deadline passed)."""
         if not self.aborted and not self._stopped:
-            self._abort(reason)
+            self._abort(reason, cause="timeout")
 
     def final(self) -> bool:
         """Before promotion: whether the release may take all traffic."""
@@ -149,7 +149,8 @@ class Gate:
         """Count a failed measurement; abort by the tool's own rule."""
         self.failed += 1
         rule, abort = self._rule()
-        self.ctx.audit(EventKind.ANALYSIS_FAILED, f"{self.subject}: {what}; {rule}")
+        self.ctx.audit(EventKind.ANALYSIS_FAILED, f"{self.subject}: {what}; {rule}",
+                       variant=self.subject, count=self.failed)  # fmt: skip
         if abort:
             self._abort(f"{what}; {rule}")
         return FAIL
@@ -158,12 +159,14 @@ class Gate:
         """Too little traffic to judge: say so, and hold the rollout where it is."""
         limit = self.spec.min_requests
         self.ctx.audit(EventKind.ANALYSIS_PAUSED,
-                       f"{n} requests to {self.subject} < min_requests {limit}")  # fmt: skip
+                       f"{n} requests to {self.subject} < min_requests {limit}",
+                       variant=self.subject, count=n)  # fmt: skip
         return INCONCLUSIVE
 
-    def _abort(self, reason: str) -> None:
+    def _abort(self, reason: str, cause: str | None = None) -> None:
+        """Roll back; `cause` is what caught the release (by default this gate's type)."""
         self.aborted = f"{self.spec.type}: {reason}"
-        self.ctx.detected(self.aborted)
+        self.ctx.detected(self.aborted, cause=cause or self.spec.type, subject=self.subject)
         self.abort_event.succeed()
 
     def _window(self, since: float) -> slice:

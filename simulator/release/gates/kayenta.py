@@ -50,7 +50,9 @@ class Kayenta(JudgedGate):
         self.scores.append(result.score)
         detail = f"score {result.score:.0f} over {rows.stop - rows.start} periods"
         self.ctx.audit(EventKind.CANARY_JUDGEMENT,
-                       detail + (f" ({result.reason})" if result.reason else ""))  # fmt: skip
+                       detail + (f" ({result.reason})" if result.reason else ""),
+                       variant=self.subject, value=result.score,
+                       count=rows.stop - rows.start)  # fmt: skip
         if self._verdict(final=False) == "fail":
             self._abort(f"canary score {result.score:.0f} <= marginal {spec.marginal_score:g}")
             return FAIL

@@ -60,7 +60,8 @@ def run(spec: ABTest, ctx: Control) -> Generator[Any, Any, None]:
             "trials": {names["A"]: counts[1], names["B"]: counts[3]},
         }
     )
-    ctx.audit(EventKind.EXPERIMENT_DECISION, decision.reason)
+    ctx.audit(EventKind.EXPERIMENT_DECISION, decision.reason,
+              variant=names.get(decision.winner), value=decision.p_value)  # fmt: skip
     if decision.winner == "B":
         yield from rel.promote(treatment)
     else:

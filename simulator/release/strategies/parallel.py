@@ -34,7 +34,7 @@ def run(spec: Parallel, ctx: Control) -> Generator[Any, Any, None]:
     if rate is None or rate > spec.max_disagreement:
         broken.append(f"disagreement {rate if rate is not None else 'unmeasured'}")
     if broken:
-        rel.abandon("parallel run failed: " + ", ".join(map(str, broken)))
+        rel.abandon("parallel run failed: " + ", ".join(map(str, broken)), twin)
         return
     yield from rel.cut_over(twin, spec.bake)  # warm and full size: no provisioning
 

@@ -32,7 +32,7 @@ class Release:
         self.size = self.stable.spec.instances
         self.variants: list[Variant] = []
         self.analysis: Gate | None = None
-        ctx.audit(EventKind.UPDATE_ENDPOINT, detail)
+        ctx.audit(EventKind.UPDATE_ENDPOINT, detail, variant=ctx.sc.release.version)
 
     def variant(self, **kw: Any) -> Variant:
         """A new variant of the release taking part in this rollout."""
@@ -134,12 +134,15 @@ class Release:
         else:
             yield from self.roll_back()
 
-    def abandon(self, reason: str) -> None:
-        """Reject the release before users ever saw it (a shadow or parallel comparison)."""
+    def abandon(self, reason: str, judged: Variant) -> None:
+        """Reject the release before users ever saw it (a shadow or parallel comparison).
+
+        `judged` is the fleet whose copies were compared.
+        """
         if self.analysis is not None:
             self.analysis.stop()
         self.ctx.mirror(None)
-        self.ctx.detected(reason)
+        self.ctx.detected(reason, cause=self.strategy.type, subject=judged.version)
         for v in self.variants:
             if v.live:
                 self.ctx.terminate(v)
@@ -151,7 +154,7 @@ class Release:
         targets = (sc.fleet.target, sc.release_fleet.target)
         if any(t.startswith("ml.inf1.") for t in targets):
             detail = "ml.inf1 endpoint: all at once, no baking, no auto-rollback"
-            self.ctx.audit(EventKind.GUARDRAILS_UNSUPPORTED, detail)
+            self.ctx.audit(EventKind.GUARDRAILS_UNSUPPORTED, detail)  # no fields: the kind says it
             return False
         return True
 

@@ -32,7 +32,7 @@ def run(spec: Shadow, ctx: Control) -> Generator[Any, Any, None]:
     broken = compare(ctx, shadow.version, stable.version, rows, spec.gate.checks)
     if broken or not spec.promote:
         reason = "shadow failed: " + ", ".join(broken) if broken else "report only"
-        rel.abandon(reason)
+        rel.abandon(reason, shadow)
         return
     yield from rel.cut_over(shadow, spec.bake)
 

@@ -1,6 +1,6 @@
 """Reading a Result's audit trail and metrics in strategy tests."""
 
-import re
+import json
 
 
 def kind(res, name):
@@ -21,22 +21,23 @@ def at(res, name):
 
 def shifts(res):
     """(time, {variant: weight}) for every UpdateEndpointWeightsAndCapacities."""
-    out = []
-    for t, detail in timed(res, "UpdateEndpointWeightsAndCapacities"):
-        out.append((t, {k: float(v) for k, v in (p.split("=") for p in detail.split(", "))}))
-    return out
+    rows = kind(res, "UpdateEndpointWeightsAndCapacities")
+    return [(t, json.loads(w)) for t, w in zip(rows["time"], rows["weights"], strict=True)]
 
 
 def launches(res, count=int):
-    """(time, count, variant) for every LaunchInstances; `count` converts the count's text."""
-    return [(t, count(n), name) for t, d in timed(res, "LaunchInstances")
-            for n, name in [re.fullmatch(r"(\d+) x \S+ for (\S+)", d).groups()]]  # fmt: skip
+    """(time, count, variant) for every LaunchInstances; `count` converts the count."""
+    return _counted(res, "LaunchInstances", count)
 
 
 def terminations(res, count=int):
-    """(time, count, variant) for every TerminateInstances; `count` converts the count's text."""
-    return [(t, count(n), name) for t, d in timed(res, "TerminateInstances")
-            for n, name in [re.fullmatch(r"(\d+) of (\S+)", d).groups()]]  # fmt: skip
+    """(time, count, variant) for every TerminateInstances; `count` converts the count."""
+    return _counted(res, "TerminateInstances", count)
+
+
+def _counted(res, name, count):
+    rows = kind(res, name)
+    return [(t, count(int(n)), v) for t, n, v in rows[["time", "count", "variant"]].to_numpy()]
 
 
 def periods(res, version, t0, t1, period=60.0):

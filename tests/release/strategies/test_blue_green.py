@@ -246,8 +246,8 @@ def test_exceeding_max_execution_timeout_rolls_back():
     res = ds.simulate(blue_green(strategy), seed=8)
     s = res.summary
     deadline = START + timeout
-    trig, reason = timed(res, "RollbackTriggered")[0]
-    assert "MaximumExecutionTimeoutInSeconds" in reason
+    ((trig, cause),) = kind(res, "RollbackTriggered")[["time", "cause"]].values.tolist()
+    assert cause == "timeout"  # MaximumExecutionTimeoutInSeconds
     assert deadline <= trig <= deadline + wait
     forward = [(t, w["v2"]) for t, w in shifts(res) if t < trig]
     assert all(t <= deadline for t, _ in forward)

@@ -158,8 +158,9 @@ def test_bakes_beyond_max_execution_timeout_roll_back():
     wait, timeout = 240.0, 600.0
     res = ds.simulate(linear({"wait_interval": wait, "max_execution_timeout": timeout}), seed=5)
     deadline = START + timeout
-    trig, reason = timed(res, "RollbackTriggered")[0]
-    assert "MaximumExecutionTimeoutInSeconds" in reason
+    ev = res.events
+    ((trig, cause),) = ev.loc[ev["kind"] == "RollbackTriggered", ["time", "cause"]].values.tolist()
+    assert cause == "timeout"  # MaximumExecutionTimeoutInSeconds
     assert deadline <= trig <= deadline + wait
     assert all(t <= deadline for t, w in shifts(res) if w.get("v2", 0) > 0)
     assert res.summary["outcome"] == "rolled_back"

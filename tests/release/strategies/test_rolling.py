@@ -1,7 +1,6 @@
 """Rolling updates: Kubernetes surge/unavailability bounds, SageMaker batches, rollback."""
 
 import math
-import re
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -47,12 +46,11 @@ def timeline(res, n, provisioning=PROVISIONING):
     fleets = {"v1": [0.0] * n}  # ready time of each live instance, oldest first
     moments = []
     changes = []
-    for t, kind, detail in res.events[["time", "kind", "detail"]].itertuples(index=False):
+    columns = ["time", "kind", "variant", "count"]
+    for t, kind, name, count in res.events[columns].itertuples(index=False):
         if kind == "LaunchInstances":
-            count, name = re.fullmatch(r"(\d+) x \S+ for (\S+)", detail).groups()
             changes.append((t, "launch", name, int(count)))
         elif kind == "TerminateInstances":
-            count, name = re.fullmatch(r"(\d+) of (\S+)", detail).groups()
             changes.append((t, "terminate", name, int(count)))
     times = sorted({t for t, *_ in changes} | {t + provisioning for t, k, *_ in changes
                                                if k == "launch"})  # fmt: skip
@@ -231,10 +229,10 @@ def test_healthy_release_is_promoted_and_every_old_instance_terminated():
     s = res.summary
     assert s["outcome"] == "promoted" and s["reached_full_traffic"]
     ev = res.events
-    retired = ev[(ev.kind == "TerminateInstances") & ev.detail.str.endswith(" of v1")]
-    assert retired.detail.str.extract(r"(\d+) of")[0].astype(int).sum() == 6
-    launched = ev[(ev.kind == "LaunchInstances") & ev.detail.str.endswith(" for v2")]
-    assert launched.detail.str.extract(r"(\d+) x")[0].astype(int).sum() == 6
+    retired = ev[(ev.kind == "TerminateInstances") & (ev.variant == "v1")]
+    assert retired["count"].sum() == 6
+    launched = ev[(ev.kind == "LaunchInstances") & (ev.variant == "v2")]
+    assert launched["count"].sum() == 6
     last = series(res, "v2", "instances").iloc[-1]
     assert last == 6 and series(res, "v1", "instances").iloc[-1] == 0
     assert s["time_to_detect_s"] is None and s["blast_radius"] == 0
@@ -258,7 +256,7 @@ def test_defective_release_relaunches_old_instances_batch_by_batch(rollback_batc
     detected = ev[ev.kind == "RollbackTriggered"].time.item()
     assert detected == START + PROVISIONING + 60  # the first period of v2 traffic
     assert s["time_to_detect_s"] == 60
-    relaunch = ev[(ev.kind == "LaunchInstances") & ev.detail.str.endswith(" for v1")]
+    relaunch = ev[(ev.kind == "LaunchInstances") & (ev.variant == "v1")]
     assert list(relaunch.time) == [detected + k * PROVISIONING for k in range(len(sizes))]
     assert list(relaunch.detail) == [f"{c} x ml.c5.xlarge for v1" for c in sizes]
     assert s["time_to_rollback_s"] == len(sizes) * PROVISIONING
@@ -286,8 +284,8 @@ def test_rollback_starts_at_once_when_the_gate_fires_between_batches():
     second = exposed + 120  # batch 2 launched when batch 1's bake passed
     assert second < detected < second + PROVISIONING
     later = ev[ev.time >= detected]
-    assert not ((later.kind == "TerminateInstances") & later.detail.str.endswith(" of v1")).any()
-    relaunch = later[(later.kind == "LaunchInstances") & later.detail.str.endswith(" for v1")]
+    assert not ((later.kind == "TerminateInstances") & (later.variant == "v1")).any()
+    relaunch = later[(later.kind == "LaunchInstances") & (later.variant == "v1")]
     assert list(relaunch.time) == [detected]
     assert s["time_to_rollback_s"] == PROVISIONING
 
