@@ -14,7 +14,7 @@ from simulator import catalog
 from simulator.sampling import distributions as dist
 from simulator.scenario.fleet import Defect, FleetSpec
 
-PROVISIONING, IN_SERVICE, DOWN, TERMINATED = "provisioning", "in_service", "down", "terminated"
+PROVISIONING, IN_SERVICE, TERMINATED = "provisioning", "in_service", "terminated"
 
 
 @dataclass(eq=False)

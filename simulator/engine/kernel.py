@@ -24,7 +24,6 @@ from numba import njit
 from numba.core import config
 
 SERVED, REJECTED, UNAVAILABLE = 0, 1, 2
-_RING_FULL = -1
 
 
 def _cache_folder() -> str | None:
