@@ -21,3 +21,6 @@ arrivals fall within one tick of the clock, and no single endpoint takes a milli
 
 MAX_INSTANCES = 10_000
 """Most instances in a fleet or a share of one; SageMaker's own quotas are far lower."""
+
+MAX_INTEGER = 2**63 - 1
+"""Largest seed or record id: SQLite's largest integer, so any seed can be stored."""

@@ -27,8 +27,8 @@ from typer.core import TyperGroup
 from simulator.analysis.backends import BackendError
 from simulator.cli.launcher import LaunchError
 from simulator.errors import UserError
+from simulator.limits import MAX_INTEGER
 from simulator.store.files import quote_path
-from simulator.store.runstore import MAX_INTEGER
 
 # Errors a user causes and can fix, each with a message that says what to change;
 # anything else is a bug and keeps its traceback. (The launcher runs as a bare script

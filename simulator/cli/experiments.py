@@ -11,15 +11,15 @@ import json
 import math
 import reprlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from simulator.cli.common import Budget, Seed, app, fail, new_file, out, progress_bar
-from simulator.scenario import load_scenario
-from simulator.scenario.strategies import STRATEGY_TYPES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 HEADLINE = [
     ("rolled back", "rolled_back"),
@@ -47,6 +47,8 @@ Save = Annotated[bool, typer.Option(help="keep the table in the run store")]
 
 def _strategy_list(value: str) -> str:
     """--strategies as a clean comma-separated list of known, distinct strategy types."""
+    from simulator.scenario.strategies import STRATEGY_TYPES
+
     names = [s.strip() for s in value.split(",") if s.strip()]
     known = f"known: {', '.join(STRATEGY_TYPES)}"
     if not names:
@@ -119,6 +121,7 @@ def compare(
     """Strategies side by side, replication k of each on the same random numbers."""
     from simulator.analysis.experiments import compare as run_compare
     from simulator.analysis.experiments import detect_warmup, differences
+    from simulator.scenario import load_scenario
 
     names = strategies.split(",")
     if baseline is not None and baseline not in names:

@@ -12,7 +12,6 @@ from rich.table import Table
 
 from simulator.cli.common import Budget, Seed, app, fail, fmt_cell, out, progress_bar
 from simulator.cli.experiments import Scheduler, Workers, parse_grid, progress
-from simulator.scenario import load_scenario
 
 
 @app.command()
@@ -37,6 +36,7 @@ def capacity(
 ) -> None:
     """The fewest instances (or the cheapest target) meeting the SLO with confidence."""
     from simulator.analysis.questions import capacity_search, cheapest_target
+    from simulator.scenario import load_scenario
 
     kw = dict(replications=replications, seed=seed, confidence=confidence, maximum=maximum,
               metric=metric, limit=limit, field=field, scheduler=scheduler,

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.analysis.replication import flatten
 from simulator.cli.common import (
     Budget,
     Overwrite,
@@ -23,7 +22,6 @@ from simulator.cli.common import (
     progress_bar,
 )
 from simulator.cli.launcher import serve
-from simulator.scenario import load_scenario
 
 
 @app.command()
@@ -38,7 +36,9 @@ def run(
     force: Budget = False,
 ) -> None:
     """Simulate one scenario and print its summary."""
+    from simulator.analysis.replication import flatten
     from simulator.run import simulate
+    from simulator.scenario import load_scenario
 
     sc = load_scenario(scenario)
     with progress_bar(f"simulating {sc.name}", quiet=as_json) as update:
@@ -80,6 +80,7 @@ def import_command(
 ) -> None:
     """Turn a real release config into a scenario (YAML on stdout, or --out FILE)."""
     from simulator.importers import import_config
+    from simulator.scenario import load_scenario
     from simulator.store.files import write_atomically
 
     text = load_scenario(import_config(config, base)).to_yaml()

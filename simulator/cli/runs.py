@@ -14,7 +14,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.analysis.replication import flatten
 from simulator.cli.common import Overwrite, app, fmt_cell, new_file, out
 from simulator.store.runstore import MAX_INTEGER, RecordType, RunStore, RunStoreError
 
@@ -63,6 +62,8 @@ def show(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """A stored run's summary, or a stored experiment's table."""
+    from simulator.analysis.replication import flatten
+
     if kind == "run":
         result, _, seed = _store().load_run(record_id)
         data = result.summary

@@ -30,19 +30,21 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
-from simulator.engine.result import Result
-from simulator.scenario.model import Scenario, ScenarioError, load_scenario
+from simulator.limits import MAX_INTEGER  # noqa: F401  (the store's ids and seeds)
 from simulator.store.files import RunStoreError, quote_path, write_atomically
 from simulator.store.tables import _from_parquet, _plain, _plain_index, _to_json, _to_parquet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from simulator.engine.result import Result
+    from simulator.scenario import Scenario
 
 SCHEMA_VERSION = 1
 
 
-MAX_INTEGER = 2**63 - 1  # SQLite's largest integer: no id or seed beyond it can be stored
 
 
 RecordType = Literal["run", "experiment"]
@@ -138,6 +140,8 @@ class RunStore:
         label: str | None = None,
     ) -> int:
         """Keep a comparison or sweep table (index included) with what produced it."""
+        import pandas as pd  # the store loads its heavy parts when used, not when imported
+
         if not isinstance(table, pd.DataFrame):
             raise RunStoreError(
                 f"an experiment table must be a DataFrame, not {type(table).__name__}"
@@ -165,6 +169,8 @@ class RunStore:
             sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM records {where} ORDER BY id DESC LIMIT :n"
             with self._connect() as conn:
                 rows = conn.execute(sql, {"kind": kind, "n": limit or -1}).fetchall()
+        import pandas as pd
+
         table = pd.DataFrame.from_records(rows, columns=LIST_COLUMNS)
         return table.astype(
             {
@@ -179,6 +185,9 @@ class RunStore:
 
     def load_run(self, run_id: int) -> tuple[Result, Scenario, int]:
         """A stored run as (Result, Scenario, seed); the Result has no per-request log."""
+        from simulator.engine.result import Result
+        from simulator.scenario import ScenarioError, load_scenario
+
         row = self._fetch(run_id, "run", "scenario_yaml, seed, summary, metrics, events")
         try:
             sc = load_scenario(row["scenario_yaml"])
@@ -315,6 +324,8 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
 
 
 def _scenario(scenario: Any) -> Scenario:
+    from simulator.scenario import ScenarioError, load_scenario
+
     try:
         return load_scenario(scenario)
     except ScenarioError as exc:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from simulator.store.files import RunStoreError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _plain(value: Any) -> Any:
@@ -39,6 +39,9 @@ def _to_json(value: Any) -> str:
 
 
 def _to_parquet(frame: pd.DataFrame, what: str) -> bytes:
+    import pyarrow as pa  # loaded when a table is stored, not when the CLI starts
+    import pyarrow.parquet as pq
+
     frame = frame.copy(deep=False)
     frame.attrs = {}  # side data (a comparison's raw replications) is not the table
     try:
@@ -51,12 +54,17 @@ def _to_parquet(frame: pd.DataFrame, what: str) -> bytes:
 
 
 def _from_parquet(data: bytes) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     reader = pq.ParquetFile(pa.BufferReader(data))
     return reader.read(use_threads=False).to_pandas(use_threads=False)
 
 
 def _plain_index(frame: pd.DataFrame) -> bool:
     """True for an unnamed 0..n-1 index, which carries nothing worth a CSV column."""
+    import pandas as pd
+
     index = frame.index
     return (
         isinstance(index, pd.RangeIndex)
