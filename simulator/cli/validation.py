@@ -86,6 +86,10 @@ def bench(
         out.print(
             f"peak RSS simulating {check['requests']:,} requests: {check['peak_rss_mb']:,.0f} MB"
         )
+    for check in report.get("memory_by_duration", []):
+        span = f"{check['days']} day" + ("s" if check["days"] > 1 else "")
+        out.print(f"peak RSS simulating {check['requests']:,} requests over {span}: "
+                  f"{check['peak_rss_mb']:,.0f} MB")  # fmt: skip
     if "replications" in report:
         r = report["replications"]
         out.print(f"{r['replications']} replications of {r['scenario']}: {r['serial_s']:.1f} s "

@@ -17,9 +17,16 @@ import time
 WORKERS, RHO, MU = 8, 0.9, 100.0
 
 
-def mmc_scenario(requests: int) -> dict:
-    """The benchmark workload as a plain-queue scenario."""
-    lam = RHO * WORKERS * MU
+DAY = 86400.0
+
+
+def mmc_scenario(requests: int, duration: float | None = None) -> dict:
+    """The benchmark workload as a plain-queue scenario.
+
+    At the benchmark's load by default; given a `duration`, the same expected number of
+    requests spread over it (a lighter load), so that only simulated time changes.
+    """
+    lam = RHO * WORKERS * MU if duration is None else requests / duration
     return {
         "name": "bench-mmc",
         "duration": requests / lam,
@@ -29,11 +36,11 @@ def mmc_scenario(requests: int) -> dict:
     }  # fmt: skip
 
 
-def _engine(requests: int, seed: int = 1) -> dict:
+def _engine(requests: int, seed: int = 1, duration: float | None = None) -> dict:
     from simulator.run import simulate
 
     started = time.perf_counter()
-    res = simulate(mmc_scenario(requests), seed=seed)
+    res = simulate(mmc_scenario(requests, duration), seed=seed)
     seconds = time.perf_counter() - started
     n = res.summary["requests"]
     return {"requests": n, "seconds": seconds, "requests_per_s": n / seconds,
@@ -50,10 +57,13 @@ def _simpy(requests: int, seed: int = 1) -> dict:
             "mean_wait_s": float(waits.mean())}  # fmt: skip
 
 
-def peak_rss_mb(requests: int) -> float:
-    """Peak resident memory of a fresh process that simulates `requests` requests."""
+def peak_rss_mb(requests: int, duration: float | None = None) -> float:
+    """Peak resident memory of a fresh process that simulates `requests` requests.
+
+    Over `duration` simulated seconds, if given; else at the benchmark's load.
+    """
     code = (
-        f"import resource, simulator.validation.bench as b; b._engine({requests});"
+        f"import resource, simulator.validation.bench as b; b._engine({requests}, 1, {duration});"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -92,6 +102,12 @@ def run_bench(
     if memory_requests:
         sizes = (memory_requests // 10, memory_requests)
         report["memory"] = [{"requests": n, "peak_rss_mb": peak_rss_mb(n)} for n in sizes]
+        # the same requests over a day and over a week: memory that grows with simulated time
+        n = memory_requests // 10
+        report["memory_by_duration"] = [
+            {"requests": n, "days": days, "peak_rss_mb": peak_rss_mb(n, days * DAY)}
+            for days in (1, 7)
+        ]
     if replications:
         report["replications"] = replication_speedup(replications)
     return report
