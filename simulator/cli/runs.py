@@ -15,7 +15,9 @@ import typer
 from rich.table import Table
 
 from simulator.cli.common import Overwrite, app, fmt_cell, new_file, out
-from simulator.store.runstore import MAX_INTEGER, RecordType, RunStore, RunStoreError
+from simulator.limits import MAX_INTEGER
+from simulator.store.files import RunStoreError
+from simulator.store.runstore import RecordType, RunStore
 
 runs_app = typer.Typer(help="What the run store keeps: list, show, export, delete.")
 app.add_typer(runs_app, name="runs")

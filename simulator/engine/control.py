@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 EPS = 1e-9
 
 
+
+Controller = Callable[["Control"], Generator[Any, Any, None]]
+"""A release's controller: a SimPy process that acts on a run only through `Control`."""
+
 class Control:
     """What strategies and other actors may do; each call first serves requests up to now."""
 

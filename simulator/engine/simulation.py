@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator
-from typing import Any
+from collections.abc import Generator
 
 import numpy as np
 import simpy
 
 from simulator.engine import failures
 from simulator.engine.autoscaling import TargetTracking
-from simulator.engine.control import Control
+from simulator.engine.control import Control, Controller
 from simulator.engine.dataplane import DataPlane
 from simulator.engine.events import EventKind
 from simulator.engine.recording.alarms import AlarmState
@@ -30,7 +29,6 @@ from simulator.scenario import Scenario
 STREAMS = ("traffic", "users", "route", "service", "errors", "failures", "log", "strategy")
 """The run's named random streams, each spawned from the seed: common random numbers."""
 
-Controller = Callable[[Control], Generator[Any, Any, None]]
 
 
 class Environment(simpy.Environment):

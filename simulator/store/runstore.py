@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from simulator.limits import MAX_INTEGER  # noqa: F401  (the store's ids and seeds)
+from simulator.limits import MAX_INTEGER
 from simulator.store.files import RunStoreError, quote_path, write_atomically
 from simulator.store.tables import _from_parquet, _plain, _plain_index, _to_json, _to_parquet
 

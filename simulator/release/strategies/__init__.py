@@ -28,9 +28,7 @@ from simulator.release.strategies import (
 from simulator.scenario import strategies as specs
 
 if TYPE_CHECKING:
-    from simulator.engine.control import Control
-
-Controller = Callable[["Control"], Generator[Any, Any, None]]
+    from simulator.engine.control import Controller
 
 CONTROLLERS: dict[type[specs.StrategyBase], Callable[..., Generator[Any, Any, None]]] = {
     specs.SteadyState: none.run,
@@ -51,4 +49,4 @@ def controller_for(spec: specs.StrategyBase) -> Controller:
     return functools.partial(CONTROLLERS[type(spec)], spec)
 
 
-__all__ = ["CONTROLLERS", "Controller", "controller_for"]
+__all__ = ["CONTROLLERS", "controller_for"]
