@@ -75,13 +75,16 @@ def bench(
     table.add_column("requests", justify="right")
     table.add_column("seconds", justify="right")
     table.add_column("requests/s", justify="right")
-    for name in ("engine", "simpy"):
+    for name in ("engine", "simpy", "bare"):
         r = report[name]
         table.add_row(
             name, f"{r['requests']:,}", f"{r['seconds']:.2f}", f"{r['requests_per_s']:,.0f}"
         )
     out.print(table)
     out.print(f"speed-up: [bold]{report['ratio']:.1f}x[/] the per-request SimPy model")
+    share = report["share_of_bare"]
+    out.print(f"the engine runs at [bold]{share:.0%}[/] of the bare compiled loop (numba, no "
+              "control plane, no recording): the practical limit in Python")  # fmt: skip
     for check in report.get("memory", []):
         out.print(
             f"peak RSS simulating {check['requests']:,} requests: {check['peak_rss_mb']:,.0f} MB"
