@@ -9,7 +9,7 @@ and which fields to change. `simulate(..., force=True)` (the CLI's --force) skip
 
 Requests cost time, not memory: the data plane serves them a bounded span at a time.
 Memory grows with simulated time (a latency histogram per metric period and version,
-see `monitoring.py`), with the sampled request log and with a replayed trace. The ids
+see `recording/histogram.py`), with the sampled request log and with a replayed trace. The ids
 of the users a release hurts (8 bytes each, at most one per request hurt) are left
 out: how many requests a release hurts is what the run is there to find out.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.engine.recording.recorder import BINS
+from simulator.engine.recording.histogram import BINS
 from simulator.sampling import bursts
 from simulator.scenario.model import Scenario, ScenarioError
 from simulator.userfiles import brief
@@ -38,20 +38,21 @@ per day typed as per second, milliseconds typed as seconds) than a plan."""
 MAX_MEMORY = 2 * 2**30
 """Bytes one run may hold. A process pool runs one simulation per core, each also holding
 about 300 MB of imported package and compiled kernel: at 2 GiB a run, an 8-core pool stays
-within 20 GB and a 2-core one within 5 GB. A 30-day run with a release fits at 5-minute
-metric periods (0.7 GiB of histograms) but not at 1-minute ones (3.6 GiB)."""
+within 20 GB and a 2-core one within 5 GB. A 30-day run with a release fits at 1-minute
+metric periods (at most 1.7 GiB of histograms), a 60-day one at 2-minute periods."""
 
-HISTOGRAM_BYTES = BINS * 8
-"""One period's latency histogram for one version (int64 counts): 20 KiB."""
+HISTOGRAM_BYTES = BINS * 4
+"""One period's latency histogram for one version, at most (int32 counts over all 2,600
+bins: 10 KiB). A run keeps only the bins its latencies reach, usually a quarter or less."""
 
 PERIOD_BYTES = 512
 """Everything else per period and version: outcome counts and sums, four time-weighted
 gauges, a row of the metrics table (about 25 float columns)."""
 
 HISTOGRAM_COPIES = 2
-"""Histogram-sized temporaries at the end of a run: the SLO sums the users' versions
-(one copy), a gate or an alarm may sum a window, and quantiles cumulate rows a few
-hundred at a time (`monitoring.quantiles`, a few MB)."""
+"""The run's histograms held twice for a moment: a version is added, or the kept range of
+bins widens, by copying them into larger arrays. Reading them never copies more than a
+few hundred periods at a time (`metrics._percentiles`, a few MB)."""
 
 LOGGED_BYTES = 250
 """Bytes per logged request (monitoring.request_log): six columns in the chunks, once more
@@ -125,7 +126,7 @@ def estimate(sc: Scenario) -> Estimate:
     periods = max(1, math.ceil(sc.duration / sc.monitoring.period - 1e-9))
     versions = _versions(sc)
     est.memory["histograms"] = Cost(
-        periods * ((versions + HISTOGRAM_COPIES) * HISTOGRAM_BYTES + versions * PERIOD_BYTES),
+        periods * versions * (HISTOGRAM_COPIES * HISTOGRAM_BYTES + PERIOD_BYTES),
         f"metric histograms: {periods:,} periods (duration / monitoring.period) x {versions} "
         f"version{'s' * (versions > 1)} x {HISTOGRAM_BYTES // 1024} KiB",
         "raise monitoring.period or lower duration",

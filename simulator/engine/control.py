@@ -79,7 +79,7 @@ class Control:
     def launch(self, variant: Variant, count: int | None = None, *, ready: bool = False):
         """Launch instances (default the spec's count); the event fires when all serve."""
         count = variant.spec.instances if count is None else count
-        self._sync()
+        self.sync()
         events = []
         for _ in range(count):
             track = variant.spec.routing == "least_outstanding"
@@ -103,7 +103,7 @@ class Control:
     def _provision(self, inst: Instance):
         yield self.env.timeout(inst.variant.provisioning_s)
         if inst.state == PROVISIONING:
-            self._sync()
+            self.sync()
             self._in_service(inst)
             self._refresh(inst.variant)
 
@@ -117,7 +117,7 @@ class Control:
         Draining (SageMaker, a Kubernetes rolling update) lets requests already on the
         instances finish; without it (Kubernetes Recreate) they fail.
         """
-        self._sync()
+        self.sync()
         live = variant.live
         victims = live if count is None else live[len(live) - count :]
         for inst in victims:
@@ -132,7 +132,7 @@ class Control:
 
     def set_weights(self, weights: dict[Variant, float]) -> None:
         """UpdateEndpointWeightsAndCapacities: new variant weights from now on."""
-        self._sync()
+        self.sync()
         for variant, weight in weights.items():
             variant.weight = weight
         self.plane.changed()
@@ -143,7 +143,7 @@ class Control:
 
     def take_down(self, inst: Instance, reason: str) -> None:
         """An instance stops serving (crash, zone outage): its in-flight requests fail."""
-        self._sync()
+        self.sync()
         was_serving = inst.serving
         inst.down_reasons.add(reason)
         if was_serving:
@@ -160,7 +160,7 @@ class Control:
 
     def bring_up(self, inst: Instance, reason: str) -> None:
         """The cause of an outage is gone; the instance serves again with an empty queue."""
-        self._sync()
+        self.sync()
         inst.down_reasons.discard(reason)
         if inst.serving:
             self.plane.servers.reset(inst.slot, self.env.now)
@@ -175,7 +175,7 @@ class Control:
 
     def adopt(self, shadow: Variant) -> Variant:
         """A warm shadow fleet starts serving users: its instances join a new variant."""
-        self._sync()
+        self.sync()
         variant = self.new_variant(is_release=shadow.is_release)
         variant.instances, shadow.instances = shadow.instances, []
         for inst in variant.instances:
@@ -190,20 +190,20 @@ class Control:
 
     def route_sticky(self) -> None:
         """Route by user id: a user keeps seeing the same variant (A/B tests, phases)."""
-        self._sync()
+        self.sync()
         self.plane.sticky = True
         self.plane.changed()
 
     def route_by_instances(self) -> None:
         """Traffic in proportion to serving instances, as a Kubernetes Service spreads it."""
-        self._sync()
+        self.sync()
         self.plane.by_instance = True
         self.plane.changed()
         self._downtime()
 
     def mirror(self, variant: Variant | None, share: float = 0.0) -> None:
         """Copy a share of requests to a shadow variant (None stops mirroring)."""
-        self._sync()
+        self.sync()
         before, self.plane.mirror = self.plane.mirror, None if variant is None else (variant, share)
         if variant is None:  # the event names the variant that stops receiving copies
             name = None if before is None else before[0].name
@@ -305,13 +305,9 @@ class Control:
             else []
         )
 
-    def _sync(self) -> None:
-        self.plane.advance_to(self.env.now)
-
     def sync(self) -> None:
-        """Serve and record every request up to now, before reading metrics mid-run."""
-        self._sync()
-        self.plane.flush()
+        """Serve and record every request up to now: before any change, or reading metrics."""
+        self.plane.advance_to(self.env.now)
 
     def _refresh(self, variant: Variant) -> None:
         """Routing, gauges and downtime after any change to a variant's instances."""

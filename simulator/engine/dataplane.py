@@ -1,36 +1,29 @@
-"""The data plane: requests generated, routed, served and accounted a span at a time.
+"""The data plane: requests generated, routed, served and recorded a span at a time.
 
 The control plane calls `advance_to(t)` before it changes anything (weights,
-instances, failures), so each span is served under one fixed configuration.
-Requests still in the system at the end of a span stay `pending` (a few arrays no
-longer than the number in the system) so a later crash can fail them; everything
-else is handed to the recorder at once.
+instances, failures), so each span is served under one fixed configuration. Python
+draws a span's random numbers and the compiled kernel does the rest per request:
+queueing, the outcome and its recording. Requests still in the system at the end of a
+span stay pending (a few arrays no longer than the number in the system) so a later
+crash can fail them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from simulator.engine import kernel
 from simulator.engine.fleet import Variant
-from simulator.engine.kernel import REJECTED as K_REJECTED
-from simulator.engine.kernel import Servers
-from simulator.engine.recording.recorder import (
-    ERROR,
-    FAILED,
-    OK,
-    REJECTED,
-    TIMED_OUT,
-    UNAVAILABLE,
-    Recorder,
-)
+from simulator.engine.kernel import Pending, Routes, Servers, Span
+from simulator.engine.recording.recorder import Recorder
 from simulator.sampling.traffic import ArrivalProcess, draw_users
 
-_FIELDS = ("arrival", "start", "end", "slot", "variant", "error", "user")
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _CHUNK = 50_000
 _SPAN_MOST = 4 * _CHUNK
 """Most arrivals served in one sub-span: a flash crowd is cut at this count, so the
-working arrays (about 300 bytes a request, 60 MB here) never scale with a burst."""
+working arrays (about 100 bytes a request, 20 MB here) never scale with a burst."""
+_NONE = np.zeros(0, dtype=np.bool_)  # a column not drawn
 
 
 class DataPlane:
@@ -52,12 +45,9 @@ class DataPlane:
         self.by_instance = False  # traffic in proportion to serving instances (Kubernetes)
         self.mirror: tuple[Variant, float] | None = None  # shadow copies: target, share
         self.requests = 0
-        self.pending = {f: np.empty(0, dtype=_dtype(f)) for f in _FIELDS}
+        self.pending = _pending(64)
         self.log_share = request_log
-        self.log_chunks: list[dict[str, np.ndarray]] = []
         self._routes: tuple | None = None
-        self._unrecorded: list[tuple[np.ndarray, ...]] = []
-        self._unrecorded_n = 0
 
     # ------------------------------------------------------------ topology
 
@@ -79,7 +69,8 @@ class DataPlane:
              for v in self.variants]
         )  # fmt: skip
 
-    def _routing(self):
+    def _routing(self) -> tuple[np.ndarray, bool, Routes]:
+        """(cumulative weights, whether any is positive, the kernel's routes)."""
         if self._routes is None:
             weights = self.weights()
             total = weights.sum()
@@ -88,18 +79,29 @@ class DataPlane:
             ptr = np.zeros(len(members) + 2, dtype=np.int64)  # the last entry: nowhere
             ptr[1:-1] = np.cumsum([len(m) for m in members])
             ptr[-1] = ptr[-2]
-            idx = np.array([s for m in members for s in m], dtype=np.int64)
-            lor = np.array([v.spec.routing == "least_outstanding" for v in self.variants] + [False])
-            self._routes = (cum, total > 0, ptr, idx, lor)
+            routes = Routes(
+                ptr=ptr,
+                idx=np.array([s for m in members for s in m], dtype=np.int64),
+                least_outstanding=np.array(
+                    [v.spec.routing == "least_outstanding" for v in self.variants] + [False]
+                ),
+                version=np.array(
+                    [self.recorder.versions.index(v.version) for v in self.variants] + [0],
+                    dtype=np.int64,
+                ),
+                timeout=np.array([v.spec.timeout for v in self.variants] + [np.inf]),
+                overhead=np.array([v.spec.overhead for v in self.variants] + [0.0]),
+            )
+            self._routes = (cum, total > 0, routes)
         return self._routes
 
     def unavailable_share(self) -> float:
         """Share of traffic sent to variants with no serving instance (downtime)."""
-        cum, any_weight, ptr, _, _ = self._routing()
+        cum, any_weight, routes = self._routing()
         if not any_weight:
             return 1.0
         shares = np.diff(np.concatenate([[0.0], cum]))
-        empty = (ptr[1:-1] - ptr[:-2]) == 0
+        empty = (routes.ptr[1:-1] - routes.ptr[:-2]) == 0
         return float(shares[empty].sum())
 
     # ------------------------------------------------------------ time
@@ -125,7 +127,7 @@ class DataPlane:
         n = len(arrival)
         rng = self.rng
         user = draw_users(rng["users"], n, self.users)
-        cum, any_weight, ptr, idx, lor = self._routing()
+        cum, any_weight, routes = self._routing()
         if not any_weight:
             variant = np.full(n, len(self.variants), dtype=np.int64)
         else:
@@ -141,26 +143,16 @@ class DataPlane:
             count = int(mine.sum())
             service[mine] = self.variants[v].service.sample(rng["service"], count)
             error[mine] = rng["errors"].random(count) < self.variants[v].error_rate
-        slot, start, depart, status = self.servers.serve(
-            arrival, variant, service, rng["route"].random(n), ptr, idx, lor
-        )
-        dropped = status != 0
-        if dropped.any():
-            outcome = np.where(status[dropped] == K_REJECTED, REJECTED, UNAVAILABLE)
-            self._finish(variant[dropped], arrival[dropped], arrival[dropped], start[dropped],
-                         outcome, user[dropped], start[dropped])  # fmt: skip
-        keep = ~dropped
-        end = depart[keep] + self._overheads()[variant[keep]]
-        new = dict(arrival=arrival[keep], start=start[keep], end=end, slot=slot[keep],
-                   variant=variant[keep], error=error[keep], user=user[keep])  # fmt: skip
-        late = np.flatnonzero(end > t)
-        cut = late[0] if len(late) else len(end)  # everything before `cut` has ended
-        tail = late - cut
-        self._retire_rows({f: a[:cut] for f, a in new.items()})
-        done_tail = np.ones(len(end) - cut, dtype=bool)
-        done_tail[tail] = False
-        self._retire_rows({f: a[cut:][done_tail] for f, a in new.items()})
-        self.pending = {f: np.concatenate([self.pending[f], new[f][late]]) for f in _FIELDS}
+        pick = rng["route"].random(n)
+        logged = rng["log"].random(n) < self.log_share if self.log_share > 0 else _NONE
+        span = Span(arrival, variant, service, user, error, pick, logged)
+        self._reserve(n)
+        tally = self.recorder.open(n, log=len(logged) > 0)
+        k = 0
+        while (k := kernel.serve(k, t, span, routes, self.servers.queues(), self.pending,
+                                 tally)) < n:  # fmt: skip
+            self.servers.grow_ring()
+        self.recorder.close(tally)
 
     def _with_copies(self, arrival, variant, user):
         """Add a shadow copy after each sampled request (the router mirrors it)."""
@@ -174,66 +166,42 @@ class DataPlane:
         variant = np.concatenate([variant, copy_variant])[order]
         return arrival[rows[order]], variant, user[rows[order]]
 
-    def _retire(self, t: float) -> None:
-        """Hand requests that ended by t to the recorder."""
-        p = self.pending
-        done = p["end"] <= t
-        if done.any():
-            self._retire_rows({f: a[done] for f, a in p.items()})
-            self.pending = {f: a[~done] for f, a in p.items()}
+    def _reserve(self, extra: int) -> None:
+        """Room for `extra` more pending requests (the pending rows move to larger arrays)."""
+        p, count = self.pending, int(self.pending.count[0])
+        if count + extra > len(p.end):
+            grown = _pending(max(2 * len(p.end), count + extra))
+            for old, new in zip(p[:-1], grown[:-1], strict=True):
+                new[:count] = old[:count]
+            grown.count[0] = count
+            self.pending = grown
 
-    def _retire_rows(self, r: dict[str, np.ndarray]) -> None:
-        """Outcome of served requests that have ended: timed out, failed (5XX) or ok."""
-        if len(r["end"]) == 0:
-            return
-        v, arrival, end = r["variant"], r["arrival"], r["end"]
-        timeout = np.array([x.spec.timeout for x in self.variants])[v]
-        outcome = np.where(end - arrival > timeout, TIMED_OUT, np.where(r["error"], ERROR, OK))
-        busy = end - r["start"] - self._overheads()[v]
-        self._finish(v, arrival, end, r["start"], outcome, r["user"], busy)
+    def _retire(self, t: float) -> None:
+        """Record the pending requests that ended by t."""
+        count = int(self.pending.count[0])
+        if count:
+            tally = self.recorder.open(count, log=self.log_share > 0)
+            kernel.retire(t, self.pending, self._routing()[2], tally)
+            self.recorder.close(tally)
 
     def fail_slots(self, slots: list[int], t: float) -> int:
         """Every request in service or queued on these instances fails at time t."""
-        p = self.pending
-        hit = np.isin(p["slot"], slots)
-        if hit.any():
-            start = np.where(p["start"][hit] <= t, p["start"][hit], np.nan)
-            outcome = np.full(int(hit.sum()), FAILED)
-            self._finish(p["variant"][hit], p["arrival"][hit], np.full(len(start), t), start,
-                         outcome, p["user"][hit], t - start)  # fmt: skip
-            self.pending = {f: a[~hit] for f, a in p.items()}
-        return int(hit.sum())
-
-    def _finish(self, variant, arrival, end, start, outcome, user, busy) -> None:
-        version = np.array([self.recorder.versions.index(v.version) for v in self.variants] + [0])[
-            variant
-        ]
-        self._unrecorded.append((version, end, arrival, start, outcome, busy, user))
-        self._unrecorded_n += len(end)
-        if self._unrecorded_n >= _CHUNK:
-            self.flush()
-        if self.log_share > 0:
-            keep = self.rng["log"].random(len(end)) < self.log_share
-            self.log_chunks.append(dict(arrival=arrival[keep], start=start[keep], end=end[keep],
-                                        version=version[keep], outcome=outcome[keep],
-                                        user=user[keep]))  # fmt: skip
-
-    def _overheads(self) -> np.ndarray:
-        """Fixed OverheadLatency per variant (and 0 for the 'nowhere' index)."""
-        return np.array([v.spec.overhead for v in self.variants] + [0.0])
-
-    def flush(self) -> None:
-        """Record finished requests in bulk: fewer, larger numpy calls than one per span."""
-        if self._unrecorded:
-            columns = zip(*self._unrecorded, strict=True)
-            self.recorder.record(*(np.concatenate(c) for c in columns))
-            self._unrecorded, self._unrecorded_n = [], 0
+        count = int(self.pending.count[0])
+        if not count:
+            return 0
+        down = np.zeros(self.servers.n, dtype=np.bool_)
+        down[slots] = True
+        tally = self.recorder.open(count, log=self.log_share > 0)
+        failed = kernel.fail(down, t, self.pending, self._routing()[2], tally)
+        self.recorder.close(tally)
+        return int(failed)
 
     @property
     def in_system(self) -> int:
         """Users' requests waiting or in service now (shadow copies are not users')."""
         shadow = np.array([v.shadow for v in self.variants] + [False])
-        return int(np.count_nonzero(~shadow[self.pending["variant"]]))
+        variant = self.pending.variant[: self.pending.count[0]]
+        return int(np.count_nonzero(~shadow[variant]))
 
 
 def _present(index: np.ndarray, limit: int) -> np.ndarray:
@@ -241,10 +209,12 @@ def _present(index: np.ndarray, limit: int) -> np.ndarray:
     return np.flatnonzero(np.bincount(index, minlength=limit)[:limit])
 
 
-def _dtype(field: str):
-    return {"slot": np.int64, "variant": np.int64, "user": np.int64, "error": bool}.get(
-        field, float
-    )
+def _pending(capacity: int) -> Pending:
+    """Empty pending arrays with room for `capacity` requests."""
+    floats = (np.empty(capacity) for _ in range(3))
+    ints = (np.empty(capacity, dtype=np.int64) for _ in range(3))
+    flags = (np.empty(capacity, dtype=np.bool_) for _ in range(2))
+    return Pending(*floats, *ints, *flags, np.zeros(1, dtype=np.int64))
 
 
 def _user_hash(user: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The request kernel: FCFS multi-worker queues served a span of arrivals at a time.
+"""The request kernel: FCFS multi-worker queues served, and recorded, a span at a time.
 
 Between two control events nothing changes, so a whole span of requests is pushed
 through one compiled loop. Each instance is a FCFS queue with `workers` servers: a
@@ -9,147 +9,240 @@ a ring of those start times per instance answers "is the queue full?" and "how m
 are outstanding?" (for least-outstanding-requests routing). The state carries across
 spans, so splitting time into spans changes nothing: the result is exact.
 
-The compiled loop is cached on disk, never in the source tree (numba's default,
-`simulator/__pycache__`), so a clean clone stays clean: in `$NUMBA_CACHE_DIR` if the user
-set it, else in `$XDG_CACHE_HOME/deploysim/numba` (`~/.cache` by default).
+A request that ends within the span is recorded there and then (`tally.record`); one
+still in the system at the span's end waits in `Pending`, where a later span retires
+it or a crash fails it. Nothing per request goes back to Python.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import math
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
-from numba.core import config
 
-SERVED, REJECTED, UNAVAILABLE = 0, 1, 2
+from simulator.engine.jit import compiled
+from simulator.engine.recording import tally as rec
+from simulator.engine.recording.tally import record
+
+SERVED, REJECTED, UNAVAILABLE, RING_FULL = 0, 1, 2, 3  # what `admit` makes of a request
 
 
-def _cache_folder() -> str | None:
-    """Where the compiled loop is kept, or None to compile it in each process.
+class Queues(NamedTuple):
+    """Every instance slot's queue state (see `Servers`)."""
 
-    None when the folder cannot be made or written: numba would then fall back to the
-    source tree.
+    free_at: np.ndarray  # float64 [slots, workers]: when each worker frees
+    workers: np.ndarray  # int64 [slots]
+    qcap: np.ndarray  # int64 [slots]: queue capacity, -1 for none
+    tracked: np.ndarray  # bool [slots]: keeps the ring of queued start times
+    ring: np.ndarray  # float64 [slots, size]: start times of queued requests
+    head: np.ndarray  # int64 [slots]
+    length: np.ndarray  # int64 [slots]
+
+
+class Routes(NamedTuple):
+    """The configuration in force: candidates per variant and what each variant adds.
+
+    Variant index len(variants) is "nowhere" (no weight anywhere): no candidate.
     """
-    config.reload_config()  # NUMBA_CACHE_DIR may have been set after numba was imported
-    folder = config.CACHE_DIR
-    if not folder:
-        base = os.environ.get("XDG_CACHE_HOME", "")
-        if not os.path.isabs(base):  # unset, or relative, which the XDG spec says to ignore
-            base = os.path.expanduser("~/.cache")
-        if not os.path.isabs(base):  # no home directory either
-            return None
-        folder = os.path.join(base, "deploysim", "numba")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()  # numba's own test that it can write there
-    except OSError:
-        return None
-    return folder
+
+    ptr: np.ndarray  # int64 [variants + 2]: variant v's instances are idx[ptr[v]:ptr[v+1]]
+    idx: np.ndarray  # int64: instance slots
+    least_outstanding: np.ndarray  # bool [variants + 1]
+    version: np.ndarray  # int64 [variants + 1]: the recorder's version index
+    timeout: np.ndarray  # float64 [variants + 1]
+    overhead: np.ndarray  # float64 [variants + 1]: fixed latency added after service
 
 
-_CACHE = _cache_folder()
+class Span(NamedTuple):
+    """A span's requests in arrival order; an empty column means "not drawn"."""
+
+    arrival: np.ndarray
+    variant: np.ndarray
+    service: np.ndarray
+    user: np.ndarray
+    error: np.ndarray  # bool, or empty: no variant returns errors
+    pick: np.ndarray  # uniform draw choosing among instances, or empty: never a choice
+    logged: np.ndarray  # bool, or empty: no request log
 
 
-def _compiled(func):
-    """`njit`, cached in _CACHE; numba reads config.CACHE_DIR once, as it decorates a function.
+class Pending(NamedTuple):
+    """Requests in the system at the end of the last span: rows [0, count[0])."""
 
-    The setting is put back at once, so other numba code in the process is left as it was.
-    """
-    saved, config.CACHE_DIR = config.CACHE_DIR, _CACHE or ""
-    try:
-        return njit(cache=_CACHE is not None, nogil=True)(func)
-    finally:
-        config.CACHE_DIR = saved
+    arrival: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    slot: np.ndarray
+    variant: np.ndarray
+    user: np.ndarray
+    error: np.ndarray
+    logged: np.ndarray
+    count: np.ndarray  # int64 [1]
 
 
-@_compiled
-def _pop_started(i, t, ring, head, length):
+@compiled(inline=True)
+def _pop_started(i, t, q):
     """Drop queued requests of instance i that have started by time t."""
-    size = ring.shape[1]
-    while length[i] > 0 and ring[i, head[i]] <= t:
-        head[i] = (head[i] + 1) % size
-        length[i] -= 1
+    size = q.ring.shape[1]
+    while q.length[i] > 0 and q.ring[i, q.head[i]] <= t:
+        q.head[i] = (q.head[i] + 1) % size
+        q.length[i] -= 1
 
 
-@_compiled
-def _outstanding(i, t, free_at, workers, ring, head, length):
+@compiled(inline=True)
+def _outstanding(i, t, q):
     busy = 0
-    for w in range(workers[i]):
-        if free_at[i, w] > t:
+    for w in range(q.workers[i]):
+        if q.free_at[i, w] > t:
             busy += 1
-    _pop_started(i, t, ring, head, length)
-    return busy + length[i]
+    _pop_started(i, t, q)
+    return busy + q.length[i]
 
 
-@_compiled
-def serve(
-    k0, arrival, variant, service, u_route,
-    cand_ptr, cand_idx, least_outstanding,
-    free_at, workers, qcap, tracked, ring, head, length,
-    inst, start, depart, status,
-):  # fmt: skip
-    """Serve requests k0.. in arrival order; return the index reached.
+@compiled(inline=True)
+def admit(a, v, x, u, routes, q):
+    """Route a request of variant v arriving at a, needing x of service, to an instance.
 
-    Returns len(arrival) when done, or the index of a request that found its
-    instance's ring full (the caller grows the ring and calls again from there).
+    Returns (instance, start, verdict); the verdict is RING_FULL, with nothing changed,
+    when the instance's ring must grow first. `u` is the uniform draw choosing among
+    candidates (only read when there is a choice).
     """
-    n = arrival.shape[0]
-    size = ring.shape[1]
+    lo = routes.ptr[v]
+    m = routes.ptr[v + 1] - lo
+    if m == 0:
+        return -1, math.nan, UNAVAILABLE
+    i = routes.idx[lo]
+    if routes.least_outstanding[v] and m > 1:
+        best = 1 << 62
+        ties = 0
+        for j in range(m):
+            c = _outstanding(routes.idx[lo + j], a, q)
+            if c < best:
+                best = c
+                ties = 1
+            elif c == best:
+                ties += 1
+        pick = int(u * ties)
+        for j in range(m):
+            if _outstanding(routes.idx[lo + j], a, q) == best:
+                if pick == 0:
+                    i = routes.idx[lo + j]
+                    break
+                pick -= 1
+    elif m > 1:
+        i = routes.idx[lo + min(int(u * m), m - 1)]
+    w_best = 0
+    f_best = q.free_at[i, 0]
+    for w in range(1, q.workers[i]):
+        if q.free_at[i, w] < f_best:
+            f_best = q.free_at[i, w]
+            w_best = w
+    if q.tracked[i]:
+        _pop_started(i, a, q)
+        if f_best > a:
+            if q.qcap[i] >= 0 and q.length[i] >= q.qcap[i]:
+                return i, math.nan, REJECTED
+            size = q.ring.shape[1]
+            if q.length[i] == size:
+                return i, math.nan, RING_FULL
+            q.ring[i, (q.head[i] + q.length[i]) % size] = f_best
+            q.length[i] += 1
+    s = max(a, f_best)
+    q.free_at[i, w_best] = s + x
+    return i, s, SERVED
+
+
+@compiled(inline=True)
+def _finish(tally, routes, v, arrival, start, end, error, user, logged):
+    """Record a served request that has ended: timed out, failed (5XX) or ok."""
+    if end - arrival > routes.timeout[v]:
+        outcome = rec.TIMED_OUT
+    elif error:
+        outcome = rec.ERROR
+    else:
+        outcome = rec.OK
+    busy = end - start - routes.overhead[v]
+    record(tally, routes.version[v], end, arrival, start, outcome, busy, user, logged)
+
+
+@compiled
+def serve(k0, until, span, routes, q, pending, tally):
+    """Serve requests k0.. of a span ending at `until`; return the index reached.
+
+    Returns the span's length when done, or the index of a request that found its
+    instance's ring full (the caller grows the ring and calls again from there).
+    `pending` must have room for every request of the span.
+    """
+    n = span.arrival.shape[0]
+    errors, logs, picks = len(span.error) > 0, len(span.logged) > 0, len(span.pick) > 0
     for k in range(k0, n):
-        a = arrival[k]
-        v = variant[k]
-        lo = cand_ptr[v]
-        m = cand_ptr[v + 1] - lo
-        if m == 0:
-            status[k] = UNAVAILABLE
-            inst[k] = -1
+        a = span.arrival[k]
+        v = span.variant[k]
+        x = span.service[k]
+        i, s, verdict = admit(a, v, x, span.pick[k] if picks else 0.0, routes, q)
+        if verdict == RING_FULL:
+            return k
+        logged = logs and span.logged[k]
+        if verdict != SERVED:
+            outcome = rec.REJECTED if verdict == REJECTED else rec.UNAVAILABLE
+            record(tally, routes.version[v], a, a, math.nan, outcome, math.nan, span.user[k],
+                   logged)  # fmt: skip
             continue
-        i = cand_idx[lo]
-        if least_outstanding[v] and m > 1:
-            best = 1 << 62
-            ties = 0
-            for j in range(m):
-                c = _outstanding(cand_idx[lo + j], a, free_at, workers, ring, head, length)
-                if c < best:
-                    best = c
-                    ties = 1
-                elif c == best:
-                    ties += 1
-            pick = int(u_route[k] * ties)
-            for j in range(m):
-                c = _outstanding(cand_idx[lo + j], a, free_at, workers, ring, head, length)
-                if c == best:
-                    if pick == 0:
-                        i = cand_idx[lo + j]
-                        break
-                    pick -= 1
-        elif m > 1:
-            i = cand_idx[lo + min(int(u_route[k] * m), m - 1)]
-        inst[k] = i
-        w_best = 0
-        f_best = free_at[i, 0]
-        for w in range(1, workers[i]):
-            if free_at[i, w] < f_best:
-                f_best = free_at[i, w]
-                w_best = w
-        if tracked[i]:
-            _pop_started(i, a, ring, head, length)
-            if f_best > a:
-                if qcap[i] >= 0 and length[i] >= qcap[i]:
-                    status[k] = REJECTED
-                    continue
-                if length[i] == size:
-                    return k
-                ring[i, (head[i] + length[i]) % size] = f_best
-                length[i] += 1
-        s = max(a, f_best)
-        start[k] = s
-        depart[k] = s + service[k]
-        free_at[i, w_best] = depart[k]
-        status[k] = SERVED
+        end = s + x + routes.overhead[v]
+        error = errors and span.error[k]
+        if end <= until:
+            _finish(tally, routes, v, a, s, end, error, span.user[k], logged)
+        else:
+            j = pending.count[0]
+            pending.arrival[j], pending.start[j], pending.end[j] = a, s, end
+            pending.slot[j], pending.variant[j], pending.user[j] = i, v, span.user[k]
+            pending.error[j], pending.logged[j] = error, logged
+            pending.count[0] = j + 1
     return n
+
+
+@compiled
+def retire(until, pending, routes, tally):
+    """Record the pending requests that have ended by `until`; keep the rest, in order."""
+    kept = 0
+    for j in range(pending.count[0]):
+        if pending.end[j] <= until:
+            _finish(tally, routes, pending.variant[j], pending.arrival[j], pending.start[j],
+                    pending.end[j], pending.error[j], pending.user[j],
+                    pending.logged[j])  # fmt: skip
+        else:
+            _move(pending, j, kept)
+            kept += 1
+    pending.count[0] = kept
+
+
+@compiled
+def fail(down, t, pending, routes, tally):
+    """Every pending request on a slot marked `down` fails at time t; returns how many."""
+    kept = 0
+    failed = 0
+    for j in range(pending.count[0]):
+        if down[pending.slot[j]]:
+            start = pending.start[j] if pending.start[j] <= t else math.nan
+            v = pending.variant[j]
+            record(tally, routes.version[v], t, pending.arrival[j], start, rec.FAILED,
+                   t - start, pending.user[j], pending.logged[j])  # fmt: skip
+            failed += 1
+        else:
+            _move(pending, j, kept)
+            kept += 1
+    pending.count[0] = kept
+    return failed
+
+
+@compiled(inline=True)
+def _move(pending, j, to):
+    if j != to:
+        pending.arrival[to], pending.start[to], pending.end[to] = (
+            pending.arrival[j], pending.start[j], pending.end[j])
+        pending.slot[to], pending.variant[to], pending.user[to] = (
+            pending.slot[j], pending.variant[j], pending.user[j])
+        pending.error[to], pending.logged[to] = pending.error[j], pending.logged[j]
 
 
 class Servers:
@@ -184,23 +277,14 @@ class Servers:
         self.free_at[i, :] = t
         self.head[i] = self.length[i] = 0
 
-    def serve(self, arrival, variant, service, u_route, cand_ptr, cand_idx, least_outstanding):
-        """Serve a span of requests; returns (instance, start, depart, status) arrays."""
-        n = len(arrival)
-        inst = np.empty(n, dtype=np.int64)
-        start = np.full(n, np.nan)
-        depart = np.full(n, np.nan)
-        status = np.empty(n, dtype=np.int8)
-        k = 0
-        while True:
-            k = serve(
-                k, arrival, variant, service, u_route, cand_ptr, cand_idx, least_outstanding,
-                self.free_at, self.workers, self.qcap, self.tracked,
-                self.ring, self.head, self.length, inst, start, depart, status,
-            )  # fmt: skip
-            if k == n:
-                return inst, start, depart, status
-            self._regrow_ring(2 * self.ring.shape[1])
+    def queues(self) -> Queues:
+        """The state as the compiled loops take it (the arrays themselves, not copies)."""
+        return Queues(self.free_at, self.workers, self.qcap, self.tracked, self.ring,
+                      self.head, self.length)  # fmt: skip
+
+    def grow_ring(self) -> None:
+        """Twice the room for queued start times (after `admit` found a ring full)."""
+        self._regrow_ring(2 * self.ring.shape[1])
 
     def _grow_slots(self) -> None:
         grow = len(self.workers)

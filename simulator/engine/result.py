@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine.events import FIELDS
+from simulator.engine.recording.histogram import quantile
 from simulator.engine.recording.metrics import period_metrics
-from simulator.engine.recording.recorder import OUTCOMES, quantile
+from simulator.engine.recording.tally import OUTCOMES
 
 if TYPE_CHECKING:
     from simulator.engine.dataplane import DataPlane
@@ -86,7 +87,7 @@ def build_result(run: Records, plane: DataPlane, wall_s: float) -> Result:
         "wall_s": wall_s,
         "requests_per_s": plane.requests / wall_s if wall_s > 0 else None,
     }
-    frames = _metrics_frame(run, plane), _events_frame(run), _requests_frame(run, plane)
+    frames = _metrics_frame(run, plane), _events_frame(run), _requests_frame(run)
     return Result(summary, *frames)
 
 
@@ -203,8 +204,8 @@ def _events_frame(run: Records) -> pd.DataFrame:
     return frame
 
 
-def _requests_frame(run: Records, plane: DataPlane) -> pd.DataFrame | None:
-    chunks = plane.log_chunks
+def _requests_frame(run: Records) -> pd.DataFrame | None:
+    chunks = run.recorder.log_chunks
     if not chunks:
         return None
     data = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}

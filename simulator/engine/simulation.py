@@ -96,7 +96,6 @@ class Simulation:
                 self.env.process(failures.zone_outage(ctl, outage))
             self.env.run(until=sc.duration)
             self.plane.advance_to(sc.duration)
-            self.plane.flush()
             self.records.gauges.close(sc.duration)
             self.records.downtime.close(sc.duration)
             self.records.spend.close(sc.duration)
@@ -114,8 +113,6 @@ class Simulation:
             self.plane.advance_to(self.env.now)
             self.records.gauges.close(self.env.now)
             self.records.in_system_samples.append(self.plane.in_system)
-            if self.alarms or self.sc.autoscaling is not None:
-                self.plane.flush()
             self._evaluate_alarms(p)
             if self.autoscaler is not None:
                 self.autoscaler.evaluate(p)

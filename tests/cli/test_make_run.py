@@ -219,19 +219,16 @@ def test_a_port_out_of_range_is_a_clear_error(port, monkeypatch):
 
 SIMULATE = """
 import json
-import numpy as np
 import numba
 from simulator.engine import kernel
-rng = np.random.default_rng(7)
-servers = kernel.Servers()
-servers.add(workers=2, queue_capacity=None, track=False)
-n = 200
-arrival = np.cumsum(rng.exponential(1.0, n))
-status = servers.serve(arrival, np.zeros(n, dtype=np.int64), rng.exponential(1.5, n),
-                       rng.uniform(size=n), np.array([0, 1]), np.array([0]),
-                       np.array([False]))[3]
+from simulator.run import simulate
+result = simulate({"name": "tiny", "duration": 200.0,
+                   "traffic": {"pattern": "poisson", "rate": 1.0},
+                   "fleet": {"instances": 1, "workers_per_instance": 2,
+                             "service_time": {"distribution": "exponential", "mean": 1.5}}},
+                  seed=7)
 stats = kernel.serve.stats
-print(json.dumps({"served": int((status == kernel.SERVED).sum()), "cache": stats.cache_path,
+print(json.dumps({"served": result.summary["completed"], "cache": stats.cache_path,
                   "hits": sum(stats.cache_hits.values()),
                   "misses": sum(stats.cache_misses.values()),
                   "numba_cache_dir": numba.config.CACHE_DIR}))
@@ -261,13 +258,15 @@ def test_the_compiled_kernel_is_cached_in_the_user_cache_folder(tmp_path, plain_
     env = plain_env | {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
     first = simulate(env, tmp_path)
     folder = tmp_path / "xdg" / "deploysim" / "numba"
-    assert first["served"] == 200
-    assert Path(first["cache"]).parent == folder
+    assert first["served"] > 100  # about 200 arrivals, nearly all served by the end
+    assert Path(first["cache"]).parent.parent == folder  # in a folder named after the source
+    assert Path(first["cache"]).parent.name.startswith("engine-")
     assert first["misses"] == 1 and first["hits"] == 0
     assert sorted(p.suffix for p in folder.rglob("kernel.serve-*")) == [".nbc", ".nbi"]
     assert first["numba_cache_dir"] == ""  # numba's setting is left as the user had it
     again = simulate(env, tmp_path)
     assert again["hits"] == 1 and again["misses"] == 0  # read back, not compiled again
+    assert again["served"] == first["served"]
     assert kernel_files() == before
 
 
@@ -276,7 +275,7 @@ def test_numba_cache_dir_set_by_the_user_wins(tmp_path, plain_env):
     env = plain_env | {"XDG_CACHE_HOME": str(tmp_path / "xdg"),
                        "NUMBA_CACHE_DIR": str(tmp_path / "mine")}  # fmt: skip
     result = simulate(env, tmp_path)
-    assert Path(result["cache"]).parent == tmp_path / "mine"
+    assert Path(result["cache"]).parent.parent == tmp_path / "mine"
     assert list((tmp_path / "mine").rglob("*.nbi"))
     assert not (tmp_path / "xdg").exists()
     assert kernel_files() == before
@@ -287,7 +286,7 @@ def test_without_a_writable_cache_folder_the_kernel_still_runs(tmp_path, plain_e
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
     result = simulate(plain_env | {"XDG_CACHE_HOME": str(blocker)}, tmp_path)
-    assert result["served"] == 200
+    assert result["served"] > 100
     assert result["cache"] is None  # compiled in the process, cached nowhere
     assert not list(tmp_path.rglob("*.nb[ic]"))
     assert kernel_files() == before

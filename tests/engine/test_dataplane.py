@@ -17,14 +17,14 @@ import pytest
 
 from simulator.engine.dataplane import DataPlane
 from simulator.engine.fleet import IN_SERVICE, Instance, build_variant
-from simulator.engine.recording.recorder import (
+from simulator.engine.recording.recorder import Recorder
+from simulator.engine.recording.tally import (
     ERROR,
     FAILED,
     OK,
     REJECTED,
     TIMED_OUT,
     UNAVAILABLE,
-    Recorder,
 )
 from simulator.sampling.traces import TraceTimestamps
 from simulator.sampling.traffic import Poisson
@@ -68,6 +68,11 @@ def outcomes(dp, version=None):
     return sum(t.sum(axis=0) for t in tables)
 
 
+def pending(dp, field):
+    """One column of the requests still in the system."""
+    return getattr(dp.pending, field)[: dp.pending.count[0]]
+
+
 def replay(times):
     return TraceTimestamps(times)
 
@@ -83,7 +88,6 @@ def test_weights_split_the_traffic():
     dp = plane(Poisson(200.0, np.random.default_rng(11)), [(fast, 1.0, 1), (fast, 3.0, 1)],
                duration=200.0, seed=11)  # fmt: skip
     dp.advance_to(200.0)
-    dp.flush()
     v1, v2 = outcomes(dp, 0)[OK], outcomes(dp, 1)[OK]
     n = dp.requests
     assert v1 + v2 + dp.in_system == n > 35_000  # every arrival is accounted for once
@@ -100,7 +104,6 @@ def test_by_instance_weighs_each_variant_by_its_serving_instances():
     dp.changed()
     assert dp.weights().tolist() == [1.0, 3.0]
     dp.advance_to(200.0)
-    dp.flush()
     n = dp.requests
     assert abs(outcomes(dp, 1)[OK] / n - 0.75) <= K * math.sqrt(0.75 * 0.25 / n)
     dp.variants[1].instances[0].state = "down"
@@ -112,7 +115,6 @@ def test_a_zero_weight_variant_gets_no_request():
     fleet = {"service_time": deterministic(0.5)}
     dp = plane(replay(np.arange(50.0)), [(fleet, 1.0, 1), (fleet, 0.0, 1)])
     dp.advance_to(100.0)
-    dp.flush()
     assert outcomes(dp, 0)[OK] == 50 and outcomes(dp, 1).sum() == 0
 
 
@@ -128,13 +130,12 @@ def test_mirroring_everything_sends_one_copy_of_each_request():
     dp.mirror = (shadow, 1.0)
     dp.changed()
     dp.advance_to(10.0)
-    users_in_system = np.count_nonzero(dp.pending["variant"] == 0)
+    users_in_system = np.count_nonzero(pending(dp, "variant") == 0)
     assert dp.in_system == users_in_system > 0  # v1 queues (3 s service every 0.5 s)
-    assert np.count_nonzero(dp.pending["variant"] == 1) > 0  # and so does the shadow
+    assert np.count_nonzero(pending(dp, "variant") == 1) > 0  # and so does the shadow
     dp.advance_to(40.0)
     assert dp.requests == 40
     dp.advance_to(1000.0)
-    dp.flush()
     assert outcomes(dp, 0).sum() == outcomes(dp, 1).sum() == 40
 
 
@@ -147,7 +148,6 @@ def test_mirroring_a_share_copies_that_share():
     dp.mirror = (dp.variants[1], 0.3)
     dp.advance_to(200.0)
     dp.advance_to(201.0)
-    dp.flush()
     n, copies = dp.requests, outcomes(dp, 1).sum()
     assert abs(copies - 0.3 * n) <= K * math.sqrt(0.3 * 0.7 * n)
 
@@ -160,8 +160,7 @@ def test_sticky_routing_sends_each_user_to_one_variant():
                users=50, log=1.0)  # fmt: skip
     dp.sticky = True
     dp.advance_to(200.0)
-    dp.flush()
-    log = {k: np.concatenate([c[k] for c in dp.log_chunks]) for k in ("user", "version")}
+    log = {k: np.concatenate([c[k] for c in dp.recorder.log_chunks]) for k in ("user", "version")}
     assert len(log["user"]) == 2000
     per_user = {u: set(log["version"][log["user"] == u].tolist()) for u in set(log["user"])}
     assert all(len(v) == 1 for v in per_user.values())
@@ -175,7 +174,6 @@ def test_no_serving_instance_makes_the_variant_unavailable():
     dp = plane(replay(np.arange(30.0)), [(fleet, 1.0, 1), (fleet, 1.0, 0)])
     assert dp.unavailable_share() == 0.5
     dp.advance_to(100.0)
-    dp.flush()
     v1, v2 = outcomes(dp, 0), outcomes(dp, 1)
     assert v1[OK] + v2[UNAVAILABLE] == 30 and v1.sum() == v1[OK] and v2.sum() == v2[UNAVAILABLE]
     assert v2[UNAVAILABLE] > 0
@@ -184,7 +182,6 @@ def test_no_serving_instance_makes_the_variant_unavailable():
     dp = plane(replay(np.arange(30.0)), [(fleet, 0.0, 1)])
     assert dp.unavailable_share() == 1.0
     dp.advance_to(100.0)
-    dp.flush()
     assert outcomes(dp)[UNAVAILABLE] == 30
 
 
@@ -197,7 +194,6 @@ def test_a_loss_system_rejects_while_the_worker_is_busy():
     dp = plane(replay([0.0, 0.5, 1.0, 1.5]),
                [({"service_time": deterministic(1.0), "queue_capacity": 0}, 1.0, 1)])  # fmt: skip
     dp.advance_to(10.0)
-    dp.flush()
     counts = outcomes(dp)
     assert (counts[OK], counts[REJECTED], counts.sum()) == (2, 2, 4)
     assert dp.recorder.sums[0][:, 2].sum() == 2.0  # busy time: only the two served
@@ -209,12 +205,10 @@ def test_deadlines_and_errors():
     slow = {"service_time": deterministic(2.0), "timeout": 1.0, "workers_per_instance": 8}
     dp = plane(replay(np.arange(20.0)), [(slow, 1.0, 1)])
     dp.advance_to(100.0)
-    dp.flush()
     assert outcomes(dp)[TIMED_OUT] == outcomes(dp).sum() == 20
     failing = {"service_time": deterministic(0.1), "error_rate": 1.0}
     dp = plane(replay(np.arange(20.0)), [(failing, 1.0, 1)])
     dp.advance_to(100.0)
-    dp.flush()
     assert outcomes(dp)[ERROR] == outcomes(dp).sum() == 20
 
 
@@ -223,7 +217,6 @@ def test_overhead_adds_to_latency_but_not_to_busy_time():
     fleet = {"service_time": deterministic(0.01), "overhead": 0.02}
     dp = plane(replay(np.arange(10.0)), [(fleet, 1.0, 1)])
     dp.advance_to(100.0)
-    dp.flush()
     sums = dp.recorder.sums[0].sum(axis=0)
     assert sums[0] == pytest.approx(10 * 0.03, rel=1e-12)  # latency
     assert sums[2] == pytest.approx(10 * 0.01, rel=1e-12)  # busy
@@ -235,22 +228,27 @@ def test_overhead_adds_to_latency_but_not_to_busy_time():
 def test_pending_holds_exactly_the_requests_still_in_the_system():
     """Arrivals every second from 0 to 19 on 8 workers (never a wait), 2.5 s service:
     after advancing to t, the requests in the system are those with k < t < k + 2.5, and
-    (once flushed) the recorder has every one that ended by t."""
+    the recorder has every one that ended by t."""
     dp = plane(replay(np.arange(20.0)), [({"service_time": deterministic(2.5),
                                            "workers_per_instance": 8}, 1.0, 1)])  # fmt: skip
     for t in (0.5, 1.0, 2.5, 3.0, 7.25, 19.0, 21.5, 30.0):
         dp.advance_to(t)
         k = np.arange(20.0)
         assert dp.in_system == np.count_nonzero((k < t) & (k + 2.5 > t)), t
-        dp.flush()
         assert outcomes(dp)[OK] == np.count_nonzero(k + 2.5 <= t), t
 
 
-def test_finished_requests_reach_the_recorder_when_flushed():
-    dp = plane(replay(np.arange(100.0) * 0.1), [({"service_time": deterministic(0.01)}, 1.0, 1)])
+def test_a_request_is_recorded_by_the_span_that_sees_it_end():
+    """Arrivals every 0.1 s for 10 s, 0.35 s service on 8 workers: advancing to 5.2 s
+    records the requests that ended by then (k * 0.1 + 0.35 <= 5.2: 49 of them) and
+    nothing later; the rest are recorded as the spans reach their ends."""
+    dp = plane(replay(np.arange(100.0) * 0.1), [({"service_time": deterministic(0.35),
+                                                  "workers_per_instance": 8}, 1.0, 1)])  # fmt: skip
+    dp.advance_to(5.2)
+    ended = np.count_nonzero(np.arange(100.0) * 0.1 + 0.35 <= 5.2)
+    assert outcomes(dp)[OK] == ended == 49
+    assert dp.in_system == np.count_nonzero(np.arange(100.0) * 0.1 < 5.2) - ended
     dp.advance_to(50.0)
-    assert outcomes(dp).sum() == 0  # held back, to record in bulk
-    dp.flush()
     assert outcomes(dp)[OK] == 100
 
 
@@ -264,7 +262,6 @@ def test_a_crash_fails_the_requests_in_service_and_waiting_on_its_instance():
     assert dp.fail_slots([dp.variants[0].instances[0].slot], 15.0) == 9
     assert dp.in_system == 0
     dp.advance_to(200.0)
-    dp.flush()
     counts = outcomes(dp)
     assert (counts[OK], counts[FAILED], counts.sum()) == (1, 9, 10)
     rec = dp.recorder
@@ -280,15 +277,14 @@ def test_a_crash_fails_only_its_own_instance():
     fleet = {"service_time": deterministic(10.0), "routing": "least_outstanding"}
     dp = plane(replay([0.0, 1.0, 2.0, 3.0]), [(fleet, 1.0, 2)], duration=100.0)
     dp.advance_to(5.0)
-    p = dp.pending
-    first = int(p["slot"][p["arrival"] == 0.0][0])
-    others = p["arrival"][p["slot"] != first].tolist()
+    slot, arrival = pending(dp, "slot"), pending(dp, "arrival")
+    first = int(slot[arrival == 0.0][0])
+    others = arrival[slot != first].tolist()
     assert len(others) == 2 and 1.0 in others
     assert dp.fail_slots([first], 5.0) == 2
-    assert sorted(dp.pending["arrival"].tolist()) == sorted(others)
+    assert sorted(pending(dp, "arrival").tolist()) == sorted(others)
     assert dp.fail_slots([first], 5.0) == 0  # nothing left there
     dp.advance_to(100.0)
-    dp.flush()
     counts = outcomes(dp)
     assert (counts[OK], counts[FAILED]) == (2, 2)
     # busy: the two served (10 s each) and 5 s of the one in service on the failed slot
@@ -312,9 +308,8 @@ def test_cutting_time_into_spans_changes_no_request(cuts):
         for t in [*points, 100.0]:
             dp.advance_to(t)
             held += dp.in_system
-        dp.flush()
         assert held > 0 or not points  # requests did stay pending across a cut
-        log = {k: np.concatenate([c[k] for c in dp.log_chunks])
+        log = {k: np.concatenate([c[k] for c in dp.recorder.log_chunks])
                for k in ("arrival", "start", "end", "outcome")}  # fmt: skip
         order = np.argsort(log["arrival"], kind="stable")
         return {k: v[order] for k, v in log.items()}, dp.recorder.counts[0]

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import simulator as ds
 from simulator import catalog
 from simulator.engine import simulation as engine
+from simulator.engine.recording import histogram
 from simulator.engine.recording import recorder as monitoring
 from simulator.engine.recording.alarms import ALARM, OK, AlarmState
 from simulator.scenario.monitoring import Alarm
@@ -386,9 +387,11 @@ def test_fifty_runs_in_one_process_peak_as_high_as_one():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0))
-def test_quantiles_of_many_rows_equal_the_quantile_of_each(rows, seed, empty):
-    """monitoring.quantiles (rows a block at a time) is the bin middle found row by row."""
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.floats(0.0, 1.0),
+       st.integers(0, 2500))
+def test_quantiles_of_many_rows_equal_the_quantile_of_each(rows, seed, empty, first):
+    """histogram.quantiles (rows a block at a time) is the bin middle found row by row,
+    and reads the same from the columns of a kept range starting at bin `first`."""
 
     def one_row(h, q):  # the definition: the first bin whose cumulative count reaches q x total
         if h.sum() == 0:
@@ -397,11 +400,14 @@ def test_quantiles_of_many_rows_equal_the_quantile_of_each(rows, seed, empty):
         return 0.0 if b == 0 else 1e-6 * 1.01 ** (b - 0.5)
 
     rng = np.random.default_rng(seed)
-    hist = rng.poisson(rng.exponential(2.0, monitoring.BINS), (rows, monitoring.BINS))
+    hist = rng.poisson(rng.exponential(2.0, histogram.BINS), (rows, histogram.BINS))
     hist[rng.random(rows) < empty] = 0  # periods without a request
+    hist[:, :first] = 0  # nothing below the kept range
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(monitoring, "_ROWS", 7)  # several blocks, the last one short
-        got = monitoring.quantiles(hist, (0.5, 0.99))
+        mp.setattr(histogram, "ROWS", 7)  # several blocks, the last one short
+        got = histogram.quantiles(hist, (0.5, 0.99))
+        kept = histogram.quantiles(hist[:, first:].astype(np.int32), (0.5, 0.99), first)
+    np.testing.assert_array_equal(kept, got)
     for i, q in enumerate((0.5, 0.99)):
         np.testing.assert_allclose(got[i], [one_row(h, q) for h in hist], rtol=1e-12)
-        assert monitoring.quantile(hist[0], q) == got[i][0] or math.isnan(got[i][0])
+        assert histogram.quantile(hist[0], q) == got[i][0] or math.isnan(got[i][0])

@@ -1,4 +1,4 @@
-"""The request kernel (simulator/engine/kernel.py) on its own, against a plain-Python queue.
+"""The request kernel's queues (simulator/engine/kernel.py, `admit`) against a plain-Python queue.
 
 The oracle below is the textbook FCFS c-server queue: a heap of the workers' next-free
 times (the Kiefer-Wolfowitz recursion: a request starts on the worker that frees first,
@@ -17,8 +17,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from numba import njit
 
-from simulator.engine.kernel import REJECTED, SERVED, UNAVAILABLE, Servers
+from simulator.engine.kernel import REJECTED, RING_FULL, SERVED, UNAVAILABLE, Routes, Servers, admit
 
 ATOL = 1e-12
 
@@ -82,6 +83,31 @@ def routes(members, lor):
     return ptr, idx, np.array(lor, dtype=np.bool_)
 
 
+@njit
+def _admit_each(k0, arrival, variant, service, u_route, routes, queues, inst, start, status):
+    """kernel.admit for requests k0.. in order, as kernel.serve calls it; stops at a full ring."""
+    for k in range(k0, len(arrival)):
+        i, s, verdict = admit(arrival[k], variant[k], service[k], u_route[k], routes, queues)
+        if verdict == RING_FULL:
+            return k
+        inst[k], start[k], status[k] = i, s, verdict
+    return len(arrival)
+
+
+def serve(servers, arrival, variant, service, u_route, ptr, idx, lor):
+    """Every request through `admit` (growing a full ring as the data plane does):
+    (instance, start, departure, status) arrays."""
+    n = len(arrival)
+    none = np.zeros(0)
+    table = Routes(ptr, idx, lor, none.astype(np.int64), none, none)
+    inst, start, status = np.empty(n, np.int64), np.full(n, np.nan), np.empty(n, np.int8)
+    k = 0
+    while (k := _admit_each(k, arrival, variant, service, u_route, table, servers.queues(),
+                            inst, start, status)) < n:  # fmt: skip
+        servers.grow_ring()
+    return inst, start, np.where(status == SERVED, start + service, np.nan), status
+
+
 def new_servers(instances, track_all=False):
     servers = Servers()
     for workers, cap in instances:
@@ -90,12 +116,12 @@ def new_servers(instances, track_all=False):
 
 
 def kernel(instances, members, lor, arrival, variant, service, u_route, cuts=(), track_all=True):
-    """Servers.serve over the requests, in spans cut before each index in `cuts`."""
+    """`serve` over the requests, in spans cut before each index in `cuts`."""
     servers = new_servers(instances, track_all)
     ptr, idx, flags = routes(members, lor)
     bounds = [0, *sorted({min(c, len(arrival)) for c in cuts}), len(arrival)]
     parts = [
-        servers.serve(arrival[a:b], variant[a:b], service[a:b], u_route[a:b], ptr, idx, flags)
+        serve(servers, arrival[a:b], variant[a:b], service[a:b], u_route[a:b], ptr, idx, flags)
         for a, b in zip(bounds, bounds[1:], strict=False)
     ]
     inst, start, depart, status = (np.concatenate(col) for col in zip(*parts, strict=True))
@@ -260,13 +286,13 @@ def test_reset_starts_an_instance_afresh():
     servers = new_servers([(1, 1)])
     ptr, idx, flags = routes([[0]], [False])
     n = 3
-    before = servers.serve(np.array([0.0, 0.1, 0.2]), np.zeros(n, dtype=np.int64),
-                           np.full(n, 100.0), np.zeros(n), ptr, idx, flags)  # fmt: skip
+    before = serve(servers, np.array([0.0, 0.1, 0.2]), np.zeros(n, dtype=np.int64),
+                    np.full(n, 100.0), np.zeros(n), ptr, idx, flags)  # fmt: skip
     assert before[3].tolist() == [SERVED, SERVED, REJECTED]
     servers.reset(0, 5.0)
     assert servers.free_at[0, 0] == 5.0 and servers.length[0] == 0
-    after = servers.serve(np.array([6.0, 6.0, 6.0]), np.zeros(n, dtype=np.int64),
-                          np.full(n, 1.0), np.zeros(n), ptr, idx, flags)  # fmt: skip
+    after = serve(servers, np.array([6.0, 6.0, 6.0]), np.zeros(n, dtype=np.int64),
+                   np.full(n, 1.0), np.zeros(n), ptr, idx, flags)  # fmt: skip
     assert after[3].tolist() == [SERVED, SERVED, REJECTED]
     assert after[1][:2].tolist() == [6.0, 7.0]
 

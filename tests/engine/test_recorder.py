@@ -1,4 +1,4 @@
-"""The recorder (simulator/engine/recording/recorder.py) on its own, against plain loops.
+"""The recorder (simulator/engine/recording/: recorder, tally, histogram) against plain loops.
 
 The oracle walks the requests one by one and adds each where the module docstring says
 it belongs: in the period it ends in, its latency in a log-spaced bin (bins are 1% wide:
@@ -18,19 +18,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.engine.recording import recorder as rec
-from simulator.engine.recording.recorder import (
-    BINS,
+from simulator.engine.recording.histogram import BINS, bin_of, quantile, quantiles, to_bin
+from simulator.engine.recording.recorder import Recorder, TimeWeighted
+from simulator.engine.recording.tally import (
     ERROR,
     FAILED,
     OK,
     REJECTED,
     TIMED_OUT,
     UNAVAILABLE,
-    Recorder,
-    TimeWeighted,
-    quantile,
-    quantiles,
-    to_bin,
 )
 
 LO, RATIO = 1e-6, 1.01  # the histogram's bins, as documented
@@ -127,11 +123,18 @@ def recorder(periods, period, warmup, slo, kinds=KINDS):
     return r
 
 
+def dense(r, v):
+    """Version v's histograms over all BINS bins (the recorder keeps the range in use)."""
+    full = np.zeros((r.periods, BINS), dtype=np.int64)
+    full[:, r.first : r.first + r.hist.shape[2]] = r.hist[v]
+    return full
+
+
 def assert_same(r, want):
     for v in range(len(r.versions)):
         np.testing.assert_array_equal(r.counts[v], want["counts"][v])
         np.testing.assert_array_equal(r.sums[v], want["sums"][v])  # exact: times of 1/256 s
-        np.testing.assert_array_equal(r.hist[v], want["hist"][v])
+        np.testing.assert_array_equal(dense(r, v), want["hist"][v])
     np.testing.assert_array_equal(r.run_latency, want["run_latency"])
     np.testing.assert_array_equal(r.run_wait, want["run_wait"])
     np.testing.assert_array_equal(r.run_sums, want["run_sums"])
@@ -147,7 +150,8 @@ def assert_same(r, want):
 def test_tables_match_a_request_by_request_count(seed, monkeypatch):
     """Seeds 1-3: 6,000 requests of all outcomes over 3 versions (one release, one shadow),
     12 periods of 10 s, warm-up 25 s, SLO 4 s, recorded in uneven batches (some of one
-    version only, the recorder's fast path). Counts, sums, histograms, busy time,
+    version only), so the histograms' kept range widens as latencies arrive. Counts,
+    sums, histograms, busy time,
     run-wide stats, blast radius and hurt users equal the oracle's, exactly. The hurt
     ids are de-duplicated after every 8 (instead of 65,536) to exercise that too."""
     monkeypatch.setattr(rec, "_HURT_SLACK", 8)
@@ -156,7 +160,7 @@ def test_tables_match_a_request_by_request_count(seed, monkeypatch):
     r = recorder(12, 10.0, 25.0, 4.0)
     cuts = np.sort(rng.choice(np.arange(1, 6000), 15, replace=False))
     for k, part in enumerate(np.split(np.arange(6000), cuts)):
-        if k < 4:  # batches of one version each (the recorder's fast path)
+        if k < 4:  # batches of one version each
             for v in range(len(KINDS)):
                 r.record(*(a[part[requests[0][part] == v]] for a in requests))
         else:
@@ -177,7 +181,7 @@ def test_batches_of_one_version_and_of_many_give_the_same_tables():
     for v in range(len(KINDS)):
         np.testing.assert_array_equal(a.counts[v], b.counts[v])
         np.testing.assert_array_equal(a.sums[v], b.sums[v])
-        np.testing.assert_array_equal(a.hist[v], b.hist[v])
+        np.testing.assert_array_equal(dense(a, v), dense(b, v))
     assert a.users_affected() == b.users_affected() and a.blast_radius == b.blast_radius
 
 
@@ -295,6 +299,33 @@ def test_every_latency_lands_in_the_bin_that_holds_it(x):
         assert x >= LO * RATIO ** (BINS - 2) * (1 - 1e-12)
     else:
         assert LO * RATIO ** (b - 1) * (1 - 1e-12) <= x < LO * RATIO**b * (1 + 1e-12)
+
+
+@given(st.one_of(st.floats(0, 1e7, allow_nan=False),
+                 st.floats(1e-7, 1e-5), st.sampled_from([0.0, LO, 1e-3, 0.01, 160.0, 1e9])))
+def test_the_compiled_bin_is_the_vectorised_one(x):
+    """tally.record bins each latency with the compiled bin_of; the result's quantiles and
+    the tests read them with to_bin: the same bin for any latency, edges included."""
+    assert bin_of(x) == int(to_bin(np.array([x]))[0])
+
+
+def test_the_kept_range_widens_both_ways_and_loses_no_request():
+    """Latencies of 1 ms, then 100 s (far above), then 0.5 us (bin 0, far below), each in
+    a batch of its own: the kept range grows to hold each (never the whole 2,600 bins at
+    first), and every request stays in its bin."""
+    r = recorder(2, 10.0, 0.0, None, kinds=[(False, False)])
+    seen = np.zeros(BINS, dtype=np.int64)
+    for k, latency in enumerate((1e-3, 100.0, 5e-7)):
+        arrival = np.array([1.0, 2.0])
+        end = arrival + latency
+        r.record(np.zeros(2, np.int64), end, arrival, arrival, np.full(2, OK),
+                 np.full(2, latency), np.arange(2))  # fmt: skip
+        seen[oracle_bin(latency)] += 2
+        if k == 0:
+            assert 0 < r.hist.shape[2] < 100
+        assert r.first <= oracle_bin(latency) < r.first + r.hist.shape[2]
+    np.testing.assert_array_equal(dense(r, 0).sum(axis=0), seen)
+    assert r.first == 0
 
 
 def test_time_weighted_integrals_per_period():

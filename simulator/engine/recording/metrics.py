@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.engine.recording.recorder import (
-    BINS,
+from simulator.engine.recording.histogram import ROWS, quantiles
+from simulator.engine.recording.recorder import Recorder, TimeWeighted
+from simulator.engine.recording.tally import (
     ERROR,
     FAILED,
     OK,
@@ -17,10 +18,7 @@ from simulator.engine.recording.recorder import (
     REJECTED,
     TIMED_OUT,
     UNAVAILABLE,
-    Recorder,
-    TimeWeighted,
-    quantiles,
-)  # fmt: skip
+)
 
 
 class Gauges:
@@ -65,20 +63,19 @@ def period_metrics(
     n = len(range(rec.periods)[rows])
     counts = _total(rec.counts, versions, rows, (n, len(OUTCOMES)), np.int64)
     sums = _total(rec.sums, versions, rows, (n, 4), np.float64)
-    hist = _total(rec.hist, versions, rows, (n, BINS), np.int64)
     instances = gauges.area(gauges.in_service, versions, rows) / rec.period
     capacity = gauges.area(gauges.workers, versions, rows)
     billed = gauges.area(gauges.billed, versions, rows) / rec.period
     cost = gauges.area(gauges.cost, versions, rows)
     if merge:
-        counts, sums, hist = (a.sum(axis=0, keepdims=True) for a in (counts, sums, hist))
+        counts, sums = (a.sum(axis=0, keepdims=True) for a in (counts, sums))
         window = max(n, 1)
         instances, billed = np.array([instances.sum()]) / window, np.array([billed.sum()]) / window
         capacity, cost = np.array([capacity.sum()]), np.array([cost.sum()])
     invocations = counts.sum(axis=1).astype(float)
     ok = counts[:, OK].astype(float)
     five_xx = counts[:, [ERROR, FAILED, UNAVAILABLE, TIMED_OUT]].sum(axis=1)
-    p50, p95, p99 = quantiles(hist, (0.50, 0.95, 0.99))
+    p50, p95, p99 = _percentiles(rec, versions, rows, merge)
     with np.errstate(divide="ignore", invalid="ignore"):
         latency_mean = np.where(ok > 0, sums[:, 0] / ok, np.nan)
         out = {
@@ -103,11 +100,29 @@ def period_metrics(
     return out
 
 
-def _total(tables: list[np.ndarray], versions, rows: slice, shape, dtype) -> np.ndarray:
-    """The given rows summed over versions; one version's rows as they are.
+def _percentiles(rec: Recorder, versions, rows: slice, merge: bool) -> np.ndarray:
+    """p50, p95 and p99 of each period's latencies (or of all of them pooled, with `merge`).
 
-    One version's rows are a view, not a copy: the histograms are a run's biggest arrays.
+    The histograms are summed over versions a few hundred periods at a time, so no
+    temporary is ever as large as the run's histograms.
     """
+    qs = (0.50, 0.95, 0.99)
+    span = range(rec.periods)[rows]
+    pooled = np.zeros((1, rec.hist.shape[2]), np.int64)
+    out = np.empty((len(qs), len(span)))
+    for r0 in range(span.start, span.stop, ROWS):
+        block = rec.histogram(versions, slice(r0, min(r0 + ROWS, span.stop)))
+        if merge:
+            pooled += block.sum(axis=0, dtype=np.int64)
+        else:
+            out[:, r0 - span.start : r0 - span.start + len(block)] = quantiles(
+                block, qs, rec.first
+            )
+    return quantiles(pooled, qs, rec.first) if merge else out
+
+
+def _total(tables: np.ndarray, versions, rows: slice, shape, dtype) -> np.ndarray:
+    """The given rows summed over versions; one version's rows as they are (a view)."""
     if len(versions) == 1:
         return tables[versions[0]][rows]
     out = np.zeros(shape, dtype)

@@ -1,54 +1,28 @@
 """Metrics as CloudWatch would see them, aggregated while requests are processed.
 
 Requests are recorded in the period in which they end, into counters, exact sums
-and a log-spaced latency histogram (1% wide bins), so memory grows with simulated
-time and never with the number of requests (only the distinct users a release hurts
-are kept, as ids). Run-wide latency and wait statistics keep exact sums and the same
-histograms, restricted to requests after warm-up.
+and a log-spaced latency histogram (1% wide bins, `histogram.py`), so memory grows with
+simulated time and never with the number of requests (only the distinct users a
+release hurts are kept, as ids). Run-wide latency and wait statistics keep exact sums
+and full-range histograms, restricted to requests after warm-up. Where one request
+counts is `tally.record`, compiled, which the data plane's kernel calls as it serves.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-OK, ERROR, FAILED, UNAVAILABLE, TIMED_OUT, REJECTED = range(6)
-OUTCOMES = ("ok", "error", "failed", "unavailable", "timed_out", "rejected")
+from simulator.engine.recording.histogram import BINS
+from simulator.engine.recording.tally import (
+    HURT,
+    LOGGED,
+    OUTSIDE,
+    Tally,
+    record_rows,
+)
 
-_LO, _RATIO, BINS = 1e-6, 1.01, 2600
 _HURT_SLACK = 65536  # hurt user ids gathered before the first de-duplication
-_INV_LOG = 1.0 / np.log(_RATIO)
-
-
-def to_bin(x: np.ndarray) -> np.ndarray:
-    """Histogram bin of each latency; bin 0 holds values up to 1 microsecond (and zero)."""
-    with np.errstate(divide="ignore"):
-        b = np.floor(np.log(np.maximum(x, _LO) / _LO) * _INV_LOG).astype(np.int64) + 1
-    b[x <= _LO] = 0
-    return np.minimum(b, BINS - 1)
-
-
-_MIDDLES = np.array([0.0] + [_LO * _RATIO ** (b - 0.5) for b in range(1, BINS)])
-_ROWS = 256  # histogram rows cumulated at once: bounds the temporaries at 5 MB
-
-
-def quantile(hist: np.ndarray, q: float) -> float:
-    """The q-quantile of a histogram, at the geometric middle of its bin (within 0.5%)."""
-    return float(quantiles(hist[None, :], (q,))[0, 0])
-
-
-def quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> np.ndarray:
-    """The q-quantiles of every row of a [rows, BINS] histogram: shape [len(qs), rows].
-
-    A row with no request has NaN quantiles; bin 0 (up to 1 us) reads as 0.
-    """
-    out = np.empty((len(qs), len(hist)))
-    for r0 in range(0, len(hist), _ROWS):
-        cum = np.cumsum(hist[r0 : r0 + _ROWS], axis=1)
-        total = cum[:, -1]
-        for i, q in enumerate(qs):
-            b = np.count_nonzero(cum < (q * total)[:, None], axis=1)  # searchsorted, per row
-            out[i, r0 : r0 + _ROWS] = np.where(total > 0, _MIDDLES[b], np.nan)
-    return out
+_MARGIN = 16  # bins added beyond those needed when the kept range widens
 
 
 class TimeWeighted:
@@ -86,7 +60,13 @@ class TimeWeighted:
 
 
 class Recorder:
-    """Per-period, per-version aggregates plus the run-wide after-warm-up statistics."""
+    """Per-period, per-version aggregates plus the run-wide after-warm-up statistics.
+
+    `counts[v]` is [periods, outcomes]; `sums[v]` is [periods, (latency, wait, busy,
+    slow)] over ok requests (busy and slow over all served); `hist[v]` is [periods,
+    bins kept] of ok latencies, column 0 being bin `first`, in int32: a run serves at
+    most `budget.MAX_REQUESTS` (2e8) requests, below 2^31 in any one bin.
+    """
 
     def __init__(
         self, periods: int, period: float, warmup: float, slo_latency: float | None
@@ -94,81 +74,115 @@ class Recorder:
         self.periods, self.period, self.warmup = periods, period, warmup
         self.slo = np.inf if slo_latency is None else slo_latency
         self.versions: list[str] = []
-        self.release: list[bool] = []
-        self.shadow: list[bool] = []  # shadow copies: kept per version, out of run-wide stats
-        self.counts: list[np.ndarray] = []  # per version: [periods, outcomes]
-        self.sums: list[np.ndarray] = []  # per version: [periods, (latency, wait, service, slow)]
-        self.hist: list[np.ndarray] = []  # per version: [periods, BINS] of ok latencies
-        self.run_latency = np.zeros(BINS, dtype=np.int64)
-        self.run_wait = np.zeros(BINS, dtype=np.int64)
-        self.run_sums = np.zeros(3)  # after warm-up, ok requests: latency, wait, count
+        self.release = np.zeros(0, dtype=np.bool_)
+        self.shadow = np.zeros(0, dtype=np.bool_)  # shadow copies: out of run-wide stats
+        self.counts = np.zeros((0, periods, 6), dtype=np.int64)
+        self.sums = np.zeros((0, periods, 4))
+        self.hist = np.zeros((0, periods, 0), dtype=np.int32)
+        self.first = 0
+        self.run_hist = np.zeros((2, BINS), dtype=np.int64)
+        self._run_sums = np.zeros(4)  # latency, wait, count (ok, after warm-up); sojourn
         self.blast_radius = 0
         # ids of users the release hurt, de-duplicated as they pile up: memory follows the
         # users actually hurt, never the number of users the scenario declares
         self._hurt: list[np.ndarray] = []
         self._hurt_ids, self._hurt_distinct = 0, 0
-        self.sojourn_sum = 0.0  # every served request's time in system, for Little's law
+        self.log_chunks: list[dict[str, np.ndarray]] = []  # the sampled request log
+
+    @property
+    def run_latency(self) -> np.ndarray:
+        """Histogram of ok requests' latencies after warm-up (all BINS bins)."""
+        return self.run_hist[0]
+
+    @property
+    def run_wait(self) -> np.ndarray:
+        """Histogram of ok requests' waits after warm-up (all BINS bins)."""
+        return self.run_hist[1]
+
+    @property
+    def run_sums(self) -> np.ndarray:
+        """Latency sum, wait sum and count of ok requests after warm-up."""
+        return self._run_sums[:3]
+
+    @property
+    def sojourn_sum(self) -> float:
+        """Every served user request's time in the system, for Little's law."""
+        return float(self._run_sums[3])
 
     def version_index(self, version: str, is_release: bool, shadow: bool = False) -> int:
         """Index of a version's rows, created on first use."""
         if version not in self.versions:
             self.versions.append(version)
-            self.release.append(is_release)
-            self.shadow.append(shadow)
-            self.counts.append(np.zeros((self.periods, len(OUTCOMES)), dtype=np.int64))
-            self.sums.append(np.zeros((self.periods, 4)))
-            self.hist.append(np.zeros((self.periods, BINS), dtype=np.int64))
+            self.release = np.append(self.release, is_release)
+            self.shadow = np.append(self.shadow, shadow)
+            self.counts, self.sums, self.hist = (
+                np.concatenate([a, np.zeros((1, *a.shape[1:]), a.dtype)])
+                for a in (self.counts, self.sums, self.hist)
+            )
         return self.versions.index(version)
 
-    def record(self, version, end, arrival, start, outcome, busy, user) -> None:
-        """Account finished requests (equal-length arrays; start and busy NaN if never served)."""
-        if len(end) == 0:
-            return
-        period = np.minimum((end // self.period).astype(np.int64), self.periods - 1)
-        latency = end - arrival
-        wait = start - arrival
-        lat_bin = to_bin(latency)
-        present = np.flatnonzero(np.bincount(version))
-        for v in present:
-            if len(present) == 1:
-                cols = (period, outcome, latency, wait, start, busy, lat_bin, user)
-            else:
-                mine = version == v
-                cols = (period[mine], outcome[mine], latency[mine], wait[mine], start[mine],
-                        busy[mine], lat_bin[mine], user[mine])  # fmt: skip
-            self._record_version(int(v), *cols)
-        users = ~np.array(self.shadow)[version]
-        entered = (outcome != REJECTED) & (outcome != UNAVAILABLE) & users
-        self.sojourn_sum += float(latency[entered].sum())
-        steady = (outcome == OK) & (arrival >= self.warmup) & users
-        lat, wt = latency[steady], wait[steady]
-        self.run_latency += np.bincount(lat_bin[steady], minlength=BINS)
-        self.run_wait += np.bincount(to_bin(wt), minlength=BINS)
-        self.run_sums += (lat.sum(), wt.sum(), len(lat))
+    # ------------------------------------------------------------ recording
 
-    def _record_version(
-        self, v, period, outcome, latency, wait, start, service, lat_bin, user
-    ) -> None:
-        _add(self.counts[v], period, outcome)
-        ok = outcome == OK
-        p_ok = period[ok]
-        sums = self.sums[v]
-        _add(sums[:, 0:1], p_ok, 0, latency[ok])
-        _add(sums[:, 1:2], p_ok, 0, wait[ok])
-        served = ~np.isnan(service)
-        rows, seconds = self._busy_periods(start[served], service[served])
-        _add(sums[:, 2:3], rows, 0, seconds)
-        slow = latency > self.slo
-        slow &= served
-        _add(sums[:, 3:4], period[slow], 0)
-        _add(self.hist[v], p_ok, lat_bin[ok])
-        if self.release[v] and not self.shadow[v]:
-            hurt = (~ok & (outcome != REJECTED)) | slow
-            self.blast_radius += int(np.count_nonzero(hurt))
-            self._hurt.append(user[hurt])
-            self._hurt_ids += len(self._hurt[-1])
+    def open(self, rows: int, log: bool = False) -> Tally:
+        """The arrays a compiled call records up to `rows` requests into."""
+        return Tally(
+            float(self.period), float(self.warmup), float(self.slo),
+            self.counts, self.sums, self.hist, self.first, self.release, self.shadow,
+            self.run_hist, self._run_sums, np.zeros(3, dtype=np.int64),
+            np.empty(rows, dtype=np.int64), np.empty((rows, 3), dtype=np.int64),
+            np.empty((rows if log else 0, 3)), np.empty((rows if log else 0, 3), np.int64),
+        )  # fmt: skip
+
+    def close(self, t: Tally) -> None:
+        """Finish what the compiled call left: bins outside the range, hurt users, the log."""
+        outside = t.outside[: t.cursors[OUTSIDE]]
+        if len(outside):
+            self._widen(int(outside[:, 2].min()), int(outside[:, 2].max()) + 1)
+            np.add.at(self.hist, (outside[:, 0], outside[:, 1], outside[:, 2] - self.first), 1)
+        hurt = t.hurt[: t.cursors[HURT]]
+        if len(hurt):
+            self.blast_radius += len(hurt)
+            self._hurt.append(hurt.copy())
+            self._hurt_ids += len(hurt)
             if self._hurt_ids > 2 * self._hurt_distinct + _HURT_SLACK:
                 self._unique_hurt()
+        logged = t.cursors[LOGGED]
+        if logged:
+            times, codes = t.log_times[:logged], t.log_codes[:logged]
+            self.log_chunks.append(dict(
+                arrival=times[:, 0].copy(), start=times[:, 1].copy(), end=times[:, 2].copy(),
+                version=codes[:, 0].copy(), outcome=codes[:, 1].copy(), user=codes[:, 2].copy(),
+            ))  # fmt: skip
+
+    def record(self, version, end, arrival, start, outcome, busy, user, logged=None) -> None:
+        """Account finished requests (equal-length arrays; start and busy NaN if never served)."""
+        n = len(end)
+        if n == 0:
+            return
+        logged = np.zeros(0, np.bool_) if logged is None else np.asarray(logged, np.bool_)
+        t = self.open(n, log=len(logged) > 0)
+        columns = (np.asarray(version, np.int64), *(np.asarray(c, float)
+                   for c in (end, arrival, start)), np.asarray(outcome, np.int64),
+                   np.asarray(busy, float), np.asarray(user, np.int64))  # fmt: skip
+        record_rows(t, *columns, logged)
+        self.close(t)
+
+    def _widen(self, lo: int, hi: int) -> None:
+        """Keep bins [lo, hi) as well: grow the range by half its width at least."""
+        first, width = self.first, self.hist.shape[2]
+        if width == 0:
+            new_lo, new_hi = max(lo - _MARGIN, 0), min(hi + _MARGIN, BINS)
+        else:
+            new_lo, new_hi = first, first + width
+            if lo < first:
+                new_lo = max(min(lo, first - width // 2) - _MARGIN, 0)
+            if hi > first + width:
+                new_hi = min(max(hi, first + width + width // 2) + _MARGIN, BINS)
+        hist = np.zeros((len(self.versions), self.periods, new_hi - new_lo), np.int32)
+        hist[:, :, first - new_lo : first - new_lo + width] = self.hist
+        self.hist, self.first = hist, new_lo
+
+    # ------------------------------------------------------------ reading
 
     def users_affected(self) -> int:
         """Distinct users the release hurt at least once (an error or an SLO-slow request)."""
@@ -179,37 +193,15 @@ class Recorder:
         self._hurt, self._hurt_ids, self._hurt_distinct = [hurt], len(hurt), len(hurt)
         return hurt
 
-    def _busy_periods(self, start: np.ndarray, busy: np.ndarray):
-        """Busy seconds per period: each request's [start, start + busy) cut at period ends.
+    def histogram(self, versions, rows: slice) -> np.ndarray:
+        """The kept columns of the given periods' histograms, summed over versions.
 
-        A worker busy for 90 s across two 60 s periods counts in both, so utilisation is
-        never over 100% in a period (time past the run's end counts in its last period).
+        One version's rows are a view, not a copy: the histograms are a run's biggest
+        arrays, so callers ask for a few hundred rows at a time.
         """
-        P, last = self.period, self.periods - 1
-        first = np.minimum((start // P).astype(np.int64), last)
-        end = start + busy
-        final = np.minimum(np.maximum(np.ceil(end / P).astype(np.int64) - 1, first), last)
-        within = first == final
-        rows, seconds = [first[within]], [busy[within]]
-        two = final == first + 1  # the common split: one boundary crossed
-        cut = (first[two] + 1) * P
-        rows += [first[two], final[two]]
-        seconds += [cut - start[two], end[two] - cut]
-        more = ~within & ~two
-        for s, e, p0, p1 in zip(start[more], end[more], first[more], final[more], strict=True):
-            edges = np.arange(p0, p1 + 1) * P
-            cut = np.minimum(np.append(edges[1:], np.inf), e) - np.maximum(edges, s)
-            rows.append(np.arange(p0, p1 + 1))
-            seconds.append(np.maximum(cut, 0.0))
-        return np.concatenate(rows), np.concatenate(seconds)
-
-
-def _add(table: np.ndarray, rows: np.ndarray, cols, weights=None) -> None:
-    """table[rows, cols] += weights (or 1), with bincount over the few rows touched."""
-    if len(rows) == 0:
-        return
-    r0, r1 = int(rows.min()), int(rows.max()) + 1
-    width = table.shape[1]
-    flat = (rows - r0) * width + cols
-    added = np.bincount(flat, weights=weights, minlength=(r1 - r0) * width)
-    table[r0:r1] += added.reshape(r1 - r0, width).astype(table.dtype, copy=False)
+        if len(versions) == 1:
+            return self.hist[versions[0], rows]
+        out = np.zeros((len(range(self.periods)[rows]), self.hist.shape[2]), np.int64)
+        for v in versions:
+            out += self.hist[v, rows]
+        return out
