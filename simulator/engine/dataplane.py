@@ -24,6 +24,7 @@ _SPAN_MOST = 4 * _CHUNK
 """Most arrivals served in one sub-span: a flash crowd is cut at this count, so the
 working arrays (about 100 bytes a request, 20 MB here) never scale with a burst."""
 _NONE = np.zeros(0, dtype=np.bool_)  # a column not drawn
+_NO_DRAW = np.zeros(0)
 
 
 class DataPlane:
@@ -48,6 +49,7 @@ class DataPlane:
         self.pending = _pending(64)
         self.log_share = request_log
         self._routes: tuple | None = None
+        self._choice = False
 
     # ------------------------------------------------------------ topology
 
@@ -93,6 +95,7 @@ class DataPlane:
                 overhead=np.array([v.spec.overhead for v in self.variants] + [0.0]),
             )
             self._routes = (cum, total > 0, routes)
+            self._choice = bool(np.any(np.diff(ptr) > 1))  # a variant has 2+ instances
         return self._routes
 
     def unavailable_share(self) -> float:
@@ -124,26 +127,24 @@ class DataPlane:
             self._retire(t1)
 
     def _serve(self, arrival: np.ndarray, t: float) -> None:
+        """Draw what the span needs, then serve and record it in one compiled pass.
+
+        A stream is drawn from only where its numbers are used: the variant when two or
+        more share the traffic, the instance when a variant has a choice of them, the
+        error flag for a variant that returns errors, the log flag with a request log.
+        Users are drawn for every arrival, so the same arrival is the same user whatever
+        the strategy (common random numbers for the users a release hurts).
+        """
         n = len(arrival)
         rng = self.rng
         user = draw_users(rng["users"], n, self.users)
-        cum, any_weight, routes = self._routing()
-        if not any_weight:
-            variant = np.full(n, len(self.variants), dtype=np.int64)
-        else:
-            u = _user_hash(user) if self.sticky else rng["route"].random(n)
-            variant = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+        variant = self._route(user)
         if self.mirror is not None:
             arrival, variant, user = self._with_copies(arrival, variant, user)
             n = len(arrival)
-        service = np.zeros(n)
-        error = np.zeros(n, dtype=bool)
-        for v in _present(variant, len(self.variants)):
-            mine = variant == v
-            count = int(mine.sum())
-            service[mine] = self.variants[v].service.sample(rng["service"], count)
-            error[mine] = rng["errors"].random(count) < self.variants[v].error_rate
-        pick = rng["route"].random(n)
+        service, error = self._draw_service(variant, n)
+        routes = self._routing()[2]
+        pick = rng["route"].random(n) if self._choice else _NO_DRAW
         logged = rng["log"].random(n) < self.log_share if self.log_share > 0 else _NONE
         span = Span(arrival, variant, service, user, error, pick, logged)
         self._reserve(n)
@@ -153,6 +154,37 @@ class DataPlane:
                                  tally)) < n:  # fmt: skip
             self.servers.grow_ring()
         self.recorder.close(tally)
+
+    def _route(self, user: np.ndarray) -> np.ndarray:
+        """Each arrival's variant, by weight (a draw, or the user's hash when sticky)."""
+        cum, any_weight, _ = self._routing()
+        n = len(user)
+        if not any_weight:
+            return np.full(n, len(self.variants), dtype=np.int64)  # nowhere: unavailable
+        shares = np.diff(cum, prepend=0.0)
+        if np.count_nonzero(shares) == 1:
+            return np.full(n, int(np.flatnonzero(shares)[0]), dtype=np.int64)
+        u = _user_hash(user) if self.sticky else self.rng["route"].random(n)
+        return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+
+    def _draw_service(self, variant: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Service times, and error flags (empty if no variant returns errors), per variant."""
+        present = _present(variant, len(self.variants))
+        errors = any(self.variants[v].error_rate > 0 for v in present)
+        if len(present) == 1:
+            v = self.variants[present[0]]
+            service = v.service.sample(self.rng["service"], n)
+            error = self.rng["errors"].random(n) < v.error_rate if errors else _NONE
+            return service, error
+        service = np.zeros(n)
+        error = np.zeros(n, dtype=bool) if errors else _NONE
+        for v in present:
+            mine = variant == v
+            count = int(np.count_nonzero(mine))
+            service[mine] = self.variants[v].service.sample(self.rng["service"], count)
+            if self.variants[v].error_rate > 0:
+                error[mine] = self.rng["errors"].random(count) < self.variants[v].error_rate
+        return service, error
 
     def _with_copies(self, arrival, variant, user):
         """Add a shadow copy after each sampled request (the router mirrors it)."""

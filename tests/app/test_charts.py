@@ -54,12 +54,14 @@ def kayenta():
 
 @pytest.fixture(scope="module")
 def failures():
-    # An alarm that goes to ALARM (and back to OK), a zone outage and the instance failures
-    # it causes: every kind of marker, and kinds that must not be marked.
+    # An alarm that goes to ALARM (and back to OK: once v2 is rolled back it has no data,
+    # not breaching), a zone outage and the instance failures it causes: every kind of
+    # marker, and kinds that must not be marked.
     sc = builders.release({"type": "canary", "gate": {"type": "alarms"}}, {"error_rate": 0.05})
     sc["monitoring"]["alarms"] = [
-        {"name": "errs", "metric": "error_rate", "threshold": "1%", "version": "v2"}
-    ]
+        {"name": "errs", "metric": "error_rate", "threshold": "1%", "version": "v2",
+         "treat_missing_data": "notBreaching"}
+    ]  # fmt: skip
     sc["failures"] = {"zone_outages": [{"at": 1200, "duration": 300, "fraction": 0.5}]}
     return ds.simulate(sc, seed=1)
 
