@@ -51,9 +51,11 @@ def validate(
 
 @app.command()
 def bench(
-    requests: Annotated[int, typer.Option(min=1, help="requests through the engine")] = 5_000_000,
+    requests: Annotated[
+        int, typer.Option(min=1, help="requests through the engine and the bare loop")
+    ] = 20_000_000,
     reference_requests: Annotated[
-        int, typer.Option(min=1, help="requests through plain SimPy")
+        int, typer.Option(min=1, help="requests through plain SimPy (and Ciw)")
     ] = 200_000,
     memory_requests: Annotated[
         int, typer.Option(min=0, help="requests in the memory check; 0 skips it")
@@ -63,7 +65,7 @@ def bench(
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Requests/s of the engine against a per-request SimPy model, in one run."""
+    """Requests/s of the engine against SimPy, Ciw and a bare compiled loop, in one run."""
     from simulator.validation.bench import run_bench
 
     report = run_bench(requests, reference_requests, memory_requests, replications)
@@ -75,12 +77,15 @@ def bench(
     table.add_column("requests", justify="right")
     table.add_column("seconds", justify="right")
     table.add_column("requests/s", justify="right")
-    for name in ("engine", "simpy", "bare"):
-        r = report[name]
+    rows = [(name, report[name]) for name in ("engine", "simpy", "ciw", "bare") if report[name]]
+    rows += [(r["scenario"], r) for r in report["presets"]]
+    for name, r in rows:
         table.add_row(
             name, f"{r['requests']:,}", f"{r['seconds']:.2f}", f"{r['requests_per_s']:,.0f}"
         )
     out.print(table)
+    if report["ciw"] is None:
+        out.print("Ciw is not installed: pip install ciw to compare with it")
     out.print(f"speed-up: [bold]{report['ratio']:.1f}x[/] the per-request SimPy model")
     share = report["share_of_bare"]
     out.print(f"the engine runs at [bold]{share:.0%}[/] of the bare compiled loop (numba, no "
@@ -93,6 +98,11 @@ def bench(
         span = f"{check['days']} day" + ("s" if check["days"] > 1 else "")
         out.print(f"peak RSS simulating {check['requests']:,} requests over {span}: "
                   f"{check['peak_rss_mb']:,.0f} MB")  # fmt: skip
+    if "memory_week" in report:
+        week = report["memory_week"]
+        out.print(f"peak RSS simulating a {week['scenario']}: {week['peak_rss_mb']:,.0f} MB")
+    for label, seconds in report["startup_s"].items():
+        out.print(f"{label}: {seconds:.2f} s (best of 3, fresh processes)")
     if "replications" in report:
         r = report["replications"]
         out.print(f"{r['replications']} replications of {r['scenario']}: {r['serial_s']:.1f} s "

@@ -1,11 +1,15 @@
-"""The benchmark: the same M/M/c workload through the engine, plain SimPy and a bare loop.
+"""The benchmark: the same M/M/c workload through the engine, SimPy, Ciw and a bare loop.
 
-All three see an M/M/8 queue at rho = 0.9 (10 ms mean service); the engine and the bare
-loop are compiled first so their one-off JIT compilation is not counted. The bare loop
-(numba over numpy draws, nothing recorded) is the practical limit of the same language.
-The memory check runs the engine in a fresh process per size and reads that process's
-peak RSS, at two request counts and at two simulated durations. The replication check
-times the same replications of a strategy preset on one process and on a pool of two.
+All of them see an M/M/8 queue at rho = 0.9 (10 ms mean service); the engine and the
+bare loop are compiled first so their one-off JIT compilation is not counted. The bare
+loop (numba over numpy draws, a block at a time as the engine draws them, nothing
+recorded) is the practical limit of the same language. Ciw, a queueing-network
+simulator in plain Python, runs if it is installed. Strategy presets report their own
+simulated requests per second. The memory checks run the engine in a fresh process per
+case and read that process's peak RSS: two request counts, two simulated durations, and
+a week of canary release with autoscaling. The startup check times `import simulator`
+and `deploysim --help` in fresh processes. The replication check times the same
+replications of a strategy preset on one process and on a pool of two.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 WORKERS, RHO, MU = 8, 0.9, 100.0
-
-
 DAY = 86400.0
+PRESETS = ("canary-fraud-argo", "blue-green-fraud-sagemaker")
+_BLOCK = 50_000  # the bare loop's draws per block: the engine's own sub-span size
+_SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def mmc_scenario(requests: int, duration: float | None = None) -> dict:
@@ -39,15 +45,42 @@ def mmc_scenario(requests: int, duration: float | None = None) -> dict:
     }  # fmt: skip
 
 
+def week_scenario() -> dict:
+    """A week at 200 requests/s on a daily cycle, autoscaled, with a canary on day two.
+
+    The case issue 11 sets a memory target for: 10,080 one-minute periods, two versions
+    (about 120 million requests).
+    """
+    return {
+        "name": "bench-week-canary",
+        "duration": 7 * DAY,
+        "traffic": {"pattern": "diurnal", "rate": 200, "amplitude": 0.5, "period": DAY},
+        "fleet": {"version": "v1", "target": "ml.c5.xlarge", "model": "xgboost",
+                  "instances": 4},
+        "release": {"version": "v2"},
+        "autoscaling": {"metric": "invocations_per_instance", "target": 3000,
+                        "min": 2, "max": 12},
+        "strategy": {"type": "canary", "start": DAY,
+                     "steps": [{"weight": w, "bake": 3600} for w in (5, 25, 50)],
+                     "gate": {"type": "argo", "interval": 60, "failure_limit": 2,
+                              "checks": [{"metric": "error_rate", "max": 0.01}]}},
+        "slo": {"latency_p99": 0.1, "availability": 0.999},
+    }  # fmt: skip
+
+
+def _timed(requests: int, seconds: float, **extra) -> dict:
+    return {"requests": requests, "seconds": seconds, "requests_per_s": requests / seconds,
+            **extra}  # fmt: skip
+
+
 def _engine(requests: int, seed: int = 1, duration: float | None = None) -> dict:
     from simulator.run import simulate
 
     started = time.perf_counter()
     res = simulate(mmc_scenario(requests, duration), seed=seed)
     seconds = time.perf_counter() - started
-    n = res.summary["requests"]
-    return {"requests": n, "seconds": seconds, "requests_per_s": n / seconds,
-            "mean_wait_s": res.summary["wait_ms"]["mean"] / 1e3}  # fmt: skip
+    return _timed(res.summary["requests"], seconds,
+                  mean_wait_s=res.summary["wait_ms"]["mean"] / 1e3)  # fmt: skip
 
 
 def _simpy(requests: int, seed: int = 1) -> dict:
@@ -55,67 +88,139 @@ def _simpy(requests: int, seed: int = 1) -> dict:
 
     started = time.perf_counter()
     waits = run_textbook_mmc(RHO * WORKERS * MU, MU, WORKERS, requests, seed)
-    seconds = time.perf_counter() - started
-    return {"requests": requests, "seconds": seconds, "requests_per_s": requests / seconds,
-            "mean_wait_s": float(waits.mean())}  # fmt: skip
+    return _timed(requests, time.perf_counter() - started, mean_wait_s=float(waits.mean()))
 
 
-def kiefer_wolfowitz_waits(gaps, services, workers: int):
-    """Waits of a FCFS queue with `workers` servers, and nothing else recorded.
+_CIW = """
+import json, sys, time
+import ciw
+lam, mu, c, n, seed = json.loads(sys.argv[1])
+network = ciw.create_network(arrival_distributions=[ciw.dists.Exponential(rate=lam)],
+                             service_distributions=[ciw.dists.Exponential(rate=mu)],
+                             number_of_servers=[c])
+ciw.seed(seed)
+started = time.perf_counter()
+sim = ciw.Simulation(network)
+sim.simulate_until_max_customers(n, method="Finish")
+seconds = time.perf_counter() - started
+waits = [r.waiting_time for r in sim.get_all_records()]
+print(json.dumps([len(waits), seconds, sum(waits) / len(waits)]))
+"""
 
-    Each request starts on the worker that frees first (the Kiefer-Wolfowitz recursion).
+
+def _ciw(requests: int, seed: int = 1) -> dict | None:
+    """Ciw's M/M/c (https://ciw.readthedocs.io), or None if Ciw is not installed.
+
+    In a process of its own: Ciw draws from the global `random` and numpy states that
+    `ciw.seed` sets, which this process keeps out of. Its own run is timed, not its start.
     """
-    free = np.zeros(workers)
-    waits = np.empty(len(gaps))
-    now = 0.0
+    args = json.dumps([RHO * WORKERS * MU, MU, WORKERS, requests, seed])
+    done = subprocess.run([sys.executable, "-c", _CIW, args], capture_output=True, text=True)
+    if done.returncode != 0:
+        if "No module named 'ciw'" in done.stderr:
+            return None
+        raise RuntimeError(f"the Ciw model failed: {done.stderr.strip().splitlines()[-1]}")
+    n, seconds, mean_wait = json.loads(done.stdout)
+    return _timed(n, seconds, mean_wait_s=mean_wait)
+
+
+def kiefer_wolfowitz(gaps, services, free, now, waits):
+    """Waits of a block of a FCFS queue with len(free) servers; returns the clock.
+
+    Each request starts on the worker that frees first (the Kiefer-Wolfowitz recursion);
+    `free` (each worker's next-free time) and the clock carry from block to block.
+    """
     for i in range(len(gaps)):
         now += gaps[i]
-        k = np.argmin(free)
+        k = 0
+        for w in range(1, len(free)):
+            if free[w] < free[k]:
+                k = w
         start = max(now, free[k])
         waits[i] = start - now
         free[k] = start + services[i]
-    return waits
+    return now
 
 
 def _bare(requests: int, seed: int = 1) -> dict:
     """The practical limit in Python: the same M/M/c as one bare compiled loop.
 
-    Numpy draws the gaps and services at once; numba runs the recursion; there is no
-    control plane and no recording. Compilation is not timed, the draws are.
+    Numpy draws the gaps and services a block at a time into the same arrays, as the
+    engine draws a span at a time; numba runs the recursion; there is no control plane
+    and no recording. Compilation is not timed, the draws are.
     """
     from numba import njit
 
-    loop = njit(kiefer_wolfowitz_waits)
-    loop(np.ones(8), np.ones(8), WORKERS)  # compile before timing
+    loop = njit(nogil=True)(kiefer_wolfowitz)
+    gaps, services, waits = np.empty(_BLOCK), np.empty(_BLOCK), np.empty(_BLOCK)
+    loop(gaps[:1] * 0, gaps[:1] * 0, np.zeros(WORKERS), 0.0, waits)  # compile before timing
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    gaps = rng.exponential(1.0 / (RHO * WORKERS * MU), requests)
-    waits = loop(gaps, rng.exponential(1.0 / MU, requests), WORKERS)
-    seconds = time.perf_counter() - started
-    return {"requests": requests, "seconds": seconds, "requests_per_s": requests / seconds,
-            "mean_wait_s": float(waits.mean())}  # fmt: skip
+    free, now, total = np.zeros(WORKERS), 0.0, 0.0
+    for first in range(0, requests, _BLOCK):
+        n = min(_BLOCK, requests - first)
+        rng.standard_exponential(out=gaps[:n])
+        gaps[:n] *= 1.0 / (RHO * WORKERS * MU)
+        rng.standard_exponential(out=services[:n])
+        services[:n] *= 1.0 / MU
+        now = loop(gaps[:n], services[:n], free, now, waits[:n])
+        total += waits[:n].sum()
+    return _timed(requests, time.perf_counter() - started, mean_wait_s=total / requests)
 
 
-def peak_rss_mb(requests: int, duration: float | None = None) -> float:
-    """Peak resident memory of a fresh process that simulates `requests` requests.
+def preset_speed(name: str, seeds: int = 5) -> dict:
+    """Simulated requests per second of a strategy preset, over `seeds` runs after one."""
+    from simulator.run import simulate
+    from simulator.scenario.model import load_scenario
 
-    Over `duration` simulated seconds, if given; else at the benchmark's load.
-    """
+    sc = load_scenario(_SCENARIOS / f"{name}.yaml", trace_dirs=[_SCENARIOS])
+    simulate(sc, seed=0)  # load the compiled kernel before timing
+    started, requests = time.perf_counter(), 0
+    for seed in range(1, seeds + 1):
+        requests += simulate(sc, seed=seed).summary["requests"]
+    return _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
+
+
+def peak_rss_mb(scenario: dict) -> float:
+    """Peak resident memory of a fresh process that simulates `scenario` (seed 1)."""
     code = (
-        f"import resource, simulator.validation.bench as b; b._engine({requests}, 1, {duration});"
+        "import json, resource, sys; from simulator.run import simulate;"
+        "simulate(json.loads(sys.argv[1]), seed=1);"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", code, json.dumps(scenario)],
+                          capture_output=True, text=True, check=True)  # fmt: skip
     return float(done.stdout.strip().splitlines()[-1])
+
+
+STARTUP = {
+    "import simulator": [sys.executable, "-c", "import simulator"],
+    "deploysim --help": [sys.executable, "-c", "from simulator.cli import app; app()", "--help"],
+}
+"""What the startup check times: the commands as a user's shell would run them."""
+
+
+def startup_s(repeats: int = 3) -> dict:
+    """Wall time of each STARTUP command in fresh processes.
+
+    The best of `repeats`, after one run that warms the disk cache.
+    """
+    best = {}
+    for label, command in STARTUP.items():
+        times = []
+        for _ in range(repeats + 1):
+            started = time.perf_counter()
+            subprocess.run(command, capture_output=True, check=True)
+            times.append(time.perf_counter() - started)
+        best[label] = min(times[1:])
+    return best
 
 
 def replication_speedup(replications: int, workers: int = 2) -> dict:
     """Wall time of the same replications of a strategy preset serially and on a pool."""
-    from pathlib import Path
-
     from simulator.analysis.replication import replicate
 
-    preset = Path(__file__).resolve().parents[2] / "scenarios" / "canary-fraud-argo.yaml"
+    preset = _SCENARIOS / "canary-fraud-argo.yaml"
     replicate(preset, 1, 0, workers=1)  # load the compiled kernel before timing
     times = {}
     for n in (1, workers):
@@ -125,6 +230,22 @@ def replication_speedup(replications: int, workers: int = 2) -> dict:
     return {"scenario": preset.stem, "replications": replications, "workers": workers,
             "serial_s": times[1], "pool_s": times[workers],
             "speedup": times[1] / times[workers]}  # fmt: skip
+
+
+def memory_checks(requests: int) -> dict:
+    """Peak RSS at two request counts, at two simulated durations, and for the week."""
+    n = requests // 10
+    return {
+        "memory": [{"requests": k, "peak_rss_mb": peak_rss_mb(mmc_scenario(k))}
+                   for k in (n, requests)],
+        # the same requests over a day and over a week: memory that grows with simulated time
+        "memory_by_duration": [
+            {"requests": n, "days": days, "peak_rss_mb": peak_rss_mb(mmc_scenario(n, days * DAY))}
+            for days in (1, 7)
+        ],
+        "memory_week": {"scenario": "week at 200 requests/s, canary, autoscaling",
+                        "peak_rss_mb": peak_rss_mb(week_scenario())},
+    }  # fmt: skip
 
 
 def run_bench(
@@ -138,22 +259,17 @@ def run_bench(
     """
     report: dict = {"workers": WORKERS, "rho": RHO}
     if memory_requests:
-        sizes = (memory_requests // 10, memory_requests)
-        report["memory"] = [{"requests": n, "peak_rss_mb": peak_rss_mb(n)} for n in sizes]
-        # the same requests over a day and over a week: memory that grows with simulated time
-        n = memory_requests // 10
-        report["memory_by_duration"] = [
-            {"requests": n, "days": days, "peak_rss_mb": peak_rss_mb(n, days * DAY)}
-            for days in (1, 7)
-        ]
+        report |= memory_checks(memory_requests)
+    report["startup_s"] = startup_s()
     _engine(20_000)  # compile the kernel before timing
     engine = _engine(requests)
     reference = _simpy(reference_requests)
     bare = _bare(requests)
     report |= {
-        "engine": engine, "simpy": reference, "bare": bare,
+        "engine": engine, "simpy": reference, "ciw": _ciw(reference_requests), "bare": bare,
         "ratio": engine["requests_per_s"] / reference["requests_per_s"],
         "share_of_bare": engine["requests_per_s"] / bare["requests_per_s"],
+        "presets": [preset_speed(name) for name in PRESETS],
     }  # fmt: skip
     if replications:
         report["replications"] = replication_speedup(replications)
