@@ -138,11 +138,11 @@ class DataPlane:
         n = len(arrival)
         rng = self.rng
         user = draw_users(rng["users"], n, self.users)
-        variant = self._route(user)
+        variant, only = self._route(user)
         if self.mirror is not None:
             arrival, variant, user = self._with_copies(arrival, variant, user)
-            n = len(arrival)
-        service, error = self._draw_service(variant, n)
+            n, only = len(arrival), None
+        service, error = self._draw_service(variant, n, only)
         routes = self._routing()[2]
         pick = rng["route"].random(n) if self._choice else _NO_DRAW
         logged = rng["log"].random(n) < self.log_share if self.log_share > 0 else _NONE
@@ -155,24 +155,34 @@ class DataPlane:
             self.servers.grow_ring()
         self.recorder.close(tally)
 
-    def _route(self, user: np.ndarray) -> np.ndarray:
-        """Each arrival's variant, by weight (a draw, or the user's hash when sticky)."""
+    def _route(self, user: np.ndarray) -> tuple[np.ndarray, int | None]:
+        """Each arrival's variant, and the one variant every arrival goes to, if any.
+
+        By weight: a draw, or the user's hash when sticky.
+        """
         cum, any_weight, _ = self._routing()
         n = len(user)
-        if not any_weight:
-            return np.full(n, len(self.variants), dtype=np.int64)  # nowhere: unavailable
+        if not any_weight:  # nowhere: unavailable
+            return np.full(n, len(self.variants), dtype=np.int64), len(self.variants)
         shares = np.diff(cum, prepend=0.0)
         if np.count_nonzero(shares) == 1:
-            return np.full(n, int(np.flatnonzero(shares)[0]), dtype=np.int64)
+            only = int(np.flatnonzero(shares)[0])
+            return np.full(n, only, dtype=np.int64), only
         u = _user_hash(user) if self.sticky else self.rng["route"].random(n)
-        return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+        variant = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+        return variant, None
 
-    def _draw_service(self, variant: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def _draw_service(
+        self, variant: np.ndarray, n: int, only: int | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Service times, and error flags (empty if no variant returns errors), per variant."""
-        present = _present(variant, len(self.variants))
+        if only is None:
+            present = _present(variant, len(self.variants))
+        else:  # every arrival goes to one variant, or nowhere (which draws nothing)
+            present = [only] if only < len(self.variants) else []
         errors = any(self.variants[v].error_rate > 0 for v in present)
-        if len(present) == 1:
-            v = self.variants[present[0]]
+        if only is not None and present:
+            v = self.variants[only]
             service = v.service.sample(self.rng["service"], n)
             error = self.rng["errors"].random(n) < v.error_rate if errors else _NONE
             return service, error
