@@ -30,10 +30,11 @@ from simulator.userfiles import brief
 
 MAX_REQUESTS = 2e8
 """Requests one run may serve (arrivals and mirrored copies, plus the arrival generator's
-own steps counted as requests). The engine serves 2-4 million requests a second on one
-core (benchmarks/README.md: 2.3M/s), so this is one to two minutes a run, and an
-experiment runs tens of replications; a larger figure is far more often a slip (a rate
-per day typed as per second, milliseconds typed as seconds) than a plan."""
+own steps counted as requests). The engine serves 7-23 million requests a second on one
+core (benchmarks/README.md), so this is 10-30 s a run, and an experiment runs tens of
+replications; a larger figure is far more often a slip (a rate per day typed as per
+second, milliseconds typed as seconds) than a plan. It also keeps every histogram bin
+below 2^31, as the recorder's int32 counts need."""
 
 MAX_MEMORY = 2 * 2**30
 """Bytes one run may hold. A process pool runs one simulation per core, each also holding

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from numba import njit
@@ -34,13 +36,30 @@ def _cache_folder() -> str | None:
         if not os.path.isabs(base):  # no home directory either
             return None
         folder = os.path.join(base, "deploysim", "numba")
-    folder = os.path.join(folder, _source_stamp())
+    stamped = os.path.join(folder, _source_stamp())
     try:
-        os.makedirs(folder, exist_ok=True)
-        tempfile.TemporaryFile(dir=folder).close()  # numba's own test that it can write there
+        os.makedirs(stamped, exist_ok=True)
+        tempfile.TemporaryFile(dir=stamped).close()  # numba's own test that it can write there
+        os.utime(stamped)  # in use: see _prune
     except OSError:
         return None
-    return folder
+    _prune(folder)
+    return stamped
+
+
+STALE_DAYS = 30
+"""A folder of compiled code no process has used for this long belonged to an engine
+since changed (an upgrade, an edit): it is removed (a few hundred KB each)."""
+
+
+def _prune(folder: str) -> None:
+    now = time.time()
+    for old in Path(folder).glob("engine-*"):
+        try:
+            if now - old.stat().st_mtime > STALE_DAYS * 86400:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass  # another process removed it first
 
 
 def _source_stamp() -> str:
