@@ -1,7 +1,7 @@
 """Log-spaced latency histograms: 1% wide bins from 1 microsecond, stored over the range in use.
 
 Bin 0 holds values up to 1 us (and zero); bin b >= 1 holds [1e-6 * 1.01^(b-1),
-1e-6 * 1.01^b) seconds; the last bin also holds everything above (about 160 s). A run
+1e-6 * 1.01^b) seconds; the last bin also holds everything above (about 47 hours). A run
 keeps its per-period histograms only over the bins its latencies have reached so far
 (`first` and the width of the array), since a real workload touches a few hundred of
 the 2,600: the recorder widens the range when a latency falls outside it.
