@@ -1,0 +1,120 @@
+"""The `process` description: who merges what, when, and what CI does with it.
+
+A working calendar (days, hours, time zone) paces the team; changes arrive as a Poisson
+stream in working time, each with a size in lines and a chance of a defect that grows
+with its size; the CI pipeline runs stages on a shared pool of runners, each stage
+taking a drawn time, failing now and then for no reason (retried), and catching a
+defect with some probability (the change goes back to its author, who fixes it in
+working time and merges it again).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from simulator.scenario.base import Duration, Spec
+from simulator.scenario.workload import ServiceTimeSpec
+from simulator.userfiles import brief
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])$")
+MAX_CHANGES_PER_DAY = 10_000
+"""More merges a working day than any team makes: a larger figure is a slip."""
+
+
+def _minutes(clock: str) -> int:
+    """Minutes after midnight of 'HH:MM' (24:00 is the day's end)."""
+    match = _CLOCK.match(clock)
+    if not match or (match.group(1) == "24" and match.group(2) != "00"):
+        raise ValueError(f"expected a time of day such as '09:00' or '17:30', got {brief(clock)}")
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+class CalendarSpec(Spec):
+    """When the team works: local days and hours in a time zone (daylight saving included)."""
+
+    timezone: str = Field("UTC", description="IANA time zone, e.g. Europe/Paris")
+    start: dt.date = Field(dt.date(2026, 1, 5), description="local date at time 0 (midnight)")
+    days: list[Literal[DAYS]] = Field(  # type: ignore[valid-type]
+        ["mon", "tue", "wed", "thu", "fri"], min_length=1, description="working days"
+    )
+    hours: tuple[str, str] = Field(("09:00", "17:00"), description="working hours, local")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {brief(zone)}; expected e.g. 'Europe/Paris'"
+            ) from None
+        return zone
+
+    @field_validator("days")
+    @classmethod
+    def _once_each(cls, days: list[str]) -> list[str]:
+        if len(set(days)) != len(days):
+            raise ValueError("each working day may be listed once")
+        return days
+
+    @field_validator("hours")
+    @classmethod
+    def _ordered(cls, hours: tuple[str, str]) -> tuple[str, str]:
+        if _minutes(hours[0]) >= _minutes(hours[1]):
+            raise ValueError(f"working hours must end after they start, got "
+                             f"{brief(hours[0])}-{brief(hours[1])}")  # fmt: skip
+        return hours
+
+
+class ChangesSpec(Spec):
+    """Merged changes: a Poisson stream in working time, each with a size and maybe a defect."""
+
+    rate: float = Field(gt=0, le=MAX_CHANGES_PER_DAY, description="changes merged per working day")
+    size: ServiceTimeSpec = Field(
+        default_factory=lambda: {"distribution": "lognormal", "p50": 50, "sigma": 1.0},
+        description="lines changed (any service-time distribution, read as lines)",
+    )
+    defect_per_100_lines: float = Field(
+        0.02, ge=0, le=1, description="chance that 100 lines carry a defect"
+    )
+
+
+class StageSpec(Spec):
+    """One CI stage: how long it takes, how often it fails for nothing, what it catches."""
+
+    name: str = Field(min_length=1, max_length=60)
+    duration: ServiceTimeSpec
+    catches: float = Field(0.0, ge=0, le=1, description="chance of catching a defect present")
+    flaky: float = Field(0.0, ge=0, lt=1, description="chance a run fails for nothing (retried)")
+
+
+class PipelineSpec(Spec):
+    """Continuous integration: stages run in order on one runner of a shared pool."""
+
+    runners: int = Field(4, ge=1, le=10_000, description="CI runners shared by every change")
+    stages: list[StageSpec] = Field(min_length=1, max_length=50)
+    fix_delay: Duration = Field(
+        4 * 3600.0, description="working time to fix a change CI caught, s"
+    )
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PipelineSpec:
+        names = [s.name for s in self.stages]
+        if len(set(names)) != len(names):
+            raise ValueError("stage names must differ")
+        return self
+
+
+class ProcessSpec(Spec):
+    """Weeks of changes flowing into production."""
+
+    horizon: Duration = Field(gt=0, description="simulated time, s")
+    calendar: CalendarSpec = CalendarSpec()
+    changes: ChangesSpec
+    pipeline: PipelineSpec

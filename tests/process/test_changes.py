@@ -1,0 +1,61 @@
+"""The change stream (simulator/process/changes.py) against Poisson and binomial laws."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from simulator.process.calendar import WorkingCalendar
+from simulator.process.changes import defect_probability, draw_changes
+from simulator.process.pipeline import STREAMS
+from simulator.process.spec import CalendarSpec, ChangesSpec
+
+DAY = 86400.0
+K = 5.0  # standard errors allowed (two-sided false alarm ~6e-7)
+
+
+def streams(seed):
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {n: np.random.default_rng(s) for n, s in zip(STREAMS, children, strict=True)}
+
+
+def changes(seed, horizon=14 * DAY, **fields):
+    spec = ChangesSpec.model_validate({"rate": 6} | fields)
+    cal = WorkingCalendar(CalendarSpec(), horizon)
+    return draw_changes(spec, cal, streams(seed)), cal
+
+
+def test_merges_come_only_in_working_hours_in_order():
+    got, cal = changes(1)
+    assert len(got) > 0 and cal.is_working(got.merged_at).all()
+    assert (np.diff(got.merged_at) >= 0).all()
+
+
+def test_the_count_is_poisson_with_the_working_days_mean():
+    """Seeds 0-399, 10 working days at 6 a day: mean 60 per run within K standard errors
+    (SE = sqrt(60 / 400) = 0.39), and the variance equals the mean (dispersion within
+    K standard errors of a Poisson sample variance: sqrt(2 * 60^2 / 399 + 60 / 400))."""
+    counts = np.array([len(changes(seed)[0]) for seed in range(400)])
+    assert abs(counts.mean() - 60) <= K * math.sqrt(60 / 400)
+    assert abs(counts.var(ddof=1) - 60) <= K * math.sqrt(2 * 60**2 / 399 + 60 / 400)
+
+
+def test_a_change_of_s_lines_is_defective_with_1_minus_1_minus_q_to_the_s_over_100():
+    """Seed 5, every change 300 lines, q = 0.1 per 100 lines: defect share 1 - 0.9^3 =
+    0.271 within K binomial standard errors, over ~2,000 changes (a year of merges)."""
+    got, _ = changes(5, horizon=365 * DAY, rate=8,
+                     size={"distribution": "deterministic", "value": 300},
+                     defect_per_100_lines=0.1)  # fmt: skip
+    p, n = 1 - 0.9**3, len(got)
+    assert defect_probability(300, 0.1) == pytest.approx(p)
+    assert n > 1500 and abs(got.defective.mean() - p) <= K * math.sqrt(p * (1 - p) / n)
+
+
+def test_bigger_changes_are_riskier_and_a_batch_fails_as_its_parts():
+    """The law's two properties: monotone in size, and a batch of n changes of s lines is
+    as risky as one change of n x s lines: 1 - (1 - p(s))^n."""
+    p = defect_probability([10, 50, 100, 400], 0.05)
+    assert (np.diff(p) > 0).all()
+    assert defect_probability(4 * 50, 0.05) == pytest.approx(1 - (1 - p[1]) ** 4)
