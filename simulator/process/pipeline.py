@@ -9,6 +9,7 @@ again, clean, to run the whole pipeline anew. A change passes when its last stag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,8 +43,10 @@ class Pipeline:
     """The stages and the runner pool, as SimPy processes."""
 
     def __init__(self, env: simpy.Environment, spec: PipelineSpec, calendar: WorkingCalendar,
-                 rng: dict[str, np.random.Generator], changes: int) -> None:  # fmt: skip
+                 rng: dict[str, np.random.Generator], changes: int,
+                 on_passed: Callable[[int], None] | None = None) -> None:  # fmt: skip
         self.env, self.spec, self.calendar, self.rng = env, spec, calendar, rng
+        self.on_passed = on_passed
         self.runners = simpy.Resource(env, capacity=spec.runners)
         self.times = [stage.duration.build() for stage in spec.stages]
         self.passed_at = np.full(changes, np.nan)
@@ -54,8 +57,16 @@ class Pipeline:
         self.waited = np.zeros(changes)
         self.status = np.full(changes, WAITING, dtype=np.int8)
 
-    def change(self, k: int, defective: bool):
-        """One change from its merge until it passes (fixed and merged again if caught)."""
+    def change(self, k: int, defective: bool, fix_first: bool = False):
+        """One change from its merge until it passes (fixed and merged again if caught).
+
+        With `fix_first`, the change comes back from production (its release rolled back):
+        its author fixes it first, and it is clean from then on.
+        """
+        if fix_first:
+            self.status[k] = FIXING
+            defective = False
+            yield self.env.timeout(self._fixed_at(self.env.now) - self.env.now)
         while True:
             caught = False
             for stage, times in zip(self.spec.stages, self.times, strict=True):
@@ -67,6 +78,8 @@ class Pipeline:
                 self.passed_at[k] = self.env.now
                 self.escaped[k] = defective
                 self.status[k] = PASSED
+                if self.on_passed is not None:
+                    self.on_passed(k)
                 return
             self.caught[k] += 1
             self.status[k] = FIXING
@@ -98,21 +111,26 @@ class Pipeline:
                         self.waited, self.status)  # fmt: skip
 
 
+def streams(seed: int, names: tuple[str, ...]) -> dict[str, np.random.Generator]:
+    """Named random streams spawned from the seed (a name keeps its stream whatever follows)."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {name: np.random.default_rng(s) for name, s in zip(names, children, strict=True)}
+
+
+def merges(env: simpy.Environment, pipeline: Pipeline, changes: Changes):
+    """The SimPy process merging each change at its time into CI."""
+    for k, (t, defective) in enumerate(zip(changes.merged_at, changes.defective, strict=True)):
+        yield env.timeout(t - env.now)
+        env.process(pipeline.change(k, bool(defective)))
+
+
 def run_ci(spec: ProcessSpec, seed: int) -> tuple[Changes, CIResult]:
-    """Draw a horizon's changes and run them through CI; returns both records."""
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    rng = {name: np.random.default_rng(s) for name, s in zip(STREAMS, children, strict=True)}
+    """Draw a horizon's changes and run them through CI alone; returns both records."""
+    rng = streams(seed, STREAMS)
     calendar = WorkingCalendar(spec.calendar, spec.horizon)
     changes = draw_changes(spec.changes, calendar, rng)
     env = simpy.Environment()
     pipeline = Pipeline(env, spec.pipeline, calendar, rng, len(changes))
-
-    def merges():
-        for k, (t, defective) in enumerate(zip(changes.merged_at, changes.defective,
-                                               strict=True)):  # fmt: skip
-            yield env.timeout(t - env.now)
-            env.process(pipeline.change(k, bool(defective)))
-
-    env.process(merges())
+    env.process(merges(env, pipeline, changes))
     env.run(until=spec.horizon)
     return changes, pipeline.result()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -72,6 +72,13 @@ class CalendarSpec(Spec):
         return hours
 
 
+class Severity(Spec):
+    """What one defect does to the release carrying it; defects in one release compound."""
+
+    error_rate: float = Field(0.02, ge=0, le=1, description="share of requests it fails")
+    latency_factor: float = Field(1.0, ge=1, le=100, description="how much slower it serves")
+
+
 class ChangesSpec(Spec):
     """Merged changes: a Poisson stream in working time, each with a size and maybe a defect."""
 
@@ -83,6 +90,7 @@ class ChangesSpec(Spec):
     defect_per_100_lines: float = Field(
         0.02, ge=0, le=1, description="chance that 100 lines carry a defect"
     )
+    severity: Severity = Severity()
 
 
 class StageSpec(Spec):
@@ -111,6 +119,50 @@ class PipelineSpec(Spec):
         return self
 
 
+class Train(Spec):
+    """Scheduled release trains: every `every`, from `first`, all changes that passed CI."""
+
+    mode: Literal["train"]
+    every: Duration = Field(gt=0, description="time between trains, s")
+    first: Duration = Field(0.0, description="time of the first train, s")
+
+
+class ContinuousDelivery(Spec):
+    """A person approves each release, a working-time delay after the first change is ready.
+
+    Changes passing CI while it waits join the release.
+    """
+
+    mode: Literal["continuous_delivery"]
+    approval: ServiceTimeSpec = Field(
+        default_factory=lambda: {"distribution": "exponential", "mean": 7200},
+        description="working time from a change ready to the release approved, s",
+    )
+
+
+class ContinuousDeployment(Spec):
+    """Every change that passes CI is released at once.
+
+    Changes passing during a release go out together in the next.
+    """
+
+    mode: Literal["continuous_deployment"]
+
+
+DeliverySpec = Annotated[
+    Train | ContinuousDelivery | ContinuousDeployment, Field(discriminator="mode")
+]
+
+
+class IncidentSpec(Spec):
+    """A defect the release gate let through hurts users until detected and rolled back."""
+
+    detected_after: Duration = Field(
+        3600.0, description="from full traffic until users report it, s"
+    )
+    rollback: Duration = Field(600.0, description="from detection to the previous version, s")
+
+
 class ProcessSpec(Spec):
     """Weeks of changes flowing into production."""
 
@@ -118,3 +170,5 @@ class ProcessSpec(Spec):
     calendar: CalendarSpec = CalendarSpec()
     changes: ChangesSpec
     pipeline: PipelineSpec
+    delivery: DeliverySpec = Field(default_factory=lambda: {"mode": "continuous_deployment"})
+    incidents: IncidentSpec = IncidentSpec()

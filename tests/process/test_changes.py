@@ -9,22 +9,17 @@ import pytest
 
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import defect_probability, draw_changes
-from simulator.process.pipeline import STREAMS
+from simulator.process.pipeline import STREAMS, streams
 from simulator.process.spec import CalendarSpec, ChangesSpec
 
 DAY = 86400.0
 K = 5.0  # standard errors allowed (two-sided false alarm ~6e-7)
 
 
-def streams(seed):
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {n: np.random.default_rng(s) for n, s in zip(STREAMS, children, strict=True)}
-
-
 def changes(seed, horizon=14 * DAY, **fields):
     spec = ChangesSpec.model_validate({"rate": 6} | fields)
     cal = WorkingCalendar(CalendarSpec(), horizon)
-    return draw_changes(spec, cal, streams(seed)), cal
+    return draw_changes(spec, cal, streams(seed, STREAMS)), cal
 
 
 def test_merges_come_only_in_working_hours_in_order():

@@ -1,0 +1,62 @@
+"""One release of the process, played through the engine.
+
+A release carries the defects that escaped CI in its batch of changes; defects
+compound (error rates as independent failures, latency factors multiplied). The base
+scenario gives the fleet, the traffic, the strategy and its gate; the engine runs it
+from the release's time of day (a diurnal pattern is shifted to match), and says
+whether the gate rolled it back and how long the release took.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.process.spec import Severity
+from simulator.run import simulate
+from simulator.scenario.fleet import MAX_LATENCY_FACTOR
+from simulator.scenario.model import Scenario, load_scenario
+
+
+@dataclass(frozen=True)
+class Played:
+    """What the engine made of a release."""
+
+    outcome: str  # promoted, rolled_back, or incomplete (still going when the run ended)
+    duration: float  # s from the release's start until it was promoted or rolled back
+    summary: dict
+
+
+def compound(defects: int, severity: Severity) -> dict[str, float]:
+    """The release's defect when it carries `defects` of the given severity."""
+    return {
+        "error_rate": 1.0 - (1.0 - severity.error_rate) ** defects,
+        "latency_factor": min(severity.latency_factor**defects, MAX_LATENCY_FACTOR),
+    }
+
+
+def start_offset(base: Scenario) -> float:
+    """Seconds into the engine's run at which the release begins (its strategy's start)."""
+    start = base.strategy.start
+    return base.warmup if start is None else start
+
+
+def play(base: Scenario, at: float, defects: int, severity: Severity, seed: int) -> Played:
+    """Run the release that begins at process time `at` through the engine."""
+    data = base.to_dict()
+    data["release"]["defect"] = compound(defects, severity)
+    traffic = data["traffic"]
+    if traffic["pattern"] == "diurnal":  # the run's time 0 is at - start_offset on the clock
+        traffic["peak_at"] = (traffic["peak_at"] - (at - start_offset(base))) % traffic["period"]
+    result = simulate(load_scenario(data), seed=seed)
+    outcome = result.summary["outcome"]
+    took = result.summary["rollout_duration_s"]
+    if outcome not in ("promoted", "rolled_back") or took is None:
+        outcome, took = "incomplete", base.duration - start_offset(base)
+    return Played(outcome, float(took), result.summary)
+
+
+def release_seed(seed: int, k: int) -> int:
+    """The engine's seed for the process's k-th release: independent of every other."""
+    return int(np.random.SeedSequence([seed, k]).generate_state(1)[0])

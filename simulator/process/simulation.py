@@ -1,0 +1,115 @@
+"""One run of the release process: changes, CI, delivery and releases over the horizon.
+
+`run_process(base, spec, seed)` plays `spec` (a `ProcessSpec`) with each release run
+through the engine on `base` (a scenario with a release and a strategy). Between
+releases nothing is simulated request by request: production serves the last promoted
+version, and an incident (a defect the gate let through) costs its expected requests
+(the traffic's mean rate over the incident) times the defect's error rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from simulator.errors import UserError
+from simulator.process import dora
+from simulator.process.calendar import WorkingCalendar
+from simulator.process.changes import draw_changes
+from simulator.process.delivery import Delivery
+from simulator.process.pipeline import (
+    FIXING,
+    PASSED,
+    RUNNING,
+    WAITING,
+    Pipeline,
+    merges,
+    streams,
+)
+from simulator.process.pipeline import STREAMS as CI_STREAMS
+from simulator.process.releases import compound
+from simulator.process.spec import ProcessSpec
+from simulator.scenario.model import Scenario
+
+STREAMS = (*CI_STREAMS, "approval")
+"""The process run's named random streams, each spawned from the seed (CI's first, so
+they draw the same numbers with or without delivery)."""
+
+
+class ProcessError(UserError):
+    """A process that cannot be played with the scenario given."""
+
+
+@dataclass
+class ProcessResult:
+    """A process run: DORA's four keys and more in `summary`, and a table per kind of thing."""
+
+    summary: dict
+    changes: pd.DataFrame
+    releases: pd.DataFrame
+
+
+def run_process(base: Scenario, spec: ProcessSpec, seed: int) -> ProcessResult:
+    """Play the release process; each release goes through the engine on `base`."""
+    if base.release is None or base.strategy.type == "none":
+        raise ProcessError("a release process needs a scenario with a release and a strategy "
+                           "to play each release with (release: and strategy:)")  # fmt: skip
+    rng = streams(seed, STREAMS)
+    calendar = WorkingCalendar(spec.calendar, spec.horizon)
+    changes = draw_changes(spec.changes, calendar, rng)
+    env = simpy.Environment()
+    pipeline = Pipeline(env, spec.pipeline, calendar, rng, len(changes))
+    delivery = Delivery(env, spec, base, calendar, pipeline, len(changes), rng["approval"], seed)
+    pipeline.on_passed = delivery.passed
+
+    env.process(merges(env, pipeline, changes))
+    env.process(delivery.controller())
+    env.run(until=spec.horizon)
+
+    table = pd.DataFrame({
+        "merged_at": changes.merged_at, "size": changes.size, "defective": changes.defective,
+        "passed_at": pipeline.passed_at, "deployed_at": delivery.deployed_at,
+        "caught": pipeline.caught, "runs": pipeline.runs, "retries": pipeline.retries,
+        "waited_s": pipeline.waited, "release": delivery.release_of,
+    })  # fmt: skip
+    table["lead_time_s"] = table["deployed_at"] - table["merged_at"]
+    table["state"] = _states(pipeline, delivery, len(table))
+    releases = pd.DataFrame(delivery.releases, columns=[
+        "release", "began", "ended", "changes", "fresh", "defects", "outcome", "incident",
+        "restored"])  # fmt: skip
+    releases["failed_requests"] = [
+        _incident_failures(base, spec, r) if r["incident"] else 0.0
+        for r in releases.to_dict("records")
+    ]
+    summary = dora.four_keys(table, releases, spec.horizon)
+    summary |= {"changes": len(table), "deployed": int(table["deployed_at"].notna().sum()),
+                "releases": len(releases),
+                "incident_failed_requests": float(releases["failed_requests"].sum())}
+    return ProcessResult(summary, table, releases)
+
+
+def _states(pipeline: Pipeline, delivery: Delivery, n: int) -> np.ndarray:
+    """Where each change is at the horizon ("lost" would be a bug: tests look for it)."""
+    state = np.full(n, "lost", dtype=object)
+    state[np.isin(pipeline.status, (WAITING, RUNNING))] = "in CI"
+    state[pipeline.status == FIXING] = "being fixed"
+    passed = pipeline.status == PASSED
+    ready = np.zeros(n, dtype=bool)
+    ready[delivery.ready] = True
+    state[passed & ready] = "ready"
+    releasing = np.zeros(n, dtype=bool)
+    releasing[delivery.releasing] = True
+    state[passed & releasing] = "releasing"
+    state[passed & ~np.isnan(delivery.deployed_at)] = "deployed"
+    return state
+
+
+def _incident_failures(base: Scenario, spec: ProcessSpec, release: dict) -> float:
+    """Expected requests failed while an escaped defect served all traffic."""
+    end = release["restored"] if np.isfinite(release["restored"]) else spec.horizon
+    arrivals = base.traffic.build(np.random.default_rng(0))
+    requests = arrivals.expected_count(release["ended"], end)
+    return requests * compound(int(release["defects"]), spec.changes.severity)["error_rate"]
