@@ -40,6 +40,9 @@ MIN_AVAILABILITY = {
     "parallel-forecast-inferentia-port": 0.9995,
     "phased-regional-content": 0.999,  # 2% errors on 10% of users for a minute
     "presentation-transcripts": 0.95,
+    "process-continuous-delivery-blue-green": 0.9995,  # one healthy release of the process
+    "process-continuous-deployment-canary": 0.9995,
+    "process-monthly-train-big-bang": 0.9995,  # big bang with overlap: no downtime
     "rolling-chatbot-sagemaker": 0.9995,
     "seasonal-demand-forecast-batch": 0.999,
     "sentiment-social-posts": 0.999,

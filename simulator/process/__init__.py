@@ -1,6 +1,7 @@
 """The release process over weeks: changes merged, tested by CI, delivered and released.
 
-Issue 12, in progress: the working calendar, the change stream and the CI pipeline (a
-shared pool of runners) are here; delivery modes, releases through the engine and
-DORA's four keys come next. Nothing here is wired into scenarios or the CLI yet.
+`simulation.run_process(sc, seed)` plays a scenario's `process:` section: the working
+`calendar`, the `changes` stream, the CI `pipeline` on shared runners, the `delivery`
+mode, each release through the engine (`releases`), and DORA's four keys (`dora`).
+May import: `simulator.run` and everything below it; never analysis or a front end.
 """

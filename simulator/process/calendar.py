@@ -14,7 +14,7 @@ import zoneinfo
 
 import numpy as np
 
-from simulator.process.spec import DAYS, CalendarSpec, _minutes
+from simulator.scenario.process import DAYS, CalendarSpec, clock_minutes
 
 
 class WorkingCalendar:
@@ -23,7 +23,7 @@ class WorkingCalendar:
     def __init__(self, spec: CalendarSpec, horizon: float) -> None:
         zone = zoneinfo.ZoneInfo(spec.timezone)
         origin = _local(spec.start, 0, zone)
-        first, last = (_minutes(h) for h in spec.hours)
+        first, last = (clock_minutes(h) for h in spec.hours)
         working = {DAYS.index(d) for d in spec.days}
         starts, ends = [], []
         day = spec.start

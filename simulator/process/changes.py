@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.process.calendar import WorkingCalendar
-from simulator.process.spec import ChangesSpec
+from simulator.scenario.process import ChangesSpec
 
 
 @dataclass(frozen=True)

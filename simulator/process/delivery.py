@@ -18,8 +18,8 @@ import simpy
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.pipeline import Pipeline
 from simulator.process.releases import play, release_seed
-from simulator.process.spec import ContinuousDelivery, ProcessSpec, Train
 from simulator.scenario.model import Scenario
+from simulator.scenario.process import ContinuousDelivery, ProcessSpec, Train
 
 
 class Delivery:

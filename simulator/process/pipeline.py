@@ -17,7 +17,7 @@ import simpy
 
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import Changes, draw_changes
-from simulator.process.spec import PipelineSpec, ProcessSpec
+from simulator.scenario.process import PipelineSpec, ProcessSpec
 
 STREAMS = ("merges", "sizes", "defects", "stage_time", "flaky", "catch")
 """The process run's named random streams, each spawned from the seed."""

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.process.spec import Severity
 from simulator.run import simulate
 from simulator.scenario.fleet import MAX_LATENCY_FACTOR
 from simulator.scenario.model import Scenario, load_scenario
+from simulator.scenario.process import Severity
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,7 @@ def start_offset(base: Scenario) -> float:
 def play(base: Scenario, at: float, defects: int, severity: Severity, seed: int) -> Played:
     """Run the release that begins at process time `at` through the engine."""
     data = base.to_dict()
+    data.pop("process", None)  # one release of the process, not the process again
     data["release"]["defect"] = compound(defects, severity)
     traffic = data["traffic"]
     if traffic["pattern"] == "diurnal":  # the run's time 0 is at - start_offset on the clock

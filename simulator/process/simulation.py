@@ -31,8 +31,8 @@ from simulator.process.pipeline import (
 )
 from simulator.process.pipeline import STREAMS as CI_STREAMS
 from simulator.process.releases import compound
-from simulator.process.spec import ProcessSpec
 from simulator.scenario.model import Scenario
+from simulator.scenario.process import ProcessSpec
 
 STREAMS = (*CI_STREAMS, "approval")
 """The process run's named random streams, each spawned from the seed (CI's first, so
@@ -52,8 +52,14 @@ class ProcessResult:
     releases: pd.DataFrame
 
 
-def run_process(base: Scenario, spec: ProcessSpec, seed: int) -> ProcessResult:
-    """Play the release process; each release goes through the engine on `base`."""
+def run_process(base: Scenario, seed: int, spec: ProcessSpec | None = None) -> ProcessResult:
+    """Play the release process; each release goes through the engine on `base`.
+
+    The process is `spec` if given, else the scenario's own `process:` section.
+    """
+    spec = spec or base.process
+    if spec is None:
+        raise ProcessError("the scenario has no process: section to play")
     if base.release is None or base.strategy.type == "none":
         raise ProcessError("a release process needs a scenario with a release and a strategy "
                            "to play each release with (release: and strategy:)")  # fmt: skip

@@ -24,6 +24,7 @@ from simulator.scenario.fleet import FleetSpec, ReleaseSpec
 from simulator.scenario.gates import GATES
 from simulator.scenario.monitoring import SLO, Monitoring
 from simulator.scenario.operations import Autoscaling, Failures
+from simulator.scenario.process import ProcessSpec
 from simulator.scenario.strategies import STRATEGY_TYPES, StrategySpec
 from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, TrafficSpec
 
@@ -53,6 +54,9 @@ class Scenario(Spec):
     autoscaling: Autoscaling | None = None
     monitoring: Monitoring = Monitoring()
     slo: SLO = SLO()
+    process: ProcessSpec | None = Field(
+        None, description="weeks of releases (deploysim process); each plays this scenario"
+    )
 
     @field_validator("release")
     @classmethod
@@ -77,6 +81,9 @@ class Scenario(Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
+        if self.process is not None and (self.release is None or self.strategy.type == "none"):
+            raise ValueError("process: each release plays this scenario, so it needs a "
+                             "release: section and a strategy: other than none")  # fmt: skip
         if self.warmup >= self.duration:
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than duration")
         if self.strategy.type != "none" and self.release is None:

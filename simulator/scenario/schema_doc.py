@@ -6,13 +6,14 @@ current text, so the documentation cannot drift from the schema.
 
 from __future__ import annotations
 
+import datetime
 import types
 import typing
 
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from simulator.scenario import fleet, gates, monitoring, operations, workload
+from simulator.scenario import fleet, gates, monitoring, operations, process, workload
 from simulator.scenario.model import Scenario
 from simulator.scenario.strategies import STRATEGIES
 from simulator.scenario.strategies.ab_test import Conversion
@@ -53,6 +54,19 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = (
     + [
         ("`strategy.gate.checks[]`", gates.Check),
         ("`strategy.gate.metrics[]` (kayenta)", gates.KayentaMetric),
+        ("`process` (deploysim process; each release plays the rest of the scenario)",
+         process.ProcessSpec),
+        ("`process.calendar`", process.CalendarSpec),
+        ("`process.changes` (size: any `service_time` distribution, read as lines)",
+         process.ChangesSpec),
+        ("`process.changes.severity`", process.Severity),
+        ("`process.pipeline`", process.PipelineSpec),
+        ("`process.pipeline.stages[]` (duration: any `service_time` distribution)",
+         process.StageSpec),
+        ("`process.delivery` (mode: train)", process.Train),
+        ("`process.delivery` (mode: continuous_delivery)", process.ContinuousDelivery),
+        ("`process.delivery` (mode: continuous_deployment)", process.ContinuousDeployment),
+        ("`process.incidents`", process.IncidentSpec),
     ]
 )
 
@@ -75,6 +89,8 @@ def _type(annotation) -> str:
         return f"{text} (optional)" if type(None) in args else text
     if origin is list:
         return f"list of {_type(args[0])}"
+    if origin is tuple:
+        return f"{len(args)} of {_type(args[0])}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
     return getattr(annotation, "__name__", str(annotation))
@@ -88,6 +104,12 @@ def _default(field) -> str:
         return "defaults"
     if isinstance(value, dict) and set(value) == {"type"}:
         return f"type `{value['type']}`"
+    if isinstance(value, dict) and set(value) == {"mode"}:
+        return f"mode `{value['mode']}`"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return repr(list(value))
     return "none" if value is None else repr(value)
 
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.process.calendar import WorkingCalendar
-from simulator.process.spec import CalendarSpec, ProcessSpec
+from simulator.scenario.process import CalendarSpec, ProcessSpec
 
 H, DAY = 3600.0, 86400.0
 

@@ -10,7 +10,7 @@ import pytest
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import defect_probability, draw_changes
 from simulator.process.pipeline import STREAMS, streams
-from simulator.process.spec import CalendarSpec, ChangesSpec
+from simulator.scenario.process import CalendarSpec, ChangesSpec
 
 DAY = 86400.0
 K = 5.0  # standard errors allowed (two-sided false alarm ~6e-7)

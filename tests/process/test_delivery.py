@@ -10,13 +10,17 @@ import pytest
 
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.simulation import ProcessError, run_process
-from simulator.process.spec import ProcessSpec
 from simulator.scenario.model import load_scenario
+from simulator.scenario.process import ProcessSpec
 from tests import builders
 
 DAY = 86400.0
 K = 5.0
 ALWAYS = {"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "hours": ["00:00", "24:00"]}
+
+
+def play(base, process, seed):
+    return run_process(base, seed, process)
 
 
 def base(gate="alarms", rate=10):
@@ -44,7 +48,7 @@ def test_a_train_takes_every_change_that_passed_since_the_last_and_waits_half_an
     the first train at or after it passed CI (exactly: deployed when that train's release
     ends), and waits for it half a day on average (passes are uniform in time: the wait is
     uniform on [0, 1 day), SD 0.29 day; seed 1, ~170 changes: K standard errors)."""
-    res = run_process(base(), spec({"mode": "train", "every": DAY, "first": DAY / 2}), 1)
+    res = play(base(), spec({"mode": "train", "every": DAY, "first": DAY / 2}), 1)
     ch, rel = res.changes, res.releases
     deployed = ch[ch["deployed_at"].notna()]
     trains = rel["began"].to_numpy()
@@ -60,7 +64,7 @@ def test_a_train_takes_every_change_that_passed_since_the_last_and_waits_half_an
 def test_continuous_deployment_releases_whatever_is_ready_one_release_at_a_time():
     """No defects: each release starts when the previous one ends or, if none is under
     way, when its first change passes CI; it takes every change that passed meanwhile."""
-    res = run_process(base(), spec({"mode": "continuous_deployment"}, rate=40,
+    res = play(base(), spec({"mode": "continuous_deployment"}, rate=40,
                                    horizon=3 * DAY), 2)  # fmt: skip
     rel, ch = res.releases, res.changes
     assert (rel["began"].to_numpy()[1:] >= rel["ended"].to_numpy()[:-1]).all()
@@ -77,7 +81,7 @@ def test_batches_fail_as_1_minus_1_minus_p_to_the_n():
     fails exactly when a defect rides it, and with n changes on their first ride (fixed
     ones come back clean) it fails with 1 - 0.9^n. Trains every 2 days for 120 days,
     seed 3: the failures within K standard errors of the sum of those chances."""
-    res = run_process(base(), spec({"mode": "train", "every": 2 * DAY}, horizon=120 * DAY,
+    res = play(base(), spec({"mode": "train", "every": 2 * DAY}, horizon=120 * DAY,
                                    rate=3, q=0.1), 3)  # fmt: skip
     rel = res.releases[res.releases["ended"].notna()]
     failed = rel["outcome"] != "promoted"
@@ -93,7 +97,7 @@ def test_a_gate_that_never_fails_makes_the_change_failure_rate_the_share_of_defe
     failure rate is the share of releases with a defect, recovery takes 70 minutes, and
     the incident's failed requests are the traffic's 10/s over 70 minutes times the
     defect's error rate (0.3 per defect, compounded)."""
-    res = run_process(base(gate="none"), spec({"mode": "continuous_deployment"},
+    res = play(base(gate="none"), spec({"mode": "continuous_deployment"},
                                               q=0.05, error_rate=0.3), 4)  # fmt: skip
     rel = res.releases[res.releases["ended"].notna()]
     assert (rel["outcome"] == "promoted").all()
@@ -114,7 +118,7 @@ def test_continuous_delivery_waits_for_the_approval_in_working_time():
     s = spec({"mode": "continuous_delivery",
               "approval": {"distribution": "deterministic", "value": 7200}},
              calendar=weekdays, horizon=14 * DAY)  # fmt: skip
-    res = run_process(base(), s, 5)
+    res = play(base(), s, 5)
     calendar = WorkingCalendar(s.calendar, s.horizon)
     first_pass = res.changes["passed_at"].min()
     approved = calendar.at_working(calendar.working_before(first_pass) + 7200)
@@ -126,7 +130,7 @@ def test_continuous_delivery_waits_for_the_approval_in_working_time():
                                       {"mode": "continuous_delivery"}])  # fmt: skip
 def test_every_change_is_somewhere(delivery):
     """Conservation at the horizon: deployed, ready, releasing, in CI or being fixed."""
-    res = run_process(base(), spec(delivery, q=0.1, catches=0.5, runners=1, rate=20,
+    res = play(base(), spec(delivery, q=0.1, catches=0.5, runners=1, rate=20,
                                    horizon=14 * DAY,
                                    calendar={"days": ["mon", "tue", "wed", "thu", "fri"]}),
                       6)  # fmt: skip
@@ -142,8 +146,8 @@ def test_continuous_deployment_is_faster_and_safer_than_a_monthly_train():
     a defect one time in four, a single change one time in 500)."""
     s = {"q": 0.004, "catches": 0.5, "horizon": 56 * DAY,
          "calendar": {"days": ["mon", "tue", "wed", "thu", "fri"]}}
-    fast = run_process(base(), spec({"mode": "continuous_deployment"}, **s), 7).summary
-    slow = run_process(base(), spec({"mode": "train", "every": 28 * DAY, "first": DAY}, **s),
+    fast = play(base(), spec({"mode": "continuous_deployment"}, **s), 7).summary
+    slow = play(base(), spec({"mode": "train", "every": 28 * DAY, "first": DAY}, **s),
                        7).summary  # fmt: skip
     assert fast["lead_time_median_s"] < slow["lead_time_median_s"]
     assert fast["change_failure_rate"] < slow["change_failure_rate"]
@@ -152,5 +156,14 @@ def test_continuous_deployment_is_faster_and_safer_than_a_monthly_train():
 
 def test_a_scenario_without_a_release_strategy_is_refused():
     with pytest.raises(ProcessError, match="release and a strategy"):
-        run_process(load_scenario(builders.plain_queue(5)), spec({"mode": "train", "every": DAY}),
-                    1)  # fmt: skip
+        play(load_scenario(builders.plain_queue(5)), spec({"mode": "train", "every": DAY}), 1)
+    with pytest.raises(ProcessError, match="no process: section"):
+        run_process(base(), 1)
+
+
+def test_a_process_section_needs_a_release_to_play():
+    from simulator.scenario.model import ScenarioError
+
+    process = spec({"mode": "continuous_deployment"}).model_dump(mode="json")
+    with pytest.raises(ScenarioError, match="process: each release plays this scenario"):
+        load_scenario(builders.plain_queue(5) | {"process": process})

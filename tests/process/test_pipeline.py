@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simulator.process.pipeline import run_ci
-from simulator.process.spec import ProcessSpec
+from simulator.scenario.process import ProcessSpec
 from simulator.validation import theory
 
 DAY = 86400.0

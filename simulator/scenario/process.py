@@ -1,11 +1,12 @@
-"""The `process` description: who merges what, when, and what CI does with it.
+"""The `process` section: weeks of changes merged, tested, delivered and released.
 
 A working calendar (days, hours, time zone) paces the team; changes arrive as a Poisson
 stream in working time, each with a size in lines and a chance of a defect that grows
 with its size; the CI pipeline runs stages on a shared pool of runners, each stage
 taking a drawn time, failing now and then for no reason (retried), and catching a
 defect with some probability (the change goes back to its author, who fixes it in
-working time and merges it again).
+working time and merges it again). A delivery mode says when passed changes go out;
+each release plays the rest of the scenario (`simulator/process/` runs it all).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ MAX_CHANGES_PER_DAY = 10_000
 """More merges a working day than any team makes: a larger figure is a slip."""
 
 
-def _minutes(clock: str) -> int:
+def clock_minutes(clock: str) -> int:
     """Minutes after midnight of 'HH:MM' (24:00 is the day's end)."""
     match = _CLOCK.match(clock)
     if not match or (match.group(1) == "24" and match.group(2) != "00"):
@@ -66,7 +67,7 @@ class CalendarSpec(Spec):
     @field_validator("hours")
     @classmethod
     def _ordered(cls, hours: tuple[str, str]) -> tuple[str, str]:
-        if _minutes(hours[0]) >= _minutes(hours[1]):
+        if clock_minutes(hours[0]) >= clock_minutes(hours[1]):
             raise ValueError(f"working hours must end after they start, got "
                              f"{brief(hours[0])}-{brief(hours[1])}")  # fmt: skip
         return hours
@@ -90,14 +91,14 @@ class ChangesSpec(Spec):
     defect_per_100_lines: float = Field(
         0.02, ge=0, le=1, description="chance that 100 lines carry a defect"
     )
-    severity: Severity = Severity()
+    severity: Severity = Field(Severity(), description="what each defect does")
 
 
 class StageSpec(Spec):
     """One CI stage: how long it takes, how often it fails for nothing, what it catches."""
 
-    name: str = Field(min_length=1, max_length=60)
-    duration: ServiceTimeSpec
+    name: str = Field(min_length=1, max_length=60, description="label, unique in the pipeline")
+    duration: ServiceTimeSpec = Field(description="time one run takes, s")
     catches: float = Field(0.0, ge=0, le=1, description="chance of catching a defect present")
     flaky: float = Field(0.0, ge=0, lt=1, description="chance a run fails for nothing (retried)")
 
@@ -106,7 +107,7 @@ class PipelineSpec(Spec):
     """Continuous integration: stages run in order on one runner of a shared pool."""
 
     runners: int = Field(4, ge=1, le=10_000, description="CI runners shared by every change")
-    stages: list[StageSpec] = Field(min_length=1, max_length=50)
+    stages: list[StageSpec] = Field(min_length=1, max_length=50, description="in order")
     fix_delay: Duration = Field(
         4 * 3600.0, description="working time to fix a change CI caught, s"
     )
@@ -167,8 +168,13 @@ class ProcessSpec(Spec):
     """Weeks of changes flowing into production."""
 
     horizon: Duration = Field(gt=0, description="simulated time, s")
-    calendar: CalendarSpec = CalendarSpec()
-    changes: ChangesSpec
-    pipeline: PipelineSpec
-    delivery: DeliverySpec = Field(default_factory=lambda: {"mode": "continuous_deployment"})
-    incidents: IncidentSpec = IncidentSpec()
+    calendar: CalendarSpec = Field(CalendarSpec(), description="when the team works")
+    changes: ChangesSpec = Field(description="what the team merges")
+    pipeline: PipelineSpec = Field(description="continuous integration")
+    delivery: DeliverySpec = Field(
+        default_factory=lambda: {"mode": "continuous_deployment"},
+        description="when passed changes go out",
+    )
+    incidents: IncidentSpec = Field(
+        IncidentSpec(), description="defects that escape the release gate"
+    )
