@@ -1,15 +1,15 @@
 """The `deploysim` command line: one module per command group over a shared `common`.
 
-`run` (run, import, app), `process` (weeks of releases), `validation` (validate, bench),
-`experiments` (compare, sweep), `questions` (capacity, power, pareto) and `runs` (the run
+`run` (run, import, app), `validation` (validate, bench), `experiments` (compare, sweep),
+`process` (weeks of releases), `questions` (capacity, power, pareto) and `runs` (the run
 store) each register their commands on `common.app`; importing them here, in that order,
 is the order of `--help`. Commands import what they run lazily, so `deploysim --help`
 stays quick. May import anything below it.
 """
 
 # --help lists the commands in the order these modules register them
-from simulator.cli import run, process, validation  # noqa: F401  # isort: skip
-from simulator.cli import experiments, questions, runs  # noqa: F401  # isort: skip
+from simulator.cli import run, validation  # noqa: F401  # isort: skip
+from simulator.cli import experiments, process, questions, runs  # noqa: F401  # isort: skip
 from simulator.cli.common import app
 
 

@@ -9,7 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.cli.common import Seed, app, fmt, jsonable, out
+from simulator.cli.common import Seed, app, fmt, jsonable, out, progress_bar
+from simulator.cli.experiments import Scheduler, Workers, progress
 
 HOUR = 3600.0
 ROWS = (
@@ -29,22 +30,48 @@ ROWS = (
 def process(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file with a process: section")],
     seed: Seed = 0,
+    replications: Annotated[
+        int, typer.Option(min=1, help="replications; more than 1 prints 95% intervals")
+    ] = 1,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
     """Play the scenario's release process (changes, CI, delivery, releases) over weeks."""
-    from simulator.process.simulation import run_process
     from simulator.scenario import load_scenario
 
     sc = load_scenario(scenario)
-    res = run_process(sc, seed)
+    title = (f"{sc.name}: {sc.process.delivery.mode.replace('_', ' ')}, "
+             f"{sc.strategy.type} releases") if sc.process else sc.name  # fmt: skip
+    if replications == 1:
+        from simulator.process.simulation import run_process
+
+        summary = run_process(sc, seed).summary
+        cells = {key: "-" if summary[key] is None else fmt(summary[key] / unit)
+                 for _, key, unit in ROWS}  # fmt: skip
+        title += f" (seed {seed})"
+    else:
+        from simulator.analysis.processes import process_intervals, replicate_process
+
+        with progress_bar(f"{replications} replications", quiet=as_json) as update:
+            frame = replicate_process(sc, replications, seed, scheduler=scheduler,
+                                      workers=workers, progress=progress(update))  # fmt: skip
+        summary = process_intervals(frame).to_dict()
+        cells = {key: _interval(summary, key, unit) for _, key, unit in ROWS}
+        title += f" ({replications} replications, 95% intervals)"
     if as_json:
-        print(json.dumps(jsonable(res.summary)))
+        print(json.dumps(jsonable(summary)))
         return
-    mode = sc.process.delivery.mode.replace("_", " ")
-    table = Table(title=f"{sc.name}: {mode}, {sc.strategy.type} releases (seed {seed})")
+    table = Table(title=title)
     table.add_column("DORA key or count")
     table.add_column("value", justify="right")
-    for label, key, unit in ROWS:
-        value = res.summary[key]
-        table.add_row(label, "-" if value is None else fmt(value / unit))
+    for label, key, _ in ROWS:
+        table.add_row(label, cells[key])
     out.print(table)
+
+
+def _interval(summary: dict, key: str, unit: float) -> str:
+    mean, low, high = (summary[f"{key}_{part}"] for part in ("mean", "ci_low", "ci_high"))
+    if mean != mean:  # NaN: never measured
+        return "-"
+    return f"{fmt(mean / unit)} ({fmt(low / unit)} to {fmt(high / unit)})"
