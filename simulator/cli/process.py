@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from simulator.cli.common import Seed, app, fmt, jsonable, out, progress_bar
+from simulator.cli.common import Budget, Seed, app, fmt, jsonable, out, progress_bar
 from simulator.cli.experiments import Scheduler, Workers, progress
 
 HOUR = 3600.0
@@ -36,6 +36,7 @@ def process(
     scheduler: Scheduler = None,
     workers: Workers = None,
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    force: Budget = False,
 ) -> None:
     """Play the scenario's release process (changes, CI, delivery, releases) over weeks."""
     from simulator.scenario import load_scenario
@@ -46,7 +47,7 @@ def process(
     if replications == 1:
         from simulator.process.simulation import run_process
 
-        summary = run_process(sc, seed).summary
+        summary = run_process(sc, seed, force=force).summary
         cells = {key: "-" if summary[key] is None else fmt(summary[key] / unit)
                  for _, key, unit in ROWS}  # fmt: skip
         title += f" (seed {seed})"
@@ -54,8 +55,8 @@ def process(
         from simulator.analysis.processes import process_intervals, replicate_process
 
         with progress_bar(f"{replications} replications", quiet=as_json) as update:
-            frame = replicate_process(sc, replications, seed, scheduler=scheduler,
-                                      workers=workers, progress=progress(update))  # fmt: skip
+            frame = replicate_process(sc, replications, seed, scheduler=scheduler, workers=workers,
+                                      progress=progress(update), force=force)  # fmt: skip
         summary = process_intervals(frame).to_dict()
         cells = {key: _interval(summary, key, unit) for _, key, unit in ROWS}
         title += f" ({replications} replications, 95% intervals)"

@@ -101,6 +101,10 @@ def bench(
     if "memory_week" in report:
         week = report["memory_week"]
         out.print(f"peak RSS simulating a {week['scenario']}: {week['peak_rss_mb']:,.0f} MB")
+    p = report["process"]
+    out.print(f"release process ({p['scenario']}): {p['days']:g} simulated days, "
+              f"{p['releases']} releases in {p['seconds']:.1f} s, peak RSS "
+              f"{p['peak_rss_mb']:,.0f} MB")  # fmt: skip
     for label, seconds in report["startup_s"].items():
         out.print(f"{label}: {seconds:.2f} s (best of 3, fresh processes)")
     if "replications" in report:

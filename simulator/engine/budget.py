@@ -154,7 +154,7 @@ def check(sc: Scenario) -> Estimate:
                             if c.amount >= 0.01 * est.total_work)  # fmt: skip
         problems.append(
             f"about {est.total_work:.3g} requests ({drivers}), over the budget of "
-            f"{MAX_REQUESTS:.3g} a run (a minute or so at 3M requests/s): {top.change}"
+            f"{MAX_REQUESTS:.3g} a run (10-30 s at the engine's 7-23M requests/s): {top.change}"
         )
     if est.total_memory > MAX_MEMORY:
         top = max(est.memory.values(), key=lambda c: c.amount)

@@ -17,6 +17,7 @@ import simpy
 
 from simulator.errors import UserError
 from simulator.process import dora
+from simulator.process.budget import check_process
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import draw_changes
 from simulator.process.delivery import Delivery
@@ -52,10 +53,13 @@ class ProcessResult:
     releases: pd.DataFrame
 
 
-def run_process(base: Scenario, seed: int, spec: ProcessSpec | None = None) -> ProcessResult:
+def run_process(
+    base: Scenario, seed: int, spec: ProcessSpec | None = None, *, force: bool = False
+) -> ProcessResult:
     """Play the release process; each release goes through the engine on `base`.
 
-    The process is `spec` if given, else the scenario's own `process:` section.
+    The process is `spec` if given, else the scenario's own `process:` section. It is
+    checked against the process budget first (`process/budget.py`), unless `force`.
     """
     spec = spec or base.process
     if spec is None:
@@ -63,6 +67,8 @@ def run_process(base: Scenario, seed: int, spec: ProcessSpec | None = None) -> P
     if base.release is None or base.strategy.type == "none":
         raise ProcessError("a release process needs a scenario with a release and a strategy "
                            "to play each release with (release: and strategy:)")  # fmt: skip
+    if not force:
+        check_process(base, spec)
     rng = streams(seed, STREAMS)
     calendar = WorkingCalendar(spec.calendar, spec.horizon)
     changes = draw_changes(spec.changes, calendar, rng)

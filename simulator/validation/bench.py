@@ -181,6 +181,32 @@ def preset_speed(name: str, seeds: int = 5) -> dict:
     return _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
 
 
+_PROCESS = """
+import json, resource, sys, time
+from simulator.process.simulation import run_process
+from simulator.scenario import load_scenario
+sc = load_scenario(sys.argv[1])
+started = time.perf_counter()
+summary = run_process(sc, 1).summary
+seconds = time.perf_counter() - started
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"scenario": sc.name, "seconds": seconds, "releases": summary["releases"],
+                  "days": sc.process.horizon / 86400, "peak_rss_mb": peak}))
+"""
+
+
+def process_speed(name: str = "process-continuous-deployment-canary") -> dict:
+    """One replication of a process preset in a fresh process: wall time, releases, peak RSS.
+
+    Issue 12's target: 30 simulated days of about 200 releases at 50 requests/s in under
+    60 s on one core and 500 MB.
+    """
+    path = str(_SCENARIOS / f"{name}.yaml")
+    done = subprocess.run([sys.executable, "-c", _PROCESS, path], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def peak_rss_mb(scenario: dict) -> float:
     """Peak resident memory of a fresh process that simulates `scenario` (seed 1)."""
     code = (
@@ -272,6 +298,7 @@ def run_bench(
         "share_of_bare": engine["requests_per_s"] / bare["requests_per_s"],
         "presets": [preset_speed(name) for name in PRESETS],
     }  # fmt: skip
+    report["process"] = process_speed()
     if replications:
         report["replications"] = replication_speedup(replications)
     return report

@@ -92,3 +92,14 @@ def test_the_startup_commands_are_the_ones_a_user_runs():
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         if "--help" in label:
             assert "Usage" in done.stdout and "bench" in done.stdout
+
+
+def test_the_process_check_times_the_preset_it_names():
+    """The cheapest process preset (two trains): the child's run is the preset's seed-1 run."""
+    name = "process-monthly-train-big-bang"
+    speed = bench.process_speed(name)
+    from simulator.process.simulation import run_process
+
+    want = run_process(ds.load_scenario(bench._SCENARIOS / f"{name}.yaml"), 1).summary
+    assert speed["scenario"] == name and speed["releases"] == want["releases"]
+    assert speed["days"] == 56 and speed["peak_rss_mb"] > 0
