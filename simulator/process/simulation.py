@@ -1,10 +1,10 @@
 """One run of the release process: changes, CI, delivery and releases over the horizon.
 
-`run_process(base, spec, seed)` plays `spec` (a `ProcessSpec`) with each release run
-through the engine on `base` (a scenario with a release and a strategy). Between
-releases nothing is simulated request by request: production serves the last promoted
-version, and an incident (a defect the gate let through) costs its expected requests
-(the traffic's mean rate over the incident) times the defect's error rate.
+`run_process(base, seed)` plays the scenario's `process:` section (or a `ProcessSpec`
+given), each release run through the engine on `base` (a scenario with a release and a
+strategy). Between releases nothing is simulated request by request: production serves
+the last promoted version, and an incident (a defect the gate let through) costs the
+traffic's expected requests over it times the defect's error rate.
 """
 
 from __future__ import annotations
