@@ -23,6 +23,7 @@ class Changes:
     merged_at: np.ndarray  # s
     size: np.ndarray  # lines
     defective: np.ndarray  # bool
+    error_rate: np.ndarray  # share of requests its defect fails (0 without one)
 
     def __len__(self) -> int:
         return len(self.merged_at)
@@ -36,11 +37,16 @@ def defect_probability(size, per_100_lines: float) -> np.ndarray:
 def draw_changes(
     spec: ChangesSpec, calendar: WorkingCalendar, rng: dict[str, np.random.Generator]
 ) -> Changes:
-    """The changes merged in the calendar's horizon (streams: merges, sizes, defects)."""
+    """The changes merged in the calendar's horizon.
+
+    Streams: merges, sizes, defects, severity (each defect's error rate).
+    """
     per_second = spec.rate / (calendar.hours_per_day * 3600.0)
     n = int(rng["merges"].poisson(per_second * calendar.total))
     working = np.sort(rng["merges"].random(n)) * calendar.total
     size = spec.size.build().sample(rng["sizes"], n)
     p = defect_probability(size, spec.defect_per_100_lines)
     defective = rng["defects"].random(n) < p
-    return Changes(calendar.at_working(working), size, defective)
+    error_rate = np.zeros(n)
+    error_rate[defective] = spec.severity.error_rates(rng["severity"], int(defective.sum()))
+    return Changes(calendar.at_working(working), size, defective, error_rate)

@@ -17,7 +17,7 @@ import simpy
 
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.pipeline import Pipeline
-from simulator.process.releases import play, release_seed
+from simulator.process.releases import compound, play, release_seed
 from simulator.scenario.model import Scenario
 from simulator.scenario.process import ContinuousDelivery, ProcessSpec, Train
 
@@ -26,10 +26,12 @@ class Delivery:
     """The ready queue, the release slot, and the records of releases and incidents."""
 
     def __init__(self, env: simpy.Environment, spec: ProcessSpec, base: Scenario,
-                 calendar: WorkingCalendar, pipeline: Pipeline, changes: int,
+                 calendar: WorkingCalendar, pipeline: Pipeline, error_rate: np.ndarray,
                  rng: np.random.Generator, seed: int) -> None:  # fmt: skip
         self.env, self.spec, self.base, self.calendar = env, spec, base, calendar
         self.pipeline, self.rng, self.seed = pipeline, rng, seed
+        self.error_rate = error_rate  # each change's defect, if it has one
+        changes = len(error_rate)
         self.ready: list[int] = []
         self.releasing: list[int] = []  # the changes of the release under way
         self._changed = env.event()
@@ -102,15 +104,17 @@ class Delivery:
         batch, self.ready = self.ready, []
         self.releasing = batch
         k, began = len(self.releases), self.env.now
-        defects = int(self.pipeline.escaped[batch].sum())
+        escaped = [c for c in batch if self.pipeline.escaped[c]]
+        defects = len(escaped)
         fresh = int(np.count_nonzero(~self.released[batch]))
         self.released[batch] = True
         self.release_of[batch] = k
-        played = play(self.base, began, defects, self.spec.changes.severity,
-                      release_seed(self.seed, k))  # fmt: skip
+        defect = compound(self.error_rate[escaped], self.spec.changes.severity)
+        played = play(self.base, began, defect, release_seed(self.seed, k))
         record = {"release": k, "began": began, "changes": len(batch), "fresh": fresh,
-                  "defects": defects, "outcome": played.outcome, "ended": np.nan,
-                  "incident": False, "restored": np.nan}  # fmt: skip
+                  "defects": defects, "error_rate": defect["error_rate"],
+                  "outcome": played.outcome, "ended": np.nan, "incident": False,
+                  "restored": np.nan}  # fmt: skip
         self.releases.append(record)
         yield self.env.timeout(played.duration)
         record["ended"] = self.env.now

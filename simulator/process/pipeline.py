@@ -19,7 +19,7 @@ from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import Changes, draw_changes
 from simulator.scenario.process import PipelineSpec, ProcessSpec
 
-STREAMS = ("merges", "sizes", "defects", "stage_time", "flaky", "catch")
+STREAMS = ("merges", "sizes", "defects", "stage_time", "flaky", "catch", "severity")
 """The process run's named random streams, each spawned from the seed."""
 
 WAITING, RUNNING, FIXING, PASSED = range(4)

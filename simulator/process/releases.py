@@ -28,11 +28,12 @@ class Played:
     summary: dict
 
 
-def compound(defects: int, severity: Severity) -> dict[str, float]:
-    """The release's defect when it carries `defects` of the given severity."""
+def compound(error_rates, severity: Severity) -> dict[str, float]:
+    """The release's defect when it carries defects failing these shares of requests."""
+    error_rates = np.asarray(error_rates, dtype=float)
     return {
-        "error_rate": 1.0 - (1.0 - severity.error_rate) ** defects,
-        "latency_factor": min(severity.latency_factor**defects, MAX_LATENCY_FACTOR),
+        "error_rate": float(1.0 - np.prod(1.0 - error_rates)),
+        "latency_factor": min(severity.latency_factor ** len(error_rates), MAX_LATENCY_FACTOR),
     }
 
 
@@ -42,11 +43,11 @@ def start_offset(base: Scenario) -> float:
     return base.warmup if start is None else start
 
 
-def play(base: Scenario, at: float, defects: int, severity: Severity, seed: int) -> Played:
-    """Run the release that begins at process time `at` through the engine."""
+def play(base: Scenario, at: float, defect: dict[str, float], seed: int) -> Played:
+    """Run the release that begins at process time `at`, carrying `defect`, through the engine."""
     data = base.to_dict()
     data.pop("process", None)  # one release of the process, not the process again
-    data["release"]["defect"] = compound(defects, severity)
+    data["release"]["defect"] = defect
     traffic = data["traffic"]
     if traffic["pattern"] == "diurnal":  # the run's time 0 is at - start_offset on the clock
         traffic["peak_at"] = (traffic["peak_at"] - (at - start_offset(base))) % traffic["period"]

@@ -31,7 +31,6 @@ from simulator.process.pipeline import (
     streams,
 )
 from simulator.process.pipeline import STREAMS as CI_STREAMS
-from simulator.process.releases import compound
 from simulator.scenario.model import Scenario
 from simulator.scenario.process import ProcessSpec
 
@@ -74,7 +73,8 @@ def run_process(
     changes = draw_changes(spec.changes, calendar, rng)
     env = simpy.Environment()
     pipeline = Pipeline(env, spec.pipeline, calendar, rng, len(changes))
-    delivery = Delivery(env, spec, base, calendar, pipeline, len(changes), rng["approval"], seed)
+    delivery = Delivery(env, spec, base, calendar, pipeline, changes.error_rate, rng["approval"],
+                        seed)  # fmt: skip
     pipeline.on_passed = delivery.passed
 
     env.process(merges(env, pipeline, changes))
@@ -90,8 +90,8 @@ def run_process(
     table["lead_time_s"] = table["deployed_at"] - table["merged_at"]
     table["state"] = _states(pipeline, delivery, len(table))
     releases = pd.DataFrame(delivery.releases, columns=[
-        "release", "began", "ended", "changes", "fresh", "defects", "outcome", "incident",
-        "restored"])  # fmt: skip
+        "release", "began", "ended", "changes", "fresh", "defects", "error_rate", "outcome",
+        "incident", "restored"])  # fmt: skip
     releases["failed_requests"] = [
         _incident_failures(base, spec, r) if r["incident"] else 0.0
         for r in releases.to_dict("records")
@@ -123,5 +123,4 @@ def _incident_failures(base: Scenario, spec: ProcessSpec, release: dict) -> floa
     """Expected requests failed while an escaped defect served all traffic."""
     end = release["restored"] if np.isfinite(release["restored"]) else spec.horizon
     arrivals = base.traffic.build(np.random.default_rng(0))
-    requests = arrivals.expected_count(release["ended"], end)
-    return requests * compound(int(release["defects"]), spec.changes.severity)["error_rate"]
+    return arrivals.expected_count(release["ended"], end) * release["error_rate"]

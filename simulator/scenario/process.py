@@ -16,6 +16,7 @@ import re
 import zoneinfo
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from simulator.scenario.base import Duration, Spec
@@ -73,11 +74,46 @@ class CalendarSpec(Spec):
         return hours
 
 
+class BetaShare(Spec):
+    """A share drawn for each defect from a Beta distribution of the given mean and spread."""
+
+    distribution: Literal["beta"]
+    mean: float = Field(gt=0, lt=1, description="mean share")
+    sd: float = Field(gt=0, description="standard deviation (below sqrt(mean (1 - mean)))")
+
+    @model_validator(mode="after")
+    def _possible(self) -> BetaShare:
+        if self.sd**2 >= self.mean * (1 - self.mean):
+            raise ValueError(f"a share of mean {self.mean:g} has a standard deviation below "
+                             f"{(self.mean * (1 - self.mean)) ** 0.5:.3g}")  # fmt: skip
+        return self
+
+    def draw(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """N draws: Beta(a, b) with a + b = mean (1 - mean) / sd^2 - 1."""
+        total = self.mean * (1 - self.mean) / self.sd**2 - 1
+        return rng.beta(self.mean * total, (1 - self.mean) * total, n)
+
+
 class Severity(Spec):
     """What one defect does to the release carrying it; defects in one release compound."""
 
-    error_rate: float = Field(0.02, ge=0, le=1, description="share of requests it fails")
+    error_rate: float | BetaShare = Field(
+        0.02, description="share of requests it fails: a number, or {distribution: beta, ...}"
+    )
     latency_factor: float = Field(1.0, ge=1, le=100, description="how much slower it serves")
+
+    @field_validator("error_rate")
+    @classmethod
+    def _share(cls, value: float | BetaShare) -> float | BetaShare:
+        if isinstance(value, float) and not 0 <= value <= 1:
+            raise ValueError(f"an error rate is a share between 0 and 1, got {value:g}")
+        return value
+
+    def error_rates(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Each of n defects' error rate."""
+        if isinstance(self.error_rate, BetaShare):
+            return self.error_rate.draw(rng, n)
+        return np.full(n, float(self.error_rate))
 
 
 class ChangesSpec(Spec):

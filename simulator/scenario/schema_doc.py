@@ -60,6 +60,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = (
         ("`process.changes` (size: any `service_time` distribution, read as lines)",
          process.ChangesSpec),
         ("`process.changes.severity`", process.Severity),
+        ("`process.changes.severity.error_rate` (distribution: beta)", process.BetaShare),
         ("`process.pipeline`", process.PipelineSpec),
         ("`process.pipeline.stages[]` (duration: any `service_time` distribution)",
          process.StageSpec),

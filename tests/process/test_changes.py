@@ -54,3 +54,30 @@ def test_bigger_changes_are_riskier_and_a_batch_fails_as_its_parts():
     p = defect_probability([10, 50, 100, 400], 0.05)
     assert (np.diff(p) > 0).all()
     assert defect_probability(4 * 50, 0.05) == pytest.approx(1 - (1 - p[1]) ** 4)
+
+
+def test_each_defect_draws_its_error_rate_from_the_beta_asked_for():
+    """Seed 8, every change defective, error rates Beta with mean 0.05 and sd 0.03: over
+    ~2,000 defects the mean within K standard errors (0.03 / sqrt(n)) and the sample sd
+    within 10% (its standard error is ~2.6% at this n for this mildly skewed Beta); clean
+    changes fail nothing."""
+    got, _ = changes(8, horizon=365 * DAY, rate=8,
+                     size={"distribution": "deterministic", "value": 100},
+                     defect_per_100_lines=1.0,
+                     severity={"error_rate": {"distribution": "beta", "mean": 0.05,
+                                              "sd": 0.03}})  # fmt: skip
+    rates = got.error_rate[got.defective]
+    n = len(rates)
+    assert n > 1500 and ((rates > 0) & (rates < 1)).all()
+    assert abs(rates.mean() - 0.05) <= K * 0.03 / math.sqrt(n)
+    assert rates.std(ddof=1) == pytest.approx(0.03, rel=0.10)
+    clean, _ = changes(8, defect_per_100_lines=0.0)
+    assert (clean.error_rate == 0).all()
+
+
+def test_a_beta_that_cannot_exist_is_refused():
+    with pytest.raises(ValueError, match="standard deviation below"):
+        ChangesSpec.model_validate({"rate": 1, "severity": {
+            "error_rate": {"distribution": "beta", "mean": 0.5, "sd": 0.6}}})  # fmt: skip
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        ChangesSpec.model_validate({"rate": 1, "severity": {"error_rate": 1.5}})
