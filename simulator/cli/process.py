@@ -23,6 +23,9 @@ ROWS = (
     ("changes serving at the end", "deployed", 1.0),
     ("releases", "releases", 1.0),
     ("requests failed in incidents", "incident_failed_requests", 1.0),
+    ("serving cost (USD)", "serving_cost_usd", 1.0),
+    ("release overhead (USD)", "release_overhead_usd", 1.0),
+    ("CI runners (USD)", "ci_cost_usd", 1.0),
 )
 
 

@@ -114,7 +114,7 @@ class Delivery:
         record = {"release": k, "began": began, "changes": len(batch), "fresh": fresh,
                   "defects": defects, "error_rate": defect["error_rate"],
                   "outcome": played.outcome, "ended": np.nan, "incident": False,
-                  "restored": np.nan}  # fmt: skip
+                  "restored": np.nan, "cost_usd": played.cost_usd}  # fmt: skip
         self.releases.append(record)
         yield self.env.timeout(played.duration)
         record["ended"] = self.env.now

@@ -55,6 +55,7 @@ class Pipeline:
         self.runs = np.zeros(changes, dtype=np.int64)
         self.retries = np.zeros(changes, dtype=np.int64)
         self.waited = np.zeros(changes)
+        self.busy_s = 0.0  # runner time used, retries included (what CI bills)
         self.status = np.full(changes, WAITING, dtype=np.int8)
 
     def change(self, k: int, defective: bool, fix_first: bool = False):
@@ -95,7 +96,9 @@ class Pipeline:
                 self.waited[k] += self.env.now - queued
                 self.runs[k] += 1
                 self.status[k] = RUNNING
-                yield self.env.timeout(float(times.sample(self.rng["stage_time"], 1)[0]))
+                took = float(times.sample(self.rng["stage_time"], 1)[0])
+                self.busy_s += took
+                yield self.env.timeout(took)
             if self.rng["flaky"].random() >= stage.flaky:
                 return
             self.retries[k] += 1

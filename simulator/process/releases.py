@@ -25,6 +25,7 @@ class Played:
 
     outcome: str  # promoted, rolled_back, or incomplete (still going when the run ended)
     duration: float  # s from the release's start until it was promoted or rolled back
+    cost_usd: float  # what the endpoint cost while the release ran (both fleets)
     summary: dict
 
 
@@ -56,7 +57,8 @@ def play(base: Scenario, at: float, defect: dict[str, float], seed: int) -> Play
     took = result.summary["rollout_duration_s"]
     if outcome not in ("promoted", "rolled_back") or took is None:
         outcome, took = "incomplete", base.duration - start_offset(base)
-    return Played(outcome, float(took), result.summary)
+    spent = result.summary["update_cost_usd"] or 0.0
+    return Played(outcome, float(took), float(spent), result.summary)
 
 
 def release_seed(seed: int, k: int) -> int:

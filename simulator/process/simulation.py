@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from simulator.engine.fleet import build_variant
 from simulator.errors import UserError
 from simulator.process import dora
 from simulator.process.budget import check_process
@@ -91,7 +92,7 @@ def run_process(
     table["state"] = _states(pipeline, delivery, len(table))
     releases = pd.DataFrame(delivery.releases, columns=[
         "release", "began", "ended", "changes", "fresh", "defects", "error_rate", "outcome",
-        "incident", "restored"])  # fmt: skip
+        "incident", "restored", "cost_usd"])  # fmt: skip
     releases["failed_requests"] = [
         _incident_failures(base, spec, r) if r["incident"] else 0.0
         for r in releases.to_dict("records")
@@ -100,7 +101,25 @@ def run_process(
     summary |= {"changes": len(table), "deployed": int(table["deployed_at"].notna().sum()),
                 "releases": len(releases),
                 "incident_failed_requests": float(releases["failed_requests"].sum())}
+    summary |= _costs(base, spec, pipeline, releases)
     return ProcessResult(summary, table, releases)
+
+
+def _costs(base: Scenario, spec: ProcessSpec, pipeline: Pipeline, releases: pd.DataFrame) -> dict:
+    """USD over the horizon: the fleet serving, what releases added, and CI's runners.
+
+    Serving is the scenario's fleet billed all the time; a release's overhead is what the
+    endpoint cost while it ran (both fleets, the engine's `update_cost_usd`) less what
+    the fleet alone would have cost in that time.
+    """
+    hourly = build_variant("v", base.fleet, is_release=False).price_per_hour * base.fleet.instances
+    took = (releases["ended"].fillna(spec.horizon) - releases["began"]).to_numpy()
+    overhead = float((releases["cost_usd"].to_numpy() - hourly * took / 3600.0).sum())
+    return {
+        "serving_cost_usd": hourly * spec.horizon / 3600.0,
+        "release_overhead_usd": overhead,
+        "ci_cost_usd": spec.pipeline.runner_price_per_hour * pipeline.busy_s / 3600.0,
+    }
 
 
 def _states(pipeline: Pipeline, delivery: Delivery, n: int) -> np.ndarray:

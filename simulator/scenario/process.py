@@ -147,6 +147,9 @@ class PipelineSpec(Spec):
     fix_delay: Duration = Field(
         4 * 3600.0, description="working time to fix a change CI caught, s"
     )
+    runner_price_per_hour: float = Field(
+        0.0, ge=0, le=1000, description="USD per hour a runner is busy (0: not counted)"
+    )
 
     @model_validator(mode="after")
     def _distinct(self) -> PipelineSpec:

@@ -167,3 +167,22 @@ def test_a_process_section_needs_a_release_to_play():
     process = spec({"mode": "continuous_deployment"}).model_dump(mode="json")
     with pytest.raises(ScenarioError, match="process: each release plays this scenario"):
         load_scenario(builders.plain_queue(5) | {"process": process})
+
+
+def test_costs_are_the_fleet_all_the_time_what_releases_add_and_busy_runners():
+    """The base fleet (4 x ml.c5.xlarge at $0.204 an hour) billed over 14 days; runners at
+    $0.48 an hour busy 600 s per stage run; big bang with overlap runs both fleets while
+    a release lasts, so releases add a positive overhead."""
+    s = spec({"mode": "continuous_deployment"}, horizon=14 * DAY, q=0.05, catches=0.5)
+    data = s.model_dump(mode="json")
+    data["pipeline"]["runner_price_per_hour"] = 0.48
+    s = ProcessSpec.model_validate(data)
+    sc = load_scenario(builders.release({"type": "big_bang", "overlap": True, "start": 300,
+                                         "bake": 600, "gate": {"type": "alarms"}},
+                                        rate=10, duration=1800, warmup=300))  # fmt: skip
+    res = play(sc, s, 9)
+    assert res.summary["serving_cost_usd"] == pytest.approx(4 * 0.204 * 14 * 24)
+    runs = res.changes["runs"].sum()
+    assert res.summary["ci_cost_usd"] == pytest.approx(0.48 * runs * 600 / 3600)
+    assert res.summary["release_overhead_usd"] > 0
+    assert (res.releases["cost_usd"] > 0).all()
