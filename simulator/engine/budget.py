@@ -162,13 +162,18 @@ def check(sc: Scenario) -> Estimate:
             f"about {_size(est.total_memory)} of memory, {_size(top.amount)} of it for "
             f"{top.what}, over the budget of {_size(MAX_MEMORY)} a run: {top.change}"
         )
+    refuse(f"scenario {brief(sc.name)}", problems)
+    return est
+
+
+def refuse(subject: str, problems: list[str]) -> None:
+    """Raise BudgetError listing every problem of `subject` (nothing if there is none)."""
     if problems:
         raise BudgetError(
-            f"scenario {brief(sc.name)} is over the run budget:\n"
+            f"{subject} is over the run budget:\n"
             + "".join(f"  {p}\n" for p in problems)
             + "  or run it anyway: force=True (--force on the command line)"
         )
-    return est
 
 
 def _size(n: float) -> str:

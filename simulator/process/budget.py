@@ -3,8 +3,8 @@
 Estimated from the scenario before anything runs, as `engine/budget.py` does for one
 run: the changes the team merges over the horizon (each is a few SimPy processes), the
 releases (at most one per change, or one per train), and those releases times the
-engine work of one. A process over either limit is refused with what is too big and which fields
-to change; `--force` (force=True) runs it anyway.
+engine work of one. A process over any of the three limits is refused with what is too
+big and which fields to change; `--force` (force=True) runs it anyway.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 
 from simulator.engine import budget
-from simulator.engine.budget import BudgetError
 from simulator.process.calendar import WorkingCalendar
 from simulator.scenario.model import Scenario, load_scenario
 from simulator.scenario.process import ProcessSpec, Train
@@ -65,9 +64,4 @@ def check_process(base: Scenario, spec: ProcessSpec) -> None:
             f"{releases * per_release:.3g} in all, over the budget of {MAX_WORK:.3g}: lower "
             f"process.horizon, the rate of changes, or the scenario's duration or traffic"
         )
-    if problems:
-        raise BudgetError(
-            f"the process of {brief(base.name)} is over the run budget:\n"
-            + "".join(f"  {p}\n" for p in problems)
-            + "  or run it anyway: force=True (--force on the command line)"
-        )
+    budget.refuse(f"the process of {brief(base.name)}", problems)
