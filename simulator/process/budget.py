@@ -13,6 +13,7 @@ import math
 
 from simulator.engine import budget
 from simulator.process.calendar import WorkingCalendar
+from simulator.process.releases import release_data
 from simulator.scenario.model import Scenario, load_scenario
 from simulator.scenario.process import ProcessSpec, Train
 from simulator.userfiles import brief
@@ -31,13 +32,6 @@ MAX_WORK = 2e9
 engine's 7-23M requests/s (`engine/budget.py`). The presets take 1-25 million."""
 
 
-def release_scenario(base: Scenario) -> Scenario:
-    """The scenario one release plays: the base without its process section."""
-    data = base.to_dict()
-    data.pop("process", None)
-    return load_scenario(data)
-
-
 def check_process(base: Scenario, spec: ProcessSpec) -> None:
     """Raise BudgetError if the process would merge or release more than a run may."""
     calendar = WorkingCalendar(spec.calendar, spec.horizon)
@@ -45,7 +39,7 @@ def check_process(base: Scenario, spec: ProcessSpec) -> None:
     releases = changes
     if isinstance(spec.delivery, Train):
         releases = min(changes, math.ceil(spec.horizon / spec.delivery.every))
-    per_release = budget.check(release_scenario(base)).total_work  # one release fits, too
+    per_release = budget.check(load_scenario(release_data(base))).total_work  # one fits, too
     problems = []
     if releases > MAX_RELEASES:
         problems.append(

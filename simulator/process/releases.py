@@ -26,7 +26,6 @@ class Played:
     outcome: str  # promoted, rolled_back, or incomplete (still going when the run ended)
     duration: float  # s from the release's start until it was promoted or rolled back
     cost_usd: float  # what the endpoint cost while the release ran (both fleets)
-    summary: dict
 
 
 def compound(error_rates, severity: Severity) -> dict[str, float]:
@@ -44,10 +43,16 @@ def start_offset(base: Scenario) -> float:
     return base.warmup if start is None else start
 
 
+def release_data(base: Scenario) -> dict:
+    """The scenario one release plays, as a dict: the base without its process section."""
+    data = base.to_dict()
+    data.pop("process", None)
+    return data
+
+
 def play(base: Scenario, at: float, defect: dict[str, float], seed: int) -> Played:
     """Run the release that begins at process time `at`, carrying `defect`, through the engine."""
-    data = base.to_dict()
-    data.pop("process", None)  # one release of the process, not the process again
+    data = release_data(base)
     data["release"]["defect"] = defect
     traffic = data["traffic"]
     if traffic["pattern"] == "diurnal":  # the run's time 0 is at - start_offset on the clock
@@ -58,7 +63,7 @@ def play(base: Scenario, at: float, defect: dict[str, float], seed: int) -> Play
     if outcome not in ("promoted", "rolled_back") or took is None:
         outcome, took = "incomplete", base.duration - start_offset(base)
     spent = result.summary["update_cost_usd"] or 0.0
-    return Played(outcome, float(took), float(spent), result.summary)
+    return Played(outcome, float(took), float(spent))
 
 
 def release_seed(seed: int, k: int) -> int:
