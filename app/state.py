@@ -23,8 +23,10 @@ import streamlit as st
 import yaml
 
 import simulator as ds
+from simulator.analysis.processes import replicate_process
 from simulator.engine.budget import BudgetError
 from simulator.errors import UserError
+from simulator.process.simulation import ProcessResult, run_process
 from simulator.scenario.strategies import STRATEGY_TYPES
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -96,6 +98,46 @@ def compare(
                        replications, seed, progress=progress, force=force)  # fmt: skip
     bar.empty()
     return table
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def process_presets() -> dict[str, str]:
+    """The shipped scenarios with a `process:` section as YAML text by name, trains first.
+
+    (Ordered from the least to the most continuous delivery, then by name.)
+    """
+    modes = ["train", "continuous_delivery", "continuous_deployment"]
+    found = []
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        sc = ds.load_scenario(path, trace_dirs=trace_dirs())
+        if sc.process is not None:
+            mode = sc.process.delivery.mode
+            rank = modes.index(mode) if mode in modes else len(modes)
+            found.append((rank, path.stem, yaml_text(sc.to_dict())))
+    return {name: text for _, name, text in sorted(found)}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def process_replications(
+    text: str, replications: int, seed: int, force: bool = False, _label: str = ""
+) -> pd.DataFrame:
+    """A release process's replications (a row each), cached, with a progress bar."""
+    bar = st.progress(0.0, text=f"{_label}: simulating weeks of releases...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / total, text=f"{_label}: {done} of {total} replications")
+
+    frame = replicate_process(ds.load_scenario(text, trace_dirs=trace_dirs()), replications,
+                              seed, progress=progress, force=force)  # fmt: skip
+    bar.empty()
+    return frame
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def process_run(text: str, seed: int, force: bool = False, _label: str = "") -> ProcessResult:
+    """One run of a release process, its changes and releases, cached on its inputs."""
+    with st.spinner(f"{_label}: drawing one replication..."):
+        return run_process(ds.load_scenario(text, trace_dirs=trace_dirs()), seed, force=force)
 
 
 def mean_ci(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:

@@ -5,6 +5,8 @@
 - ``compare``: risk against cost per strategy, from an experiment table.
 - ``catalog``: latency against cost per target and model, from the catalog table.
 - ``learn``: simulation against theory, and a canary's detection power.
+- ``process``: a release process over weeks (DORA's keys as tables, a timeline of
+  changes, releases and incidents, lead times against DORA's edges).
 - ``common``: what several of them share (palette, a version's colour, the layout).
 
 Every chart is a pure function returning a figure, and nothing here imports Streamlit,

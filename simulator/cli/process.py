@@ -22,7 +22,10 @@ ROWS = (
     ("changes merged", "changes", 1.0),
     ("changes serving at the end", "deployed", 1.0),
     ("releases", "releases", 1.0),
+    ("requests failed", "failed_requests", 1.0),
     ("requests failed in incidents", "incident_failed_requests", 1.0),
+    ("SLO violated (min)", "slo_violation_minutes", 1.0),
+    ("error budget burned (share)", "error_budget_burned", 1.0),
     ("serving cost (USD)", "serving_cost_usd", 1.0),
     ("release overhead (USD)", "release_overhead_usd", 1.0),
     ("CI runners (USD)", "ci_cost_usd", 1.0),
@@ -42,6 +45,7 @@ def process(
     force: Budget = False,
 ) -> None:
     """Play the scenario's release process (changes, CI, delivery, releases) over weeks."""
+    from simulator.process import dora
     from simulator.scenario import load_scenario
 
     sc = load_scenario(scenario)
@@ -53,6 +57,7 @@ def process(
         summary = run_process(sc, seed, force=force).summary
         cells = {key: "-" if summary[key] is None else fmt(summary[key] / unit)
                  for _, key, unit in ROWS}  # fmt: skip
+        means = summary
         title += f" (seed {seed})"
     else:
         from simulator.analysis.processes import process_intervals, replicate_process
@@ -62,6 +67,7 @@ def process(
                                       progress=progress(update), force=force)  # fmt: skip
         summary = process_intervals(frame).to_dict()
         cells = {key: _interval(summary, key, unit) for _, key, unit in ROWS}
+        means = {key: summary[f"{key}_mean"] for _, key, _ in ROWS}
         title += f" ({replications} replications, 95% intervals)"
     if as_json:
         print(json.dumps(jsonable(summary)))
@@ -69,8 +75,9 @@ def process(
     table = Table(title=title)
     table.add_column("DORA key or count")
     table.add_column("value", justify="right")
+    table.add_column("DORA band (2023)")
     for label, key, _ in ROWS:
-        table.add_row(label, cells[key])
+        table.add_row(label, cells[key], dora.band(key, means[key]) or "")
     out.print(table)
 
 

@@ -3,7 +3,8 @@
 Estimated from the scenario before anything runs, as `engine/budget.py` does for one
 run: the changes the team merges over the horizon (each is a few SimPy processes), the
 releases (at most one per change, or one per train), and those releases times the
-engine work of one. A process over any of the three limits is refused with what is too
+engine work of one, plus the run of the fleet alone that stands for the time between
+releases. A process over any of the three limits is refused with what is too
 big and which fields to change; `--force` (force=True) runs it anyway.
 """
 
@@ -14,6 +15,7 @@ import math
 from simulator.engine import budget
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.releases import release_data
+from simulator.process.steady import steady_scenario
 from simulator.scenario.model import Scenario, load_scenario
 from simulator.scenario.process import ProcessSpec, Train
 from simulator.userfiles import brief
@@ -40,6 +42,7 @@ def check_process(base: Scenario, spec: ProcessSpec) -> None:
     if isinstance(spec.delivery, Train):
         releases = min(changes, math.ceil(spec.horizon / spec.delivery.every))
     per_release = budget.check(load_scenario(release_data(base))).total_work  # one fits, too
+    steady = budget.estimate(steady_scenario(base)).total_work  # counted in MAX_WORK
     problems = []
     if releases > MAX_RELEASES:
         problems.append(
@@ -52,10 +55,11 @@ def check_process(base: Scenario, spec: ProcessSpec) -> None:
             f"about {changes:,.0f} changes merged, over the budget of {MAX_CHANGES:,}: "
             f"lower process.changes.rate or process.horizon"
         )
-    if releases * per_release > MAX_WORK:
+    if releases * per_release + steady > MAX_WORK:
         problems.append(
-            f"up to {releases:,.0f} releases of {per_release:.3g} requests each, "
-            f"{releases * per_release:.3g} in all, over the budget of {MAX_WORK:.3g}: lower "
+            f"up to {releases:,.0f} releases of {per_release:.3g} requests each and "
+            f"{steady:.3g} between releases, {releases * per_release + steady:.3g} in all, "
+            f"over the budget of {MAX_WORK:.3g}: lower "
             f"process.horizon, the rate of changes, or the scenario's duration or traffic"
         )
     budget.refuse(f"the process of {brief(base.name)}", problems)

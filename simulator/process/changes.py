@@ -24,6 +24,7 @@ class Changes:
     size: np.ndarray  # lines
     defective: np.ndarray  # bool
     error_rate: np.ndarray  # share of requests its defect fails (0 without one)
+    latency_factor: np.ndarray  # how much slower its defect serves (1 without one)
 
     def __len__(self) -> int:
         return len(self.merged_at)
@@ -39,7 +40,8 @@ def draw_changes(
 ) -> Changes:
     """The changes merged in the calendar's horizon.
 
-    Streams: merges, sizes, defects, severity (each defect's error rate).
+    Streams: merges, sizes, defects, severity (each defect's error rate, then each
+    defect's latency factor, so a fixed factor leaves the error rates as they were).
     """
     per_second = spec.rate / (calendar.hours_per_day * 3600.0)
     n = int(rng["merges"].poisson(per_second * calendar.total))
@@ -47,6 +49,8 @@ def draw_changes(
     size = spec.size.build().sample(rng["sizes"], n)
     p = defect_probability(size, spec.defect_per_100_lines)
     defective = rng["defects"].random(n) < p
-    error_rate = np.zeros(n)
-    error_rate[defective] = spec.severity.error_rates(rng["severity"], int(defective.sum()))
-    return Changes(calendar.at_working(working), size, defective, error_rate)
+    defects = int(defective.sum())
+    error_rate, latency_factor = np.zeros(n), np.ones(n)
+    error_rate[defective] = spec.severity.error_rates(rng["severity"], defects)
+    latency_factor[defective] = spec.severity.latency_factors(rng["severity"], defects)
+    return Changes(calendar.at_working(working), size, defective, error_rate, latency_factor)

@@ -3,8 +3,8 @@
 `run_process(base, seed)` plays the scenario's `process:` section (or a `ProcessSpec`
 given), each release run through the engine on `base` (a scenario with a release and a
 strategy). Between releases nothing is simulated request by request: production serves
-the last promoted version, and an incident (a defect the gate let through) costs the
-traffic's expected requests over it times the defect's error rate.
+the last promoted version, accounted for as `impact.py` says (one run of the fleet
+alone for quiet time, expected requests for incidents).
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulator.engine.fleet import build_variant
 from simulator.errors import UserError
 from simulator.process import dora
 from simulator.process.budget import check_process
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.changes import draw_changes
 from simulator.process.delivery import Delivery
+from simulator.process.impact import account
 from simulator.process.pipeline import (
     FIXING,
     PASSED,
@@ -32,12 +32,22 @@ from simulator.process.pipeline import (
     streams,
 )
 from simulator.process.pipeline import STREAMS as CI_STREAMS
+from simulator.process.retention import cloudtrail_keeps, cloudwatch_period, finest_resolutions
+from simulator.process.steady import steady_run, steady_seed
 from simulator.scenario.model import Scenario
 from simulator.scenario.process import ProcessSpec
 
 STREAMS = (*CI_STREAMS, "approval")
 """The process run's named random streams, each spawned from the seed (CI's first, so
 they draw the same numbers with or without delivery)."""
+
+
+RELEASE_COLUMNS = [
+    "release", "began", "ended", "changes", "fresh", "defects", "error_rate", "latency_factor",
+    "outcome", "incident", "detected", "detected_by", "restored", "restored_by", "reverted_by",
+    "cost_usd", "failed_requests", "slo_violation_minutes", "incident_slo_share",
+]  # fmt: skip
+"""The releases table's columns (`account` adds the incidents' failed requests and minutes)."""
 
 
 class ProcessError(UserError):
@@ -74,8 +84,7 @@ def run_process(
     changes = draw_changes(spec.changes, calendar, rng)
     env = simpy.Environment()
     pipeline = Pipeline(env, spec.pipeline, calendar, rng, len(changes))
-    delivery = Delivery(env, spec, base, calendar, pipeline, changes.error_rate, rng["approval"],
-                        seed)  # fmt: skip
+    delivery = Delivery(env, spec, base, calendar, pipeline, changes, rng["approval"], seed)
     pipeline.on_passed = delivery.passed
 
     env.process(merges(env, pipeline, changes))
@@ -90,36 +99,30 @@ def run_process(
     })  # fmt: skip
     table["lead_time_s"] = table["deployed_at"] - table["merged_at"]
     table["state"] = _states(pipeline, delivery, len(table))
-    releases = pd.DataFrame(delivery.releases, columns=[
-        "release", "began", "ended", "changes", "fresh", "defects", "error_rate", "outcome",
-        "incident", "restored", "cost_usd"])  # fmt: skip
-    releases["failed_requests"] = [
-        _incident_failures(base, spec, r) if r["incident"] else 0.0
-        for r in releases.to_dict("records")
-    ]
+    releases = pd.DataFrame(delivery.releases, columns=RELEASE_COLUMNS)
+    accounted = account(base, spec.horizon, releases, steady_run(base, steady_seed(seed)))
+    evidence(releases, spec, base.monitoring.period)
     summary = dora.four_keys(table, releases, spec.horizon)
     summary |= {"changes": len(table), "deployed": int(table["deployed_at"].notna().sum()),
-                "releases": len(releases),
-                "incident_failed_requests": float(releases["failed_requests"].sum())}
-    summary |= _costs(base, spec, pipeline, releases)
+                "releases": len(releases)}  # fmt: skip
+    summary |= accounted
+    summary["ci_cost_usd"] = spec.pipeline.runner_price_per_hour * pipeline.busy_s / 3600.0
     return ProcessResult(summary, table, releases)
 
 
-def _costs(base: Scenario, spec: ProcessSpec, pipeline: Pipeline, releases: pd.DataFrame) -> dict:
-    """USD over the horizon: the fleet serving, what releases added, and CI's runners.
+def evidence(releases: pd.DataFrame, spec: ProcessSpec, period: float) -> None:
+    """Add what monitoring still holds of each release at its review and at the horizon.
 
-    Serving is the scenario's fleet billed all the time; a release's overhead is what the
-    endpoint cost while it ran (both fleets, the engine's `update_cost_usd`) less what
-    the fleet alone would have cost in that time.
+    Metrics: the finest CloudWatch resolution left, in s (NaN once gone); audit: whether
+    CloudTrail still has the release's API calls at the review.
     """
-    hourly = build_variant("v", base.fleet, is_release=False).price_per_hour * base.fleet.instances
-    took = (releases["ended"].fillna(spec.horizon) - releases["began"]).to_numpy()
-    overhead = float((releases["cost_usd"].to_numpy() - hourly * took / 3600.0).sum())
-    return {
-        "serving_cost_usd": hourly * spec.horizon / 3600.0,
-        "release_overhead_usd": overhead,
-        "ci_cost_usd": spec.pipeline.runner_price_per_hour * pipeline.busy_s / 3600.0,
-    }
+    stored = cloudwatch_period(period)
+    review = spec.review
+    began = releases["began"].to_numpy(dtype=float)
+    releases["metrics_at_review_s"] = finest_resolutions(np.full(len(began), review.after), stored)
+    releases["metrics_at_horizon_s"] = finest_resolutions(spec.horizon - began, stored)
+    releases["audit_at_review"] = cloudtrail_keeps(np.full(len(began), review.after),
+                                                   review.trail_to_s3)  # fmt: skip
 
 
 def _states(pipeline: Pipeline, delivery: Delivery, n: int) -> np.ndarray:
@@ -136,10 +139,3 @@ def _states(pipeline: Pipeline, delivery: Delivery, n: int) -> np.ndarray:
     state[passed & releasing] = "releasing"
     state[passed & ~np.isnan(delivery.deployed_at)] = "deployed"
     return state
-
-
-def _incident_failures(base: Scenario, spec: ProcessSpec, release: dict) -> float:
-    """Expected requests failed while an escaped defect served all traffic."""
-    end = release["restored"] if np.isfinite(release["restored"]) else spec.horizon
-    arrivals = base.traffic.build(np.random.default_rng(0))
-    return arrivals.expected_count(release["ended"], end) * release["error_rate"]

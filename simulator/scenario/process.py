@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from simulator.scenario.base import Duration, Spec
+from simulator.scenario.fleet import MAX_LATENCY_FACTOR
 from simulator.scenario.workload import ServiceTimeSpec
 from simulator.userfiles import brief
 
@@ -100,7 +101,18 @@ class Severity(Spec):
     error_rate: float | BetaShare = Field(
         0.02, description="share of requests it fails: a number, or {distribution: beta, ...}"
     )
-    latency_factor: float = Field(1.0, ge=1, le=100, description="how much slower it serves")
+    latency_factor: float | ServiceTimeSpec = Field(
+        1.0, description="how much slower it serves: a number (1 or more), or any "
+        "service-time distribution drawn per defect and read as a factor (below 1 is 1)"
+    )
+
+    @field_validator("latency_factor")
+    @classmethod
+    def _factor(cls, value):
+        if isinstance(value, float) and not 1 <= value <= MAX_LATENCY_FACTOR:
+            raise ValueError(f"a latency factor is between 1 and {MAX_LATENCY_FACTOR:g}, "
+                             f"got {value:g}")  # fmt: skip
+        return value
 
     @field_validator("error_rate")
     @classmethod
@@ -114,6 +126,12 @@ class Severity(Spec):
         if isinstance(self.error_rate, BetaShare):
             return self.error_rate.draw(rng, n)
         return np.full(n, float(self.error_rate))
+
+    def latency_factors(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Each of n defects' latency factor, within [1, MAX_LATENCY_FACTOR]."""
+        if isinstance(self.latency_factor, float):
+            return np.full(n, self.latency_factor)
+        return np.clip(self.latency_factor.build().sample(rng, n), 1.0, MAX_LATENCY_FACTOR)
 
 
 class ChangesSpec(Spec):
@@ -195,12 +213,42 @@ DeliverySpec = Annotated[
 
 
 class IncidentSpec(Spec):
-    """A defect the release gate let through hurts users until detected and rolled back."""
+    """A defect the release gate let through hurts users until detected and restored.
+
+    The scenario's alarms keep watching after a release is promoted, for the rest of the
+    release's run (`duration`): one that fires detects the incident then. Otherwise users
+    report it `detected_after` the promotion. Restoring is a rollback to the version
+    before (which also reverts any release promoted since), or a fix forward: the
+    defective changes go back to their authors and CI, and the incident lasts until the
+    release carrying their fixes is promoted.
+    """
 
     detected_after: Duration = Field(
         3600.0, description="from full traffic until users report it, s"
     )
-    rollback: Duration = Field(600.0, description="from detection to the previous version, s")
+    by_alarms: bool = Field(
+        True, description="the scenario's alarms detect an incident when one fires after "
+        "promotion, within the release's run"
+    )
+    restore: Literal["rollback", "fix_forward"] = Field(
+        "rollback", description="how an incident ends: roll back, or fix forward through CI"
+    )
+    rollback: Duration = Field(
+        600.0, description="from detection to the previous version serving again, s"
+    )
+
+
+class ReviewSpec(Spec):
+    """When a release is looked into again, and where its evidence is kept.
+
+    CloudWatch coarsens metrics as they age and CloudTrail's event history keeps 90 days
+    (docs/reference/monitoring-retention.md): the releases table says what is left.
+    """
+
+    after: Duration = Field(30 * 86400.0, description="from a release's start to its review, s")
+    trail_to_s3: bool = Field(
+        False, description="a CloudTrail trail delivers events to S3 (kept past 90 days)"
+    )
 
 
 class ProcessSpec(Spec):
@@ -216,4 +264,7 @@ class ProcessSpec(Spec):
     )
     incidents: IncidentSpec = Field(
         IncidentSpec(), description="defects that escape the release gate"
+    )
+    review: ReviewSpec = Field(
+        ReviewSpec(), description="what monitoring keeps of a release for a later review"
     )

@@ -68,6 +68,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = (
         ("`process.delivery` (mode: continuous_delivery)", process.ContinuousDelivery),
         ("`process.delivery` (mode: continuous_deployment)", process.ContinuousDeployment),
         ("`process.incidents`", process.IncidentSpec),
+        ("`process.review` (what CloudWatch and CloudTrail keep, and how long)",
+         process.ReviewSpec),
     ]
 )
 

@@ -81,3 +81,40 @@ def test_a_beta_that_cannot_exist_is_refused():
             "error_rate": {"distribution": "beta", "mean": 0.5, "sd": 0.6}}})  # fmt: skip
     with pytest.raises(ValueError, match="between 0 and 1"):
         ChangesSpec.model_validate({"rate": 1, "severity": {"error_rate": 1.5}})
+
+
+def test_each_defect_draws_its_latency_factor_and_healthy_changes_have_none():
+    """A lognormal factor of median 2 (sigma 0.5): healthy changes keep 1; defects'
+    factors have median 2 (seed 4, ~1,000 defects: the sample median's SE is
+    1.2533 x 0.5 x 2 / sqrt(n) ~ 0.04, K of them) and none is below 1 (draws under 1
+    count as 1, about 8% here: P(Z < -ln 2 / 0.5))."""
+    got, _ = changes(4, horizon=400 * DAY, rate=12, defect_per_100_lines=0.8,
+                     severity={"latency_factor": {"distribution": "lognormal", "p50": 2,
+                                                  "sigma": 0.5}})  # fmt: skip
+    factors = got.latency_factor[got.defective]
+    assert (got.latency_factor[~got.defective] == 1).all()
+    n = len(factors)
+    assert n > 800 and (factors >= 1).all()
+    assert abs(np.median(factors) - 2) <= K * 1.2533 * 0.5 * 2 / math.sqrt(n)
+    floor = np.mean(factors == 1)
+    p = 0.5 * math.erfc(math.log(2) / 0.5 / math.sqrt(2))
+    assert abs(floor - p) <= K * math.sqrt(p * (1 - p) / n)
+
+
+def test_a_fixed_latency_factor_leaves_the_error_rates_as_they_were():
+    """The severity stream draws error rates first, so adding a drawn factor after them
+    does not move any error rate (seed 5)."""
+    beta = {"distribution": "beta", "mean": 0.05, "sd": 0.02}
+    fixed, _ = changes(5, defect_per_100_lines=0.2, severity={"error_rate": beta})
+    drawn, _ = changes(5, defect_per_100_lines=0.2, severity={
+        "error_rate": beta, "latency_factor": {"distribution": "exponential", "mean": 2}})
+    np.testing.assert_array_equal(fixed.error_rate, drawn.error_rate)
+    assert (drawn.latency_factor[drawn.defective] != 1.5).all()
+
+
+def test_defects_in_one_release_compound():
+    from simulator.process.releases import compound
+
+    got = compound([0.1, 0.2], [1.5, 2.0])
+    assert got == {"error_rate": pytest.approx(1 - 0.9 * 0.8), "latency_factor": 3.0}
+    assert compound([], []) == {"error_rate": 0.0, "latency_factor": 1.0}

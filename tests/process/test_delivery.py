@@ -104,11 +104,12 @@ def test_a_gate_that_never_fails_makes_the_change_failure_rate_the_share_of_defe
     defective = rel["defects"] > 0
     assert defective.any() and (rel["incident"] == defective).all()
     assert res.summary["change_failure_rate"] == pytest.approx(defective.mean())
-    incidents = rel[rel["incident"] & rel["restored"].notna()]
+    incidents = rel[rel["incident"] & rel["restored"].notna() & (rel["reverted_by"] < 0)]
     np.testing.assert_allclose(incidents["restored"] - incidents["ended"], 4200.0)
+    assert (incidents["detected_by"] == "users").all()
     assert res.summary["recovery_median_s"] == pytest.approx(4200.0)
     want = 10 * 4200.0 * (1 - 0.7 ** incidents["defects"])
-    np.testing.assert_allclose(incidents["failed_requests"], want, rtol=1e-9)
+    np.testing.assert_allclose(incidents["incident_failed_requests"], want, rtol=1e-9)
 
 
 def test_continuous_delivery_waits_for_the_approval_in_working_time():

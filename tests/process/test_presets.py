@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,26 @@ def test_the_cli_prints_the_four_keys_as_json():
                           capture_output=True, text=True, check=True)  # fmt: skip
     summary = json.loads(done.stdout)
     assert summary == pytest.approx(played(MODES[2]).summary)
+
+
+def test_the_cli_table_bands_each_key_as_dora_2023_does():
+    """The table's band column is dora.band of the figure shown, for each of the four keys."""
+    from simulator.process.dora import band
+
+    path = SCENARIOS / f"{MODES[2]}.yaml"
+    done = subprocess.run([sys.executable, "-c", "from simulator.cli import app; app()",
+                           "process", str(path), "--seed", "1"], capture_output=True,
+                          text=True, check=True, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    summary = played(MODES[2]).summary
+    rows = {"deployment frequency": "deployment_frequency_per_day",
+            "lead time for changes, median": "lead_time_median_s",
+            "change failure rate": "change_failure_rate",
+            "failed deployment recovery time": "recovery_median_s"}  # fmt: skip
+    shown = 0
+    for line in done.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        for label, key in rows.items():
+            if cells[0].startswith(label):
+                assert cells[-1] == (band(key, summary[key]) or ""), line
+                shown += 1
+    assert shown == 4
