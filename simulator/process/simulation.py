@@ -119,10 +119,10 @@ def evidence(releases: pd.DataFrame, spec: ProcessSpec, period: float) -> None:
     stored = cloudwatch_period(period)
     review = spec.review
     began = releases["began"].to_numpy(dtype=float)
-    releases["metrics_at_review_s"] = finest_resolutions(np.full(len(began), review.after), stored)
+    at_review = np.full(len(began), review.after)  # every release is reviewed as old
+    releases["metrics_at_review_s"] = finest_resolutions(at_review, stored)
     releases["metrics_at_horizon_s"] = finest_resolutions(spec.horizon - began, stored)
-    releases["audit_at_review"] = cloudtrail_keeps(np.full(len(began), review.after),
-                                                   review.trail_to_s3)  # fmt: skip
+    releases["audit_at_review"] = cloudtrail_keeps(at_review, review.trail_to_s3)
 
 
 def _states(pipeline: Pipeline, delivery: Delivery, n: int) -> np.ndarray:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from simulator.process.releases import release_data, shifted, window_impact
+from simulator.process.releases import release_data, release_seed, shifted, window_impact
 from simulator.run import simulate
 from simulator.scenario.model import Scenario, load_scenario
 
@@ -23,7 +21,7 @@ STEADY_KEY = 2**32 - 1
 
 def steady_seed(seed: int) -> int:
     """The engine's seed for the steady run: independent of every release's."""
-    return int(np.random.SeedSequence([seed, STEADY_KEY]).generate_state(1)[0])
+    return release_seed(seed, STEADY_KEY)
 
 
 @dataclass(frozen=True)
