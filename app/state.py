@@ -23,6 +23,7 @@ import streamlit as st
 import yaml
 
 import simulator as ds
+from simulator.analysis.hosting import compare_hosting
 from simulator.analysis.processes import replicate_process
 from simulator.engine.budget import BudgetError
 from simulator.errors import UserError
@@ -72,9 +73,7 @@ def yaml_text(data: dict) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def simulate(
-    text: str, seed: int, strategy: str | None = None, force: bool = False
-) -> ds.Result:
+def simulate(text: str, seed: int, strategy: str | None = None, force: bool = False) -> ds.Result:
     """One run, cached on its inputs, with a progress bar while it runs."""
     bar = st.progress(0.0, text="simulating...")
     sc = ds.load_scenario(text, trace_dirs=trace_dirs())
@@ -138,6 +137,35 @@ def process_run(text: str, seed: int, force: bool = False, _label: str = "") -> 
     """One run of a release process, its changes and releases, cached on its inputs."""
     with st.spinner(f"{_label}: drawing one replication..."):
         return run_process(ds.load_scenario(text, trace_dirs=trace_dirs()), seed, force=force)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def hosting_presets() -> dict[str, dict[str, str]]:
+    """The shipped scenarios by how they are served, as YAML text by name.
+
+    `realtime`: real-time endpoints with no release and no process, whose traffic is the
+    work `compare_hosting` serves four ways; `batch_transform` and `async`: the presets
+    of one such kind.
+    """
+    found: dict[str, dict[str, str]] = {"realtime": {}, "batch_transform": {}, "async": {}}
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        sc = ds.load_scenario(path, trace_dirs=trace_dirs())
+        kind = sc.hosting.kind
+        if kind == "realtime" and (sc.release is not None or sc.process is not None):
+            continue
+        if kind in found:
+            found[kind][path.stem] = yaml_text(sc.to_dict())
+    return found
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def hosting_comparison(
+    text: str, seed: int, day: float, force: bool = False, _label: str = ""
+) -> pd.DataFrame:
+    """A real-time scenario's work served four ways (`compare_hosting`), cached."""
+    with st.spinner(f"{_label}: serving the work four ways..."):
+        sc = ds.load_scenario(text, trace_dirs=trace_dirs())
+        return compare_hosting(sc, seed, day=day, force=force)
 
 
 def mean_ci(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:

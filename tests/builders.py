@@ -45,7 +45,8 @@ DROP = _Drop()
 """An override that removes a field: `release(..., monitoring=DROP)` has no monitoring
 section, `scenario(traffic={"pattern": DROP})` a traffic with no pattern."""
 
-_TAGS = {"traffic": "pattern", "service_time": "distribution", "strategy": "type", "gate": "type"}
+_TAGS = {"traffic": "pattern", "service_time": "distribution", "strategy": "type", "gate": "type",
+         "hosting": "kind"}
 """The scenario's tagged unions, by the field that holds one, and the field naming its kind."""
 
 

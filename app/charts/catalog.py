@@ -80,3 +80,72 @@ def _catalog_hover(row: dict[str, Any], column: str) -> str:
         lines.append(f"${row['cost_per_million_usd']:.4g} per 1M at full load")
     sources = str(row.get("sources", "")).split(" | ")
     return "<br>".join(lines + ["sources:"] + [f"- {s}" for s in sources if s])
+
+
+_GROUP_COLORS = ["#9467bd", "#ff7f0e", "#2ca02c"]  # EI, the GPUs of its time, those of today
+
+
+def elastic_costs(comparison: pd.DataFrame, model: str = "") -> go.Figure:
+    """Cost per 1M requests by option for one model: EI, the GPUs of its time, those of today.
+
+    ``comparison`` is :func:`simulator.catalog.elastic.elastic_inference_comparison`'s frame.
+    One bar per row, in one legend entry per group (Elastic Inference, then one per era of
+    the instances, named with their families, e.g. "today: g4dn, inf1, inf2"), labelled with
+    its dollars, on a logarithmic axis because the options span two orders of magnitude.
+    """
+    fig = go.Figure()
+    for index, (group, rows) in enumerate(_elastic_groups(comparison)):
+        fig.add_trace(
+            go.Bar(
+                x=[_short_option(o) for o in rows["option"]],
+                y=rows["cost_per_million_usd"].to_numpy(dtype=float),
+                name=group,
+                marker_color=_GROUP_COLORS[index % len(_GROUP_COLORS)],
+                text=[f"${c:.2f}" for c in rows["cost_per_million_usd"]],
+                textposition="outside",
+                hovertext=[_elastic_hover(r) for r in rows.to_dict("records")],
+                hoverinfo="text",
+            )
+        )
+    title = "Elastic Inference against GPUs: cost per 1M requests at full load"
+    fig = layout(
+        fig,
+        f"{title} ({model})" if model else title,
+        "target (host + accelerator for Elastic Inference)",
+        "cost per 1M requests at full load (USD, log scale)",
+        yaxis_type="log",
+    )
+    fig.update_layout(
+        hovermode="closest",
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
+        yaxis={"dtick": 1, "exponentformat": "none"},
+        xaxis={"tickangle": 0, "tickfont": {"size": 10}},
+    )
+    return fig
+
+
+def _short_option(option: str) -> str:
+    """``ml.t2.medium + ml.eia2.large`` -> ``t2.medium +<br>eia2.large``: fits under a bar."""
+    return option.replace("ml.", "").replace(" + ", " +<br>")
+
+
+def _elastic_groups(comparison: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """(legend name, rows): Elastic Inference first, then the instances of each era in order."""
+    groups = [("Elastic Inference", comparison[comparison["accelerator"] != ""])]
+    plain = comparison[comparison["accelerator"] == ""]
+    for era, rows in plain.groupby("era", sort=False):
+        groups.append((f"{era}: " + ", ".join(t.split(".")[1] for t in rows["target"]), rows))
+    return [(name, rows) for name, rows in groups if not rows.empty]
+
+
+def _elastic_hover(row: dict[str, Any]) -> str:
+    """Option, price, capacity, latency, cost and verdict, one per line."""
+    return "<br>".join(
+        [
+            f"<b>{row['option']}</b> ({row['era']})",
+            f"${row['price_per_hour_usd']:.3f} per hour",
+            f"{row['capacity_rps']:.1f} requests/s at p50 {row['p50_ms']:.2f} ms",
+            f"${row['cost_per_million_usd']:.2f} per 1M requests at full load",
+            str(row["verdict"]),
+        ]
+    )

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.charts.common import PALETTE, layout, version_color
+from simulator.scenario.security import (
+    Finding,
+    SecuritySpec,
+    extra_latency_s,
+    posture_cost_per_hour,
+)
 
 MARKED_EVENTS = (
     "UpdateEndpoint",
@@ -297,3 +304,45 @@ def timeline(events: pd.DataFrame) -> go.Figure:
     fig = layout(fig, "Audit trail", _TIME, "event kind")
     fig.update_layout(hovermode="closest")
     return fig
+
+
+# ---------------------------------------------------------------- security posture
+
+
+def security_table(findings: list[Finding]) -> pd.DataFrame:
+    """Every practice checked, a row each in the order given.
+
+    Whether it is met, how much it weighs, the scenario field that sets it (under
+    ``security.``) and what to change; a practice already met needs no change, and its
+    row says so, with what was found.
+    """
+    return pd.DataFrame(
+        {
+            "status": [f.status for f in findings],
+            "severity": [f.severity for f in findings],
+            "practice": [f.practice.replace("_", " ") for f in findings],
+            "field": [f"security.{f.field}" for f in findings],
+            "what to change": [
+                f.message if f.status == "finding" else f"nothing: {f.message}" for f in findings
+            ],
+        }
+    )
+
+
+def security_figures(spec: SecuritySpec, run_cost_usd: float | None = None) -> dict[str, str]:
+    """The posture's cost per hour, its cost over the run (when given) and its extra latency.
+
+    Figures to 3 significant digits, never in scientific notation (a KMS key is a tenth
+    of a cent an hour).
+    """
+    figures = {"Posture cost (USD per hour)": _plain(posture_cost_per_hour(spec))}
+    if run_cost_usd is not None:
+        figures["Posture cost, this run (USD)"] = _plain(run_cost_usd)
+    figures["Extra latency per request (ms)"] = _plain(1e3 * extra_latency_s(spec))
+    return figures
+
+
+def _plain(x: float) -> str:
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    return np.format_float_positional(x, precision=3, fractional=False, trim="-")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import sidebar, state
 from app.charts import run as charts
+from simulator.scenario import security
 
 st.title("One run over time")
 
@@ -38,6 +39,17 @@ if data is not None:
         "text/csv",
         key="csv",
     )
+    if data.get("security") is not None:
+        with st.expander("Security posture"):
+            spec = security.SecuritySpec.model_validate(data["security"])
+            checked = security.findings(spec)
+            found = sum(f.status == "finding" for f in checked)
+            st.caption(f"{found} of {len(checked)} practices need a change; each row names "
+                       "the scenario field that sets it (docs/reference/security.md).")  # fmt: skip
+            st.dataframe(charts.security_table(checked), hide_index=True, key="security")
+            figures = charts.security_figures(spec, s.get("security_cost_usd"))
+            for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+                col.metric(label, value)
     with st.expander("The scenario as run (YAML)"):
         st.code(text, language="yaml")
     state.download_scenario(text)

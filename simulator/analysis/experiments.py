@@ -22,8 +22,7 @@ from simulator.analysis.statistics import (
     summarize,
     welch,
 )
-from simulator.engine import budget
-from simulator.run import simulate
+from simulator.run import check_budget, simulate
 from simulator.scenario.model import Scenario, load_scenario
 
 
@@ -122,7 +121,7 @@ def detect_warmup(
 
     sc = load_scenario(scenario)
     if not force:
-        budget.check(sc)
+        check_budget(sc)
     pilot_seed = int(np.random.SeedSequence(seed, spawn_key=(2**31,)).generate_state(1)[0])
     times = [
         warmup_time(simulate(sc, seed=s, force=True).metrics, column, sc.monitoring.period)

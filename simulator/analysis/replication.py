@@ -24,9 +24,8 @@ import pandas as pd
 
 from simulator.analysis.backends import Backend, backend_for
 from simulator.analysis.statistics import interval, numeric
-from simulator.engine import budget
 from simulator.engine.budget import BudgetError
-from simulator.run import simulate
+from simulator.run import check_budget, simulate
 from simulator.scenario import with_strategy
 from simulator.scenario.model import Scenario, load_scenario
 
@@ -73,7 +72,7 @@ def check_arms(
             continue
         seen.add(key)
         try:
-            budget.check(sc)
+            check_budget(sc)
         except BudgetError as exc:
             if labels is None and strategy is None:
                 raise

@@ -1,15 +1,17 @@
 """The `deploysim` command line: one module per command group over a shared `common`.
 
 `run` (run, import, app), `validation` (validate, bench), `experiments` (compare, sweep),
-`process` (weeks of releases), `questions` (capacity, power, pareto) and `runs` (the run
-store) each register their commands on `common.app`; importing them here, in that order,
-is the order of `--help`. Commands import what they run lazily, so `deploysim --help`
-stays quick. May import anything below it.
+`process` (weeks of releases), `hosting` (one workload served four ways), `questions`
+(capacity, power, pareto), `runs` (the run store) and `security` (posture) each
+register their commands on `common.app`; importing them here, in that order, is the
+order of `--help`. Commands import what they run lazily, so `deploysim --help` stays
+quick. May import anything below it.
 """
 
 # --help lists the commands in the order these modules register them
 from simulator.cli import run, validation  # noqa: F401  # isort: skip
-from simulator.cli import experiments, process, questions, runs  # noqa: F401  # isort: skip
+from simulator.cli import experiments, process, hosting, questions, runs  # noqa: F401  # isort: skip
+from simulator.cli import security  # noqa: F401  # isort: skip
 from simulator.cli.common import app
 
 

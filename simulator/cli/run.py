@@ -54,8 +54,14 @@ def run(
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in flatten(res.summary).items():
-        table.add_row(key, fmt(value))
+        if not key.startswith("security_posture."):  # the findings table below says it all
+            table.add_row(key, fmt(value))
     out.print(table)
+    if sc.security is not None:
+        from simulator.cli.security import findings_table
+        from simulator.scenario.security import findings
+
+        out.print(findings_table(findings(sc.security), "security posture"))
     if events and not res.events.empty:
         trail = Table(title="audit trail")
         for column in ("time (s)", "event", "detail"):

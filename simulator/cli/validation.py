@@ -105,6 +105,9 @@ def bench(
     out.print(f"release process ({p['scenario']}): {p['days']:g} simulated days, "
               f"{p['releases']} releases in {p['seconds']:.1f} s, peak RSS "
               f"{p['peak_rss_mb']:,.0f} MB")  # fmt: skip
+    for h in report["hosting"]:
+        out.print(f"{h['scenario']}: {h['requests_per_s']:,.0f} requests/s over {h['runs']} "
+                  f"runs, peak RSS {h['peak_rss_mb']:,.0f} MB")  # fmt: skip
     for label, seconds in report["startup_s"].items():
         out.print(f"{label}: {seconds:.2f} s (best of 3, fresh processes)")
     if "replications" in report:

@@ -26,6 +26,8 @@ from simulator.engine.fleet import (
     build_variant,
 )
 from simulator.engine.recording.metrics import period_metrics
+from simulator.scenario import security
+from simulator.scenario.hosting.realtime import ProductionVariant
 
 if TYPE_CHECKING:
     from simulator.engine.dataplane import DataPlane
@@ -57,27 +59,32 @@ class Control:
     # ------------------------------------------------------------ variants
 
     def new_variant(
-        self, *, is_release: bool, label: str | None = None, shadow: bool = False
-    ) -> Variant:
+        self, *, is_release: bool, label: str | None = None, shadow: bool = False,
+        production: ProductionVariant | None = None,
+    ) -> Variant:  # fmt: skip
         """A variant of the release (or of the current fleet), with no instances yet.
 
         `label` names a separately measured series (a Kayenta baseline, a shadow
-        fleet); variants without one share their version's metrics.
+        fleet); variants without one share their version's metrics. `production` is
+        another of the endpoint's production variants instead (hosting.variants).
         """
         sc = self.sc
-        spec = sc.release_fleet if is_release else sc.fleet
-        defect = sc.release.defect if is_release else None
+        spec, defect = (sc.release_fleet, sc.release.defect) if is_release else (sc.fleet, None)
+        if production is not None:
+            spec, defect = production.fleet(sc.fleet), production.defect
         names = {v.name for v in self.plane.variants}
         name = label or spec.version
         while name in names:
             name += "'"
-        variant = build_variant(name, spec, is_release=is_release, defect=defect)
+        variant = build_variant(name, spec, is_release=is_release, defect=defect,
+                                platform=sc.platform.name)  # fmt: skip
         variant.version, variant.shadow = label or spec.version, shadow
+        variant.network_s = 0.0 if sc.security is None else security.extra_latency_s(sc.security)
         self.plane.add_variant(variant)
         return variant
 
-    def launch(self, variant: Variant, count: int | None = None, *, ready: bool = False):
-        """Launch instances (default the spec's count); the event fires when all serve."""
+    def launch(self, variant: Variant, count: int | None = None, *, ready=False, after=None):
+        """Launch instances (default: the spec's count); the event fires when all serve."""
         count = variant.spec.instances if count is None else count
         self.sync()
         events = []
@@ -89,19 +96,20 @@ class Control:
             if ready:
                 self._in_service(inst)
             else:
-                events.append(self.env.process(self._provision(inst)))
+                events.append(self.env.process(self._provision(inst, after)))
             if self.lifecycle is not None:
                 self.env.process(self.lifecycle(self, inst))
         self._refresh(variant)
-        if not ready:
+        if not ready and after is None:
             self.audit(
                 EventKind.LAUNCH_INSTANCES, f"{count} x {variant.spec.target} for {variant.name}",
                 variant=variant.name, count=count,
             )  # fmt: skip
         return self.env.all_of(events)
 
-    def _provision(self, inst: Instance):
-        yield self.env.timeout(inst.variant.provisioning_s)
+    def _provision(self, inst: Instance, after: float | None = None):
+        # the instance's start-up time, or `after` (CreateEndpoint's)
+        yield self.env.timeout(inst.variant.provisioning_s if after is None else after)
         if inst.state == PROVISIONING:
             self.sync()
             self._in_service(inst)

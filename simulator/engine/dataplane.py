@@ -92,7 +92,7 @@ class DataPlane:
                     dtype=np.int64,
                 ),
                 timeout=np.array([v.spec.timeout for v in self.variants] + [np.inf]),
-                overhead=np.array([v.spec.overhead for v in self.variants] + [0.0]),
+                overhead=np.array([v.spec.overhead + v.network_s for v in self.variants] + [0.0]),
             )
             self._routes = (cum, total > 0, routes)
             self._choice = bool(np.any(np.diff(ptr) > 1))  # a variant has 2+ instances

@@ -92,9 +92,20 @@ class EventKind(StrEnum):
     """The outage ends: its `count` instances are back."""
     SCALE_OUT = "ScaleOut", ("variant", "count", "value")
     """Target tracking grows `variant` to `count` instances; `value` is the period's
-    invocations per instance per minute that breached the target."""
+    metric that breached the target: invocations per instance per minute, or on an
+    asynchronous endpoint its backlog per instance (the whole backlog with no instance)."""
     SCALE_IN = "ScaleIn", ("variant", "count", "value")
     """Target tracking shrinks `variant` to `count` instances; `value` as for ScaleOut."""
+    # hosting: endpoints and jobs created during the run
+    CREATE_ENDPOINT = "CreateEndpoint", ("variant", "value")
+    """CreateModel, CreateEndpointConfig and CreateEndpoint for `variant`; it serves
+    `value` seconds later, when the endpoint is InService."""
+    CREATE_TRANSFORM_JOB = "CreateTransformJob", ("count", "value")
+    """A Batch Transform job starts `count` instances; the first mini-batch goes out
+    `value` seconds later."""
+    TRANSFORM_JOB_COMPLETE = "TransformJobComplete", ("state", "count")
+    """The job ends: `state` is ``Completed`` or ``Failed`` (some mini-batch failed every
+    attempt); `count` is the records that failed."""
     SHADOW_TRAFFIC = "ShadowTraffic", ("variant", "value")
     """Mirroring changes: `value` is the share of requests (0-1) now copied to
     `variant`; when mirroring stops, 0, and `variant` is the one it was copying to."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from simulator import catalog
+from simulator.catalog import platforms
 from simulator.sampling import distributions as dist
 from simulator.scenario.fleet import Defect, FleetSpec
 
@@ -52,6 +53,7 @@ class Variant:
     utilisation_metric: str
     is_release: bool
     shadow: bool = False  # receives mirrored copies only; its responses are discarded
+    network_s: float = 0.0  # the client's network path, added to every response
     weight: float = 0.0
     instances: list[Instance] = field(default_factory=list)
 
@@ -67,9 +69,14 @@ class Variant:
 
 
 def build_variant(
-    name: str, spec: FleetSpec, *, is_release: bool, defect: Defect | None = None
-) -> Variant:
-    """Resolve a fleet spec against the catalog: service time, workers, price, start-up time."""
+    name: str, spec: FleetSpec, *, is_release: bool, defect: Defect | None = None,
+    platform: str = "sagemaker",
+) -> Variant:  # fmt: skip
+    """Resolve a fleet spec against the catalog: service time, workers, price, start-up time.
+
+    Off SageMaker, the price and the start-up time are the platform's for the same
+    instance type (`simulator.catalog.platforms`); the latency is the target's own.
+    """
     info = catalog.target_info(spec.target)
     if spec.service_time is not None:
         service = spec.service_time.build()
@@ -85,10 +92,14 @@ def build_variant(
         service = dist.Scaled(service, defect.latency_factor)
     extra_error = defect.error_rate if defect is not None else 0.0
     workers = spec.workers_per_instance or (resolved.workers_per_instance if resolved else 1)
-    price = spec.price_per_hour
+    price, provisioning = spec.price_per_hour, spec.provisioning
+    elsewhere = None if platform == "sagemaker" else platforms.platform(platform)
+    if price is None and elsewhere is not None:
+        price = elsewhere.price_per_hour(spec.target)
     if price is None:
         price = resolved.price_per_hour if resolved else float(info["price_per_hour"])
-    provisioning = spec.provisioning
+    if provisioning is None and elsewhere is not None:
+        provisioning = elsewhere.start_up_s(spec.target)
     if provisioning is None:
         provisioning = resolved.provisioning_s if resolved else _scale_out_s(info)
     family = info["family"]

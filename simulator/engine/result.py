@@ -16,6 +16,7 @@ from simulator.engine.events import FIELDS
 from simulator.engine.recording.histogram import quantile
 from simulator.engine.recording.metrics import period_metrics
 from simulator.engine.recording.tally import OUTCOMES
+from simulator.scenario import security
 
 if TYPE_CHECKING:
     from simulator.engine.dataplane import DataPlane
@@ -56,7 +57,9 @@ def build_result(run: Records, plane: DataPlane, wall_s: float) -> Result:
     samples = np.array(run.in_system_samples, dtype=float)
     mean_in_system = float(samples.mean()) if len(samples) else 0.0
     little_lw = rec.sojourn_sum / sc.duration
+    posture = _posture(sc, plane.requests)
     cost = float(sum(run.gauges.cost[v].area.sum() for v in run.gauges.cost))
+    cost += posture["security_cost_usd"] or 0.0
     summary: dict[str, Any] = {
         "scenario": sc.name,
         "strategy": sc.strategy.type,
@@ -81,6 +84,7 @@ def build_result(run: Records, plane: DataPlane, wall_s: float) -> Result:
         "blast_radius": rec.blast_radius,
         **_risk(run),
         **_costs(run, cost),
+        **posture,
         "mean_in_system": mean_in_system,
         "lambda_w": little_lw,
         "littles_law_gap": _ratio(abs(mean_in_system - little_lw), max(little_lw, 1e-12)),
@@ -157,6 +161,23 @@ def _costs(run: Records, total: float) -> dict[str, Any]:
         },
         "update_cost_usd": None if begun is None else ended - begun,
     }
+
+
+def _posture(sc, requests: int) -> dict[str, Any]:
+    """What the security posture costs over the run (hourly parts and per GB), and its findings.
+
+    `security_posture` maps each practice with a finding to its severity, what to change
+    and the field, in the order docs/reference/security.md gives the practices.
+    """
+    spec = sc.security
+    if spec is None:
+        return {"security_cost_usd": None, "security_findings": None, "security_posture": None}
+    hourly = security.posture_cost_per_hour(spec) * sc.duration / 3600.0
+    per_gb = security.posture_cost_per_gb(spec) * requests * spec.payload_kb / 1e6
+    found = security.open_findings(spec)
+    return {"security_cost_usd": hourly + per_gb, "security_findings": len(found),
+            "security_posture": {f.practice: f"{f.severity}: {f.message} (security.{f.field})"
+                                 for f in found}}  # fmt: skip
 
 
 def _stats(hist, total: float, n: float, qs) -> dict[str, float | None]:

@@ -16,6 +16,7 @@ from collections.abc import Generator
 import numpy as np
 import simpy
 
+from simulator import catalog
 from simulator.engine import failures
 from simulator.engine.autoscaling import TargetTracking
 from simulator.engine.control import Control, Controller
@@ -88,7 +89,7 @@ class Simulation:
         try:
             current = ctl.new_variant(is_release=False)
             current.weight = sc.fleet.weight or 1.0
-            ctl.launch(current, ready=True)
+            self._create_endpoint(current)
             ctl.current = current
             self.env.process(self.controller(ctl))
             self.env.process(self.monitor())
@@ -102,6 +103,32 @@ class Simulation:
             return build_result(self.records, self.plane, time.perf_counter() - wall)
         finally:
             self.env.close()
+
+    def _create_endpoint(self, current) -> None:
+        """The endpoint's production variants, in service from the start or once created.
+
+        The fleet is the first variant; hosting.variants adds the others, each its own
+        fleet and weight. With create_endpoint none serves before CreateEndpoint ends.
+        """
+        ctl, hosting = self.control, self.sc.hosting
+        variants = [current]
+        for spec in hosting.variants:
+            variant = ctl.new_variant(is_release=False, label=spec.version, production=spec)
+            variant.weight = spec.weight
+            variants.append(variant)
+        after = None
+        if hosting.create_endpoint:
+            after = hosting.create_time
+            if after is None:
+                after = float(catalog.target_info(self.sc.fleet.target)["provisioning"]
+                              ["create_endpoint_s"])  # fmt: skip
+            names = ", ".join(v.name for v in variants)
+            ctl.audit(EventKind.CREATE_ENDPOINT, f"{names} InService after {after:g} s",
+                      variant=current.name, value=after)  # fmt: skip
+        for variant in variants:
+            ctl.launch(variant, ready=after is None, after=after)
+        if hosting.updates:
+            self.env.process(weights_and_capacities(ctl, hosting.updates, variants))
 
     # ------------------------------------------------------------ processes
 
@@ -128,3 +155,26 @@ class Simulation:
                 detail = f"{spec.name} -> {changed} ({spec.metric}={value:.4g})"
                 self.control.audit(EventKind.ALARM_STATE_CHANGE, detail,
                                    alarm=spec.name, state=changed, value=value)  # fmt: skip
+
+
+def weights_and_capacities(ctl: Control, updates, variants):
+    """UpdateEndpointWeightsAndCapacities calls: each at its time, weights then instances.
+
+    A variant given more instances launches them (they serve after start-up); one given
+    fewer terminates its newest, draining them, as SageMaker does.
+    """
+    by_name = {v.name: v for v in variants}
+    for update in sorted(updates, key=lambda u: u.at):
+        yield ctl.env.timeout(update.at - ctl.env.now)
+        weights = {by_name[d.variant]: d.weight for d in update.variants if d.weight is not None}
+        if weights:
+            ctl.set_weights(weights)
+        for desired in update.variants:
+            variant, count = by_name[desired.variant], desired.instances
+            if count is None:
+                continue
+            live = len(variant.live)
+            if count > live:
+                ctl.launch(variant, count - live)
+            elif count < live:
+                ctl.terminate(variant, live - count)

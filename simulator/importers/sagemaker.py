@@ -48,58 +48,21 @@ CreateEndpointConfig with one production variant and one shadow variant:
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
+
+from simulator.importers import service_models
 
 VARIANT_FIELDS = {"VariantName", "ModelName", "InitialInstanceCount", "InstanceType",
                   "InitialVariantWeight", "AcceleratorType", "RoutingConfig"}  # fmt: skip
 ROUTING = {"RANDOM": "random", "LEAST_OUTSTANDING_REQUESTS": "least_outstanding"}
 TRAFFIC = ("ALL_AT_ONCE", "CANARY", "LINEAR")
 SIZE_TYPES = ("INSTANCE_COUNT", "CAPACITY_PERCENT")
-_NUMBERS = {"integer", "long", "float", "double"}
-_SOURCE = "botocore's SageMaker service model"
-
-
-@functools.cache
-def _service_model():
-    """The SageMaker service model, read when first needed: botocore takes 0.1 s to load."""
-    import botocore.session
-
-    return botocore.session.get_session().get_service_model("sagemaker")
 
 
 def validate(operation: str, params: dict, ctx) -> None:
     """Check a request against botocore's SageMaker model, as the SDK would before sending."""
-    import botocore.validate
-
-    shape = _service_model().operation_model(operation).input_shape
-    report = botocore.validate.ParamValidator().validate(params, shape)
-    if report.has_errors():
-        ctx.fail(operation, "botocore rejects the request: " + report.generate_report())
-    _declared(params, shape, "", ctx)
-
-
-def _declared(value: Any, shape, field: str, ctx) -> None:
-    """Enum values and maxima the model declares but botocore leaves to the service.
-
-    Runs after botocore's validation, so every value already has its shape's type.
-    """
-    kind = shape.type_name
-    if kind == "structure":
-        for name, member in shape.members.items():
-            if name in value:
-                _declared(value[name], member, f"{field}.{name}" if field else name, ctx)
-    elif kind == "list":
-        for i, item in enumerate(value):
-            _declared(item, shape.member, f"{field}[{i}]", ctx)
-    elif kind == "map":
-        for key, item in value.items():
-            _declared(item, shape.value, f"{field}.{ctx.key(key)}", ctx)
-    elif kind == "string" and shape.enum:
-        ctx.choice(value, field, shape.enum, why=_SOURCE)
-    elif kind in _NUMBERS and "max" in shape.metadata:
-        ctx.number(value, field, high=shape.metadata["max"], why=_SOURCE)
+    service_models.check("sagemaker", operation, params, ctx)
 
 
 def _size(size: Any, field: str, ctx) -> int | str:
@@ -137,7 +100,7 @@ def convert_update_endpoint(doc: dict, ctx) -> dict:
     else:
         strategy["gate"] = {"type": "none"}
         ctx.note("no AutoRollbackConfiguration alarms: nothing rolls the update back")
-    return {"strategy": strategy, "alarms": [_alarm(n, ctx) for n in names]}
+    return {"strategy": strategy, "alarms": [placeholder_alarm(n, ctx) for n in names]}
 
 
 def _alarm_names(rollback: Any, ctx) -> list[str]:
@@ -203,7 +166,7 @@ def _rolling(policy: Any, ctx) -> dict:
     return out
 
 
-def _alarm(name: str, ctx) -> dict:
+def placeholder_alarm(name: str, ctx) -> dict:
     """A placeholder CloudWatch alarm named as in the file; its metric guessed from the name."""
     slo = ctx.base.slo
     if re.search(r"p99|latency", name, re.IGNORECASE):

@@ -16,6 +16,7 @@ from simulator.engine import budget
 from simulator.process.calendar import WorkingCalendar
 from simulator.process.releases import release_data
 from simulator.process.steady import steady_scenario
+from simulator.run import check_budget
 from simulator.scenario.model import Scenario, load_scenario
 from simulator.scenario.process import ProcessSpec, Train
 from simulator.userfiles import brief
@@ -41,7 +42,7 @@ def check_process(base: Scenario, spec: ProcessSpec) -> None:
     releases = changes
     if isinstance(spec.delivery, Train):
         releases = min(changes, math.ceil(spec.horizon / spec.delivery.every))
-    per_release = budget.check(load_scenario(release_data(base))).total_work  # one fits, too
+    per_release = check_budget(load_scenario(release_data(base))).total_work  # one fits, too
     steady = budget.estimate(steady_scenario(base)).total_work  # counted in MAX_WORK
     problems = []
     if releases > MAX_RELEASES:

@@ -22,9 +22,12 @@ from simulator.errors import UserError
 from simulator.scenario.base import Duration, Spec
 from simulator.scenario.fleet import FleetSpec, ReleaseSpec
 from simulator.scenario.gates import GATES
+from simulator.scenario.hosting import HOSTING_KINDS, HostingSpec
 from simulator.scenario.monitoring import SLO, Monitoring
 from simulator.scenario.operations import Autoscaling, Failures
+from simulator.scenario.platform import PlatformSpec
 from simulator.scenario.process import ProcessSpec
+from simulator.scenario.security import SecuritySpec
 from simulator.scenario.strategies import STRATEGY_TYPES, StrategySpec
 from simulator.scenario.workload import DISTRIBUTIONS, TRAFFIC_PATTERNS, TrafficSpec
 
@@ -54,6 +57,16 @@ class Scenario(Spec):
     autoscaling: Autoscaling | None = None
     monitoring: Monitoring = Monitoring()
     slo: SLO = SLO()
+    hosting: HostingSpec = Field(
+        default_factory=lambda: {"kind": "realtime"},
+        description="how SageMaker serves the fleet: realtime, batch_transform or async",
+    )
+    platform: PlatformSpec = Field(
+        PlatformSpec(), description="where the fleet runs: prices, start-up, native strategies"
+    )
+    security: SecuritySpec | None = Field(
+        None, description="the security posture, checked and costed; none = not assessed"
+    )
     process: ProcessSpec | None = Field(
         None, description="weeks of releases (deploysim process); each plays this scenario"
     )
@@ -88,6 +101,21 @@ class Scenario(Spec):
             raise ValueError(f"warmup ({self.warmup:g} s) must be shorter than duration")
         if self.strategy.type != "none" and self.release is None:
             raise ValueError(f"strategy '{self.strategy.type}' needs a 'release' to roll out")
+        self._check_hosting()
+        targets = {"fleet.target": self.fleet.target}
+        if self.release_fleet is not None:
+            targets["release.target"] = self.release_fleet.target
+        self.platform.check(targets, self.strategy.type, self.autoscaling is not None,
+                            self.hosting.kind, self.fleet.instances)  # fmt: skip
+        fleets = [self.fleet, self.release_fleet]
+        if self.platform.name != "sagemaker" and any(f and f.accelerator for f in fleets):
+            raise ValueError(f"fleet.accelerator: the catalog prices Elastic Inference on "
+                             f"SageMaker only, not on {self.platform.name}")  # fmt: skip
+        own = [name for name in ("max_surge", "max_unavailable")
+               if getattr(self.strategy, name, None) not in (None, 0.25)]  # not the default 25%
+        if self.platform.name != "sagemaker" and self.strategy.type == "rolling" and own:
+            raise ValueError(f"strategy.{sorted(own)[0]}: on {self.platform.name} the native "
+                             "rolling update's own limits apply: set platform.rolling")  # fmt: skip
         self.strategy.check_fleet(self.fleet.instances)
         self.strategy.check_period(self.monitoring.period)
         gate = getattr(self.strategy, "gate", None)
@@ -103,6 +131,50 @@ class Scenario(Spec):
             raise ValueError(f"strategy.gate.alarms: no alarm named {', '.join(unknown)} in "
                              "monitoring.alarms")  # fmt: skip
         return self
+
+    def _check_hosting(self) -> None:
+        kind = self.hosting.kind
+        if kind == "realtime":
+            self._check_variants()
+            return
+        offline = {"release": self.release, "autoscaling": self.autoscaling,
+                   "process": self.process,
+                   "failures.instance": self.failures.instance}  # fmt: skip
+        for field, value in offline.items():
+            if value is not None:
+                raise ValueError(f"{field}: not modelled for hosting kind '{kind}' (only a "
+                                 "realtime endpoint is released, scaled by target tracking, "
+                                 "or failed instance by instance)")  # fmt: skip
+        if self.failures.zone_outages:
+            raise ValueError(f"failures.zone_outages: not modelled for hosting kind '{kind}'")
+        if self.strategy.type != "none":
+            raise ValueError(f"strategy '{self.strategy.type}': hosting kind '{kind}' plays no "
+                             "release; a new model version is a new job or endpoint")  # fmt: skip
+        if self.monitoring.alarms:
+            raise ValueError(f"monitoring.alarms: not evaluated for hosting kind '{kind}'")
+
+    def _check_variants(self) -> None:
+        hosting = self.hosting
+        names = [self.fleet.version] + [v.version for v in hosting.variants]
+        if len(set(names)) < len(names):
+            raise ValueError(f"hosting.variants: a VariantName repeats fleet.version "
+                             f"({userfiles.brief(self.fleet.version)})")  # fmt: skip
+        if hosting.variants and self.release is not None:
+            raise ValueError("hosting.variants: a release replaces one fleet; with several "
+                             "production variants, shift traffic with hosting.updates")  # fmt: skip
+        for i, variant in enumerate(hosting.variants):
+            try:
+                variant.fleet(self.fleet)
+            except ValidationError as exc:
+                problem = exc.errors(include_url=False)[0]
+                raise ValueError(f"hosting.variants.{i}.{_field_path(problem['loc'])}: "
+                                 f"{_message(problem)}") from None  # fmt: skip
+        for i, update in enumerate(hosting.updates):
+            for j, desired in enumerate(update.variants):
+                if desired.variant not in names:
+                    name = userfiles.brief(desired.variant)
+                    raise ValueError(f"hosting.updates.{i}.variants.{j}.variant: no production "
+                                     f"variant named {name}")  # fmt: skip
 
     @property
     def release_fleet(self) -> FleetSpec | None:
@@ -185,7 +257,8 @@ def _message(err: ErrorDetails) -> str:
 
 
 UNIONS = {"traffic": TRAFFIC_PATTERNS, "service_time": DISTRIBUTIONS,
-          "strategy": set(STRATEGY_TYPES), "gate": set(GATES)}  # fmt: skip
+          "strategy": set(STRATEGY_TYPES), "gate": set(GATES),
+          "hosting": set(HOSTING_KINDS)}  # fmt: skip
 """The tags of each tagged union, by the field that holds it."""
 
 

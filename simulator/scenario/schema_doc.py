@@ -13,7 +13,17 @@ import typing
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from simulator.scenario import fleet, gates, monitoring, operations, process, workload
+from simulator.scenario import (
+    fleet,
+    gates,
+    hosting,
+    monitoring,
+    operations,
+    platform,
+    process,
+    security,
+    workload,
+)
 from simulator.scenario.model import Scenario
 from simulator.scenario.strategies import STRATEGIES
 from simulator.scenario.strategies.ab_test import Conversion
@@ -44,6 +54,21 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = (
         ("`monitoring`", monitoring.Monitoring),
         ("`monitoring.alarms[]`", monitoring.Alarm),
         ("`slo`", monitoring.SLO),
+    ]
+    + [(f"`hosting` (kind: {name})", model) for name, model in hosting.HOSTING.items()]
+    + [
+        ("`hosting.variants[]` (realtime; unset fields are inherited from `fleet`)",
+         hosting.realtime.ProductionVariant),
+        ("`hosting.updates[]` (realtime: UpdateEndpointWeightsAndCapacities)",
+         hosting.realtime.WeightsUpdate),
+        ("`hosting.updates[].variants[]`", hosting.realtime.DesiredWeightAndCapacity),
+        ("`platform`", platform.PlatformSpec),
+    ]
+    + [
+        ("`security` (checked against the course notes' practices; costed in the run)",
+         security.SecuritySpec),
+        ("`security.vpc`", security.VpcSpec),
+        ("`security.kms`", security.KmsSpec),
     ]
     + [(f"`strategy` (type: {name})", model) for name, model in STRATEGIES.items()]
     + [
@@ -99,6 +124,12 @@ def _type(annotation) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
+def _is_tag(field) -> bool:
+    """A hosting kind's tag (`kind: async`), not the trace's `kind`: the title says it."""
+    annotation = field.annotation
+    return typing.get_origin(annotation) is typing.Literal and len(typing.get_args(annotation)) == 1
+
+
 def _default(field) -> str:
     if field.default is PydanticUndefined and field.default_factory is None:
         return "required"
@@ -107,6 +138,8 @@ def _default(field) -> str:
         return "defaults"
     if isinstance(value, dict) and set(value) == {"type"}:
         return f"type `{value['type']}`"
+    if isinstance(value, dict) and set(value) == {"kind"}:
+        return f"kind `{value['kind']}`"
     if isinstance(value, dict) and set(value) == {"mode"}:
         return f"mode `{value['mode']}`"
     if isinstance(value, datetime.date):
@@ -123,7 +156,7 @@ def reference() -> str:
         out += [f"#### {title}", "", "| field | type | default | meaning |", "|---|---|---|---|"]
         doc = (model.__doc__ or "").strip().splitlines()[0]
         for name, field in model.model_fields.items():
-            if name in ("type", "pattern", "distribution"):
+            if name in ("type", "pattern", "distribution") or (name == "kind" and _is_tag(field)):
                 continue
             meaning = field.description or ""
             type_text = _type(field.rebuild_annotation())

@@ -181,6 +181,31 @@ def preset_speed(name: str, seeds: int = 5) -> dict:
     return _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
 
 
+HOSTING = ("hosting-forecast-batch-transform", "hosting-forecast-async")
+"""Issue 13's players on the nightly forecast (~630k records or requests each)."""
+
+
+def hosting_speed(name: str, seeds: int = 3) -> dict:
+    """A hosting preset's requests (or records) per second over `seeds` runs, and peak RSS."""
+    from simulator.run import simulate
+    from simulator.scenario.model import load_scenario
+
+    sc = load_scenario(_SCENARIOS / f"{name}.yaml", trace_dirs=[_SCENARIOS])
+    started, requests = time.perf_counter(), 0
+    for seed in range(1, seeds + 1):
+        requests += simulate(sc, seed=seed).summary["requests"]
+    timed = _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
+    return timed | {"peak_rss_mb": peak_rss_mb(sc.to_dict() | {"traffic": _absolute(sc)})}
+
+
+def _absolute(sc) -> dict:
+    """The traffic section with a trace's path made absolute, for a child process."""
+    traffic = sc.traffic.model_dump(mode="json", exclude_none=True)
+    if "path" in traffic:
+        traffic["path"] = str((_SCENARIOS / traffic["path"]).resolve())
+    return traffic
+
+
 _PROCESS = """
 import json, resource, sys, time
 from simulator.process.simulation import run_process
@@ -307,6 +332,7 @@ def run_bench(
         "presets": [preset_speed(name) for name in PRESETS],
     }  # fmt: skip
     report["process"] = process_speed()
+    report["hosting"] = [hosting_speed(name) for name in HOSTING]
     if replications:
         report["replications"] = replication_speedup(replications)
     return report

@@ -22,6 +22,7 @@ from simulator.analysis import backends, replication, statistics
 from simulator.analysis import experiments as ex
 from simulator.analysis import sweep as sweeps
 from simulator.analysis.backends import BackendError, ProcessPool
+from simulator.engine import budget as engine_budget
 from tests import builders
 
 # A run's own speed measurements, not results: they differ between any two runs.
@@ -543,8 +544,8 @@ def test_a_cancelled_experiment_ends_at_the_first_result():
 
 def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
     checked, ran = [], []
-    check = replication.budget.check
-    monkeypatch.setattr(replication.budget, "check", lambda sc: checked.append(sc.strategy.type)
+    check = engine_budget.check
+    monkeypatch.setattr(engine_budget, "check", lambda sc: checked.append(sc.strategy.type)
                         or check(sc))  # fmt: skip
     runs = ex.compare_runs(quick(), ["big_bang", "canary", "big_bang"], 3, 1, workers=1,
                            progress=lambda done, total: ran.append(len(checked)))  # fmt: skip
@@ -555,7 +556,7 @@ def test_each_distinct_arm_is_checked_once_before_anything_runs(monkeypatch):
 
 def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeypatch):
     calls = []
-    monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
+    monkeypatch.setattr(engine_budget, "MAX_REQUESTS", 20 * 700)  # 20 req/s x 700 s
     points = [{"duration": 600}, {"duration": 900}]
     with pytest.raises(replication.BudgetError) as err:
         sweeps.sweep(quick(), points, 2, workers=1, progress=lambda *c: calls.append(c))
@@ -567,7 +568,7 @@ def test_a_sweep_point_over_the_budget_is_refused_before_any_replication(monkeyp
 
 
 def test_force_goes_through_every_experiment(monkeypatch):
-    monkeypatch.setattr(replication.budget, "MAX_REQUESTS", 1000)
+    monkeypatch.setattr(engine_budget, "MAX_REQUESTS", 1000)
     with pytest.raises(replication.BudgetError, match="strategy canary: "):
         ex.compare(quick(), ["canary"], 2, workers=1)
     with pytest.raises(replication.BudgetError, match="traffic.rate"):

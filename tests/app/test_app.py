@@ -8,22 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 import simulator as ds
 from simulator import catalog
 from simulator.validation import theory
-
-APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
-
-
-def page(name: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    if name is not None:
-        at.switch_page(f"pages/{name}.py").run()
-    assert not at.exception, at.exception
-    return at
+from tests.app import APP, page
 
 
 def test_compare_page_runs_a_comparison_and_matches_the_api():
@@ -119,7 +108,9 @@ def test_catalog_page_lists_every_target_and_model():
     at = page("catalog")
     table = at.dataframe[0].value
     assert len(table) == len(catalog.catalog_table())
-    assert len(at.get("plotly_chart")) == 1
+    # the catalog scatter, and the Elastic Inference cost bars (every model is shown, so EI
+    # rows are; tests/app/test_catalog_elastic.py checks that section)
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_learn_page_compares_a_queue_with_erlang_c():

@@ -12,8 +12,8 @@ from simulator.catalog import CatalogError, resolve
 
 REQUIRED_TARGETS = {
     "ml.c5.large", "ml.c5.xlarge", "ml.c5.2xlarge", "ml.m5.large", "ml.m5.xlarge",
-    "ml.c7g.large", "ml.c7g.xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p3.2xlarge",
-    "ml.inf1.xlarge", "ml.inf2.xlarge", "ml.t2.medium",
+    "ml.c7g.large", "ml.c7g.xlarge", "ml.g4dn.xlarge", "ml.g5.xlarge", "ml.p2.xlarge",
+    "ml.p3.2xlarge", "ml.inf1.xlarge", "ml.inf2.xlarge", "ml.t2.medium",
 }  # fmt: skip
 REQUIRED_MODELS = {"resnet50", "bert-base", "xgboost"}
 CPU = sorted(t for t in REQUIRED_TARGETS if catalog.target_info(t)["family"] == "cpu")
@@ -25,7 +25,7 @@ HARDWARE_MD_PRICES = {
     "ml.c5.large": 0.102, "ml.c5.xlarge": 0.204, "ml.c5.2xlarge": 0.408,
     "ml.c7g.large": 0.09, "ml.c7g.xlarge": 0.17, "ml.inf1.xlarge": 0.297,
     "ml.inf2.xlarge": 0.99, "ml.g4dn.xlarge": 0.736, "ml.g5.xlarge": 1.408,
-    "ml.p3.2xlarge": 3.825,
+    "ml.p2.xlarge": 1.125, "ml.p3.2xlarge": 3.825,
 }  # fmt: skip
 EIA_PRICES = {"ml.eia2.medium": 0.12, "ml.eia2.large": 0.24, "ml.eia2.xlarge": 0.34}
 
@@ -103,6 +103,21 @@ def test_latencies_stated_by_hardware_md_come_out_exactly(target, model, p50_ms,
 def test_workers_reproduce_published_throughput_by_littles_law(target, model, throughput):
     r = resolve(target, model)
     assert abs(r.workers_per_instance - throughput * r.p50_s) <= 0.5
+
+
+def test_p2_profiles_scale_dawnbench_resnet152_by_multiply_adds():
+    # docs/reference/hardware.md#p2-from-dawnbench: ResNet-152 one image at a time on one K80
+    # (p2.xlarge, MXNet) 29.24 ms; multiply-adds ResNet-50 3.8 G, ResNet-152 11.3 G (He et al.
+    # Table 1); BERT-base at sequence 128 from its shape (12 layers, hidden 768, FFN 3072).
+    bert_macs = 12 * (4 * 768**2 + 2 * 768 * 3072) * 128 + 12 * 2 * 128**2 * 768
+    for model, macs in (("resnet50", 3.8e9), ("bert-base", bert_macs)):
+        r = resolve("ml.p2.xlarge", model)
+        assert r.p50_s * 1000 == pytest.approx(29.24 * macs / 11.3e9, abs=5e-4)
+        assert r.workers_per_instance == 1
+    # SageMaker 1.125 $/h against EC2 0.90 $/h (DAWNBench: $7.31e-6 per image at 29.24 ms):
+    # +25 %, inside the 20-40 % SageMaker premium.
+    assert 7.31e-6 / (29.24 / 3.6e6) == pytest.approx(0.90, rel=1e-3)
+    assert 1.2 <= resolve("ml.p2.xlarge", "resnet50").price_per_hour / 0.90 <= 1.4
 
 
 def test_cpu_profiles_keep_the_sourced_cpu_throughput():

@@ -65,6 +65,8 @@ EXTRA = {
     "crash": small({"type": "none"}, duration=900,
                    failures={"instance": {"mtbf": 300, "mttr": 60, "distribution": "fixed"}}),
     "parallel-rejected": small({"type": "parallel", "duration": 600}, {"error_rate": 0.2}),
+    "create-endpoint": small({"type": "none"}, duration=1200,
+                             hosting={"kind": "realtime", "create_endpoint": True}),
     "ab-no-winner": small({"type": "ab_test", "split": 50, "interval": 600, "max_duration": 1200,
                            "conversion": {"control": 0.1, "treatment": 0.1}}, duration=2400),
 }  # fmt: skip
@@ -134,11 +136,28 @@ def said(kind: str, detail: str, ev: dict) -> dict:
     if kind == K.ZONE_RECOVERED:
         return {"count": int(re.fullmatch(r"(\d+) instances back", detail)[1])}
     if kind in (K.SCALE_OUT, K.SCALE_IN):
-        m = re.fullmatch(r"(\S+): (\d+) -> (\d+) \((\d+)/min per instance\)", detail)
+        m = re.fullmatch(r"(\S+): (\d+) -> (\d+) \((?:(\d+)/min per instance|backlog (\S+) per "
+                         r"instance|(HasBacklogWithoutCapacity))\)", detail)  # fmt: skip
         before, after = int(m[2]), int(m[3])
         assert (after > before) == (kind == K.SCALE_OUT)
-        assert f"{ev['value']:.0f}" == m[4]
+        if m[4] is not None:
+            assert f"{ev['value']:.0f}" == m[4]
+        elif m[5] is not None:  # an asynchronous endpoint's backlog per instance
+            assert f"{ev['value']:.1f}" == m[5]
+        else:  # woken from zero: the value is the whole backlog
+            assert before == 0 and after == 1 and ev["value"] >= 1
         return {"variant": m[1], "count": after}
+    if kind == K.CREATE_ENDPOINT:
+        m = re.fullmatch(r"(\S+?)(?:, \S+)* InService after (\S+) s", detail)
+        assert f"{ev['value']:g}" == m[2]
+        return {"variant": m[1]}
+    if kind == K.CREATE_TRANSFORM_JOB:
+        m = re.fullmatch(r"(\d+) x \S+, first mini-batch after (\S+) s", detail)
+        assert f"{ev['value']:g}" == m[2]
+        return {"count": int(m[1])}
+    if kind == K.TRANSFORM_JOB_COMPLETE:
+        m = re.fullmatch(r"(Completed|Failed): (\d+) records failed", detail)
+        return {"state": m[1], "count": int(m[2])}
     if kind == K.SHADOW_TRAFFIC:
         if detail == "off":
             return {"value": 0.0}

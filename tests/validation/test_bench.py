@@ -107,3 +107,11 @@ def test_the_process_check_times_the_preset_it_names_over_thirty_days():
     want = run_process(ds.load_scenario(data), 1).summary
     assert speed["scenario"] == name and speed["releases"] == want["releases"]
     assert speed["days"] == 30 and speed["peak_rss_mb"] > 0
+
+
+@pytest.mark.parametrize("name", bench.HOSTING)
+def test_a_hosting_presets_speed_counts_what_its_player_served(name):
+    speed = bench.hosting_speed(name, seeds=1)
+    served = ds.simulate(bench._SCENARIOS / f"{name}.yaml", seed=1).summary["requests"]
+    assert speed["requests"] == served and speed["runs"] == 1
+    assert 50 < speed["peak_rss_mb"] < 1000  # a child process that imported and ran it

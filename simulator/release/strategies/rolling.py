@@ -2,7 +2,8 @@
 
 Terminate what `max_unavailable` allows, launch what `max_surge` allows, bake each new
 batch under the gate, until the new version holds the whole fleet; on ml.inf1, all at
-once. The limits are the spec's (`simulator.scenario.strategies.rolling`).
+once. The limits are the spec's (`simulator.scenario.strategies.rolling`) on SageMaker,
+and the platform's native rolling update's elsewhere (`scenario.platform`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
 from simulator.release.strategies.release import Release
+from simulator.scenario.platform import PlatformSpec
 from simulator.scenario.strategies.rolling import Rolling
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ def run(spec: Rolling, ctx: Control) -> Generator[Any, Any, None]:
         yield from rel.all_at_once()
         return
     old, size = rel.stable, rel.size
-    surge, unavailable = spec.limits(size)
+    surge, unavailable = limits(ctx.sc.platform, spec, size)
     new = rel.variant()
     ctx.route_by_instances()
     ctx.set_weights({old: 1.0, new: 1.0})
@@ -44,3 +46,16 @@ def run(spec: Rolling, ctx: Control) -> Generator[Any, Any, None]:
         elif kill <= 0:  # instances down (crashes): wait for the fleet to recover
             yield ctx.env.timeout(ctx.sc.monitoring.period)
     yield from rel.promote(new, keep_for=0.0)
+
+
+def limits(platform: PlatformSpec, spec: Rolling, size: int) -> tuple[int, int]:
+    """(surge, unavailable) in instances: the strategy's on SageMaker, else the platform's own.
+
+    ECS keeps at least minimumHealthyPercent running (rounded up) and at most maximumPercent
+    (rounded down); an Auto Scaling group's instance refresh at least MinHealthyPercentage
+    in service; CodeDeploy in place takes its configuration's hosts at a time.
+    """
+    if platform.name == "sagemaker":
+        return spec.limits(size)
+    low, high = platform.bounds(size)
+    return high - size, size - low
