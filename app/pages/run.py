@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from app import sidebar, state
+from app import hosting_view, sidebar, state
 from app.charts import run as charts
 from simulator.scenario import security
 
@@ -16,6 +16,13 @@ if data is not None:
     with state.shown_errors("This run cannot be made"):
         res = state.simulate(text, int(seed), force=state.forced())
     s = res.summary
+    kind = (data.get("hosting") or {}).get("kind", "realtime")
+    if kind != "realtime":  # a job or an asynchronous endpoint: no versions, no release
+        what = "A Batch Transform job" if kind == "batch_transform" else "An asynchronous endpoint"
+        st.info(f"{what} plays no release; its run is drawn as the Hosting options page draws it.")
+        hosting_view.show(res, kind)
+        st.dataframe(res.events[["time", "kind", "detail"]], key="events")
+        st.stop()
     st.caption(f"{s['requests']:,} requests, {data['traffic'].get('pattern')} traffic")
     cols = st.columns(5)
     cols[0].metric("Outcome", s["outcome"].replace("_", " "))

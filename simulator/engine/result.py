@@ -57,7 +57,7 @@ def build_result(run: Records, plane: DataPlane, wall_s: float) -> Result:
     samples = np.array(run.in_system_samples, dtype=float)
     mean_in_system = float(samples.mean()) if len(samples) else 0.0
     little_lw = rec.sojourn_sum / sc.duration
-    posture = _posture(sc, plane.requests)
+    posture = posture_summary(sc.security, plane.requests, sc.duration)
     cost = float(sum(run.gauges.cost[v].area.sum() for v in run.gauges.cost))
     cost += posture["security_cost_usd"] or 0.0
     summary: dict[str, Any] = {
@@ -163,16 +163,15 @@ def _costs(run: Records, total: float) -> dict[str, Any]:
     }
 
 
-def _posture(sc, requests: int) -> dict[str, Any]:
-    """What the security posture costs over the run (hourly parts and per GB), and its findings.
+def posture_summary(spec, requests: int, seconds: float) -> dict[str, Any]:
+    """What the security posture `spec` costs over `seconds` and `requests`, and its findings.
 
     `security_posture` maps each practice with a finding to its severity, what to change
     and the field, in the order docs/reference/security.md gives the practices.
     """
-    spec = sc.security
     if spec is None:
         return {"security_cost_usd": None, "security_findings": None, "security_posture": None}
-    hourly = security.posture_cost_per_hour(spec) * sc.duration / 3600.0
+    hourly = security.posture_cost_per_hour(spec) * seconds / 3600.0
     per_gb = security.posture_cost_per_gb(spec) * requests * spec.payload_kb / 1e6
     found = security.open_findings(spec)
     return {"security_cost_usd": hourly + per_gb, "security_findings": len(found),

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine.events import EventKind
-from simulator.engine.result import Result
+from simulator.engine.result import Result, posture_summary
 from simulator.hosting.common import Trail, fleet_variant, latency_ms, streams
 from simulator.scenario import Scenario
 from simulator.scenario.hosting import Asynchronous
@@ -200,7 +200,9 @@ def _result(sc: Scenario, seed: int, ep: Endpoint, rows: list[tuple]) -> Result:
         "cost_usd": instance_s / 3600.0 * ep.variant.price_per_hour,
         "zero_instance_s": zero_s,
         "outcome": "steady",
+        **posture_summary(sc.security, n, horizon),
     }  # fmt: skip
+    summary["cost_usd"] += summary["security_cost_usd"] or 0.0
     return Result(summary=summary, metrics=_metrics(sc, ep, rows), events=ep.trail.frame())
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.engine.events import EventKind
-from simulator.engine.result import Result
+from simulator.engine.result import Result, posture_summary
 from simulator.hosting.common import Trail, fleet_variant, latency_ms, streams
 from simulator.scenario import Scenario
 from simulator.scenario.hosting import BatchTransform
@@ -125,7 +125,9 @@ def run(sc: Scenario, seed: int) -> Result:
         "cost_usd": instance_hours * variant.price_per_hour,
         "idle_instances": int((busy_until == ready).sum()),
         "outcome": "completed" if not failed_records else "failed",
+        **posture_summary(sc.security, 0, end - spec.start),  # no runtime API calls
     }  # fmt: skip
+    summary["cost_usd"] += summary["security_cost_usd"] or 0.0
     metrics = _metrics(sc, ends, sizes, succeeded, instances, spec.start, end)
     return Result(summary=summary, metrics=metrics, events=trail.frame())
 

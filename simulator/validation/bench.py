@@ -186,7 +186,7 @@ HOSTING = ("hosting-forecast-batch-transform", "hosting-forecast-async")
 
 
 def hosting_speed(name: str, seeds: int = 3) -> dict:
-    """A hosting preset's requests (or records) per second over `seeds` runs, and peak RSS."""
+    """A hosting preset's requests (or records) per second over `seeds` runs."""
     from simulator.run import simulate
     from simulator.scenario.model import load_scenario
 
@@ -194,16 +194,17 @@ def hosting_speed(name: str, seeds: int = 3) -> dict:
     started, requests = time.perf_counter(), 0
     for seed in range(1, seeds + 1):
         requests += simulate(sc, seed=seed).summary["requests"]
-    timed = _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
-    return timed | {"peak_rss_mb": peak_rss_mb(sc.to_dict() | {"traffic": _absolute(sc)})}
+    return _timed(requests, time.perf_counter() - started, scenario=name, runs=seeds)
 
 
-def _absolute(sc) -> dict:
-    """The traffic section with a trace's path made absolute, for a child process."""
-    traffic = sc.traffic.model_dump(mode="json", exclude_none=True)
-    if "path" in traffic:
-        traffic["path"] = str((_SCENARIOS / traffic["path"]).resolve())
-    return traffic
+def hosting_memory(name: str) -> float:
+    """Peak RSS of a fresh process playing a hosting preset (its trace's path made absolute)."""
+    from simulator.scenario.model import load_scenario
+
+    data = load_scenario(_SCENARIOS / f"{name}.yaml", trace_dirs=[_SCENARIOS]).to_dict()
+    if "path" in data["traffic"]:
+        data["traffic"]["path"] = str((_SCENARIOS / data["traffic"]["path"]).resolve())
+    return peak_rss_mb(data)
 
 
 _PROCESS = """
@@ -320,6 +321,7 @@ def run_bench(
     report: dict = {"workers": WORKERS, "rho": RHO}
     if memory_requests:
         report |= memory_checks(memory_requests)
+    hosting_rss = [hosting_memory(name) for name in HOSTING]  # while this process is small
     report["startup_s"] = startup_s()
     _engine(20_000)  # compile the kernel before timing
     engine = _engine(requests)
@@ -332,7 +334,8 @@ def run_bench(
         "presets": [preset_speed(name) for name in PRESETS],
     }  # fmt: skip
     report["process"] = process_speed()
-    report["hosting"] = [hosting_speed(name) for name in HOSTING]
+    report["hosting"] = [hosting_speed(name) | {"peak_rss_mb": rss}
+                         for name, rss in zip(HOSTING, hosting_rss, strict=True)]  # fmt: skip
     if replications:
         report["replications"] = replication_speedup(replications)
     return report

@@ -269,3 +269,22 @@ def test_security_rows_say_what_is_met_and_the_posture_costs_its_endpoint():
     )
     assert figures["Extra latency per request (ms)"] == "0"  # PrivateLink adds none
     assert "e-" not in "".join(figures.values()) and not math.isnan(hourly)
+
+
+@pytest.mark.parametrize("name, chart_keys", [
+    ("hosting-forecast-batch-transform", {"hosting-over-time"}),
+    ("hosting-forecast-async", {"hosting-over-time"}),
+])  # fmt: skip
+def test_the_run_page_draws_a_job_or_an_async_endpoint_as_the_hosting_page_does(name, chart_keys):
+    at = page("run", timeout=180)
+    data = ds.load_scenario(SCENARIOS / f"{name}.yaml").to_dict()
+    data["traffic"]["path"] = str(SCENARIOS / data["traffic"]["path"])
+    at.text_area(key="run-paste").input(yaml.safe_dump(data, sort_keys=False)).run()
+    assert not at.exception and not at.error
+    assert "plays no release" in at.info[0].value
+    summary = ds.simulate(data, seed=1).summary
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Cost (USD)"] == charts.money(summary["cost_usd"]).removeprefix("$")
+    drawn = {key for key in chart_keys for c in at.get("plotly_chart") if key in c.proto.id}
+    assert drawn == chart_keys
+    assert list(at.dataframe[0].value["kind"]) == list(ds.simulate(data, seed=1).events["kind"])

@@ -112,3 +112,19 @@ def test_the_bounds_are_checked_where_they_are_written():
     with pytest.raises(ds.ScenarioError, match="autoscaling: not modelled for hosting kind"):
         ds.load_scenario(scenario(hosting={"kind": "async"},
                                   autoscaling={"target": 100, "max": 3}))  # fmt: skip
+
+
+def test_a_posture_adds_its_hourly_cost_over_the_whole_run_and_per_gb_per_request(tmp_path):
+    from simulator.catalog import network
+    from simulator.scenario import security
+
+    posture = {"runtime_endpoint": "privatelink", "payload_kb": 100}
+    plain = ds.simulate(endpoint(tmp_path, [60] * 5, drain=600), seed=1).summary
+    sc = endpoint(tmp_path, [60] * 5, drain=600) | {"security": posture}
+    s = ds.simulate(sc, seed=1).summary
+    spec = security.SecuritySpec(**posture)
+    hourly = security.posture_cost_per_hour(spec) * (300 + 600) / 3600
+    per_gb = network.interface_endpoint_cost_per_gb() * s["requests"] * 100 / 1e6
+    assert s["security_cost_usd"] == pytest.approx(hourly + per_gb)
+    assert s["cost_usd"] == pytest.approx(plain["cost_usd"] + hourly + per_gb)
+    assert s["security_findings"] == len(security.open_findings(spec))

@@ -114,4 +114,3 @@ def test_a_hosting_presets_speed_counts_what_its_player_served(name):
     speed = bench.hosting_speed(name, seeds=1)
     served = ds.simulate(bench._SCENARIOS / f"{name}.yaml", seed=1).summary["requests"]
     assert speed["requests"] == served and speed["runs"] == 1
-    assert 50 < speed["peak_rss_mb"] < 1000  # a child process that imported and ran it
