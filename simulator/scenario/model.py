@@ -105,6 +105,8 @@ class Scenario(Spec):
         targets = {"fleet.target": self.fleet.target}
         if self.release_fleet is not None:
             targets["release.target"] = self.release_fleet.target
+        for i, variant in enumerate(getattr(self.hosting, "variants", [])):
+            targets[f"hosting.variants.{i}.target"] = variant.fleet(self.fleet).target
         self.platform.check(targets, self.strategy.type, self.autoscaling is not None,
                             self.hosting.kind, self.fleet.instances)  # fmt: skip
         fleets = [self.fleet, self.release_fleet]

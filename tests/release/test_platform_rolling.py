@@ -102,3 +102,13 @@ def test_the_platform_prices_the_fleet_and_times_its_start_up():
         res = ds.simulate(sc, seed=1)
         price = platforms.platform(name).price_per_hour("ml.c5.xlarge")
         assert res.summary["cost_usd"] == pytest.approx(2 * price)
+
+
+def test_every_production_variants_target_must_be_one_the_platform_offers():
+    sc = release({"type": "none"}, instances=2) | {"platform": "ecs_fargate"}
+    sc.pop("release")
+    sc["hosting"] = {"kind": "realtime", "variants": [{"version": "B",
+                                                       "target": "ml.g4dn.xlarge"}]}  # fmt: skip
+    with pytest.raises(ds.ScenarioError, match="hosting.variants.0.target: ecs_fargate does "
+                       "not offer g4dn.xlarge: Fargate runs no GPU tasks"):  # fmt: skip
+        ds.load_scenario(sc)
