@@ -15,6 +15,8 @@ mapping and for what is ignored or refused):
   document of requests keyed by operation) becomes the `security` section: `security.py`
 - an ECS service's deployment configuration (CreateService / UpdateService) and a
   CodeDeploy deployment group's predefined configuration: `ecs.py`
+- a Kubernetes `Deployment` (apps/v1, RollingUpdate or Recreate) with the
+  `HorizontalPodAutoscaler` scaling it (multi-document YAML): `kubernetes.py`
 
 Nothing the simulator cannot represent is dropped silently: it is a `ConfigImportError`
 naming the field and why. Purely cosmetic fields (metadata, selectors, pod templates,
@@ -25,8 +27,10 @@ do not change a run (e.g. progressDeadlineSeconds) are listed in the scenario's
 When no `base` is given, `DEFAULT_BASE` is used: 2 h at 20 req/s Poisson, 4 x
 ml.c5.xlarge, release v2 with no defect, SLO p99 1 s and availability 99.9%, 60 s periods.
 
-May import: `simulator.scenario`, `simulator.userfiles`, `simulator.errors` and botocore;
-never the engine (importing runs nothing).
+May import: `simulator.scenario`, `simulator.catalog`, `simulator.userfiles`,
+`simulator.errors` and botocore; of the engine only `engine.fleet.build_variant`, which
+resolves a fleet's capacity as a run would (`kubernetes.py`: a CPU target in invocations);
+importing runs nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from simulator.importers import argo, ecs, flagger, hosting, sagemaker
+from simulator.importers import argo, ecs, flagger, hosting, kubernetes, sagemaker
 from simulator.importers import security as posture
 from simulator.importers.context import ConfigImportError, Context
 from simulator.scenario.model import Scenario, ScenarioError, load_scenario
@@ -64,8 +68,10 @@ EXPECTED = (
     "expected an Argo Rollout (apiVersion argoproj.io/*), a Flagger Canary (flagger.app/*), "
     "a SageMaker UpdateEndpoint, CreateEndpointConfig or CreateTransformJob request, "
     "SageMaker requests keyed by operation, an ECS CreateService or UpdateService request, "
-    "or a CodeDeploy CreateDeploymentGroup request"
+    "a CodeDeploy CreateDeploymentGroup request, or a Kubernetes Deployment (apps/v1, with "
+    "its HorizontalPodAutoscaler)"
 )
+
 
 def import_config(
     source: str | Path | dict, base: Scenario | dict | str | Path | None = None
@@ -147,6 +153,9 @@ def _kind(doc: Any) -> str | None:
         return "Argo Rollout"
     if api.startswith("flagger.app/") and doc.get("kind") == "Canary":
         return "Flagger Canary"
+    workload = kubernetes.workload_kind(doc)
+    if workload is not None:
+        return workload
     if "DeploymentConfig" in doc or ("EndpointName" in doc and "EndpointConfigName" in doc):
         return "SageMaker UpdateEndpoint"
     if "ProductionVariants" in doc:
@@ -175,6 +184,8 @@ def _convert(docs: list[Any], ctx: Context) -> tuple[str, dict]:
     kind = kinds[0]
     if kind == "Argo Rollout":
         return kind, argo.convert(docs, ctx)
+    if kind.startswith("Kubernetes "):
+        return kind, kubernetes.convert(docs, ctx)
     if len(docs) > 1:
         ctx.fail("documents", f"a {kind} file holds one document, found {len(docs)}")
     if kind == "Flagger Canary":
@@ -205,6 +216,11 @@ def _merge(base: dict, patch: dict, ctx: Context, kind: str) -> dict:
     for section in ("hosting", "security", "platform"):
         if section in patch:
             data[section] = patch[section]
+    if "autoscaling" in patch:  # a Kubernetes autoscaler, or None: a fixed size
+        if patch["autoscaling"] is None:
+            data.pop("autoscaling", None)
+        else:
+            data["autoscaling"] = patch["autoscaling"]
     if "strategy" in patch:
         strategy = patch["strategy"]
         start = (data.get("strategy") or {}).get("start")

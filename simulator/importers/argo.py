@@ -15,11 +15,15 @@ Mapping:
   A `count` of 0 is Argo's unset count (Metric.EffectiveCount: with an interval, measure
   until the rollout ends), so the gate gets no count.
 - a metric's `successCondition` / `failureCondition` `result[0] OP number` -> a check on
-  the metric its query names: `5..`, `5xx` or `error` -> error_rate; `duration` or
-  `latency` -> latency_p99 (or p95/p50 from `histogram_quantile(0.95|0.5, ...)`), the
-  number in seconds (milliseconds if the query says `_ms`). Strict conditions are kept
-  exact: `result[0] < 0.01` passes below 0.01 only, so the check's max is the largest
-  float below 0.01 (a check fails strictly above its max).
+  what its query measures (`promql.py`): a share of 5xx responses (or of responses that
+  are not 5xx: a success rate, whose bound becomes one on the error rate) ->
+  error_rate; `histogram_quantile(0.99|0.95|0.5, ...)` -> latency_p99/p95/p50, the
+  number in seconds (milliseconds if the query says `_ms`); any other query is refused,
+  quoted. Strict conditions are kept exact: `result[0] < 0.01` passes below 0.01 only,
+  so the check's max is the largest float below 0.01 (a check fails strictly above it).
+- analysis `args`: `{{args.name}}` in a query takes the Rollout's value for the arg, else
+  the template's default; an arg with neither, or read from the cluster (`valueFrom`),
+  is refused.
 - `abortScaleDownDelaySeconds` -> scale_down_delay.
 - ignored (documented): metadata, selector, template, workloadRef, revisionHistoryLimit,
   canaryService, stableService, trafficRouting's router details, provider addresses,
@@ -36,21 +40,18 @@ Mapping:
 - refused: blueGreen, steps other than setWeight/pause/analysis (experiment,
   setCanaryScale, setHeaderRoute, setMirrorRoute), a canary without trafficRouting (Argo
   then approximates weights by replica counts), inconclusiveLimit, conditions other than
-  `result[0] OP number`, both success and failure conditions, analysis `args` (not
-  substituted), and any unknown field.
+  `result[0] OP number`, both success and failure conditions, and any unknown field.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from typing import Any
 
+from simulator.importers import promql
 from simulator.userfiles import brief
 
-_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"
-_CONDITION = re.compile(rf"^\s*result\[0\]\s*(<=|>=|<|>)\s*({_NUMBER})\s*$")
-_QUANTILE = re.compile(rf"histogram_quantile\(\s*({_NUMBER})")
+_ARG = re.compile(r"\{\{\s*args\.([\w-]+)\s*\}\}")
 
 SPEC_IGNORED = {"selector", "template", "workloadRef", "revisionHistoryLimit", "paused"}
 CANARY_IGNORED = {"canaryService", "stableService", "trafficRouting", "maxSurge",
@@ -117,7 +118,7 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
         ctx.fail(f"{where}.trafficRouting", "missing: without a traffic router Argo approximates "
                  "weights by replica counts, which the canary strategy does not model")  # fmt: skip
     raw_steps = ctx.items(canary.get("steps"), f"{where}.steps")
-    steps, analysis_names, first_bake = _steps(raw_steps, ctx)
+    steps, analysis_names, args, first_bake = _steps(raw_steps, ctx)
     if canary.get("analysis") is not None:
         background = ctx.mapping(canary["analysis"], f"{where}.analysis")
         ctx.unknown(background, {"templates", "startingStep", "args"}, f"{where}.analysis")
@@ -127,11 +128,11 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
             ctx.fail(f"{where}.analysis.startingStep", f"{starting} starts analysis after "
                      "the canary has already baked with traffic; the simulated gate watches "
                      f"from the first weight (use startingStep <= {first_bake})")  # fmt: skip
-        names = _template_names(background, f"{where}.analysis", ctx)
-        if analysis_names and names != analysis_names:
+        names, given = _template_names(background, f"{where}.analysis", ctx)
+        if analysis_names and (names, given) != (analysis_names, args):
             ctx.fail(f"{where}.analysis.templates", "background and inline analysis must use "
-                     "the same templates: the simulation runs one gate")  # fmt: skip
-        analysis_names = names
+                     "the same templates and args: the simulation runs one gate")  # fmt: skip
+        analysis_names, args = names, given
     out: dict[str, Any] = {"type": "canary", "steps": steps}
     if "abortScaleDownDelaySeconds" in canary:
         # Argo docs, "Scaledown New Replicaset on Aborted Rollout": 0 keeps the canary
@@ -142,7 +143,7 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
                             "the simulation cannot express; give a delay in seconds")  # fmt: skip
         out["scale_down_delay"] = float(delay)
     if analysis_names:
-        out["gate"] = _gate(analysis_names, templates, ctx)
+        out["gate"] = _gate(analysis_names, templates, args, ctx)
         inline = any(s.get("_inline") for s in steps)
         if inline and "count" not in out["gate"]:
             ctx.fail("analysis.templates", "an inline analysis step without a metric count "
@@ -158,12 +159,13 @@ def _canary(canary: dict, templates: dict, ctx) -> dict:
     return out
 
 
-def _steps(raw: list, ctx) -> tuple[list[dict], list[str], int | None]:
-    """Canary steps, the inline analysis templates, and the index of the first bake."""
+def _steps(raw: list, ctx) -> tuple[list[dict], list[str], dict[str, str], int | None]:
+    """Canary steps, the inline analysis templates and args, and the first bake's index."""
     steps: list[dict] = []
     weight: float | None = None
     pending = False  # a setWeight not yet followed by a pause
     names: list[str] = []
+    args: dict[str, str] = {}
     first_bake = None
     for i, step in enumerate(raw):
         field = f"spec.strategy.canary.steps[{i}]"
@@ -207,23 +209,38 @@ def _steps(raw: list, ctx) -> tuple[list[dict], list[str], int | None]:
                 pending = False
             analysis = ctx.mapping(value, f"{field}.analysis")
             ctx.unknown(analysis, {"templates", "args"}, f"{field}.analysis")
-            these = _template_names(analysis, f"{field}.analysis", ctx)
-            if names and these != names:
-                ctx.fail(f"{field}.analysis", "all analysis must use the same templates")
-            names = these
+            these, given = _template_names(analysis, f"{field}.analysis", ctx)
+            if names and (these, given) != (names, args):
+                ctx.fail(f"{field}.analysis", "all analysis must use the same templates and args")
+            names, args = these, given
             steps.append({"weight": weight, "bake": 0.0, "_inline": True})
             first_bake = i if first_bake is None else first_bake
         else:
             ctx.fail(f"{field}.{ctx.key(action)}", "unknown canary step action")
     if pending:
         steps.append({"weight": weight, "bake": 0.0})
-    return steps, names, first_bake
+    return steps, names, args, first_bake
 
 
-def _template_names(analysis: dict, field: str, ctx) -> list[str]:
-    """The template names an analysis refers to (arguments are refused: not substituted)."""
-    if ctx.items(analysis.get("args"), f"{field}.args"):
-        ctx.fail(f"{field}.args", "template arguments are not substituted")
+def _args(raw: list, field: str, ctx) -> dict[str, str]:
+    """Analysis args by name: a `value`; `valueFrom` is read from the cluster, so refused."""
+    out = {}
+    for k, arg in enumerate(raw):
+        where = f"{field}[{k}]"
+        arg = ctx.mapping(arg, where)
+        ctx.unknown(arg, {"name", "value", "valueFrom"}, where)
+        name = ctx.text(arg.get("name"), f"{where}.name")
+        if "valueFrom" in arg:
+            ctx.fail(f"{where}.valueFrom", "read from the cluster when the analysis runs "
+                     "(a pod template hash, a field of the Rollout): give a value")  # fmt: skip
+        if "value" in arg:
+            out[name] = str(ctx.text(str(arg["value"]), f"{where}.value"))
+    return out
+
+
+def _template_names(analysis: dict, field: str, ctx) -> tuple[list[str], dict[str, str]]:
+    """The template names an analysis refers to, and the args it passes them."""
+    args = _args(ctx.items(analysis.get("args"), f"{field}.args"), f"{field}.args", ctx)
     refs = ctx.items(analysis.get("templates"), f"{field}.templates")
     if not refs:
         ctx.fail(f"{field}.templates", "expected a list of {templateName: ...}")
@@ -233,11 +250,14 @@ def _template_names(analysis: dict, field: str, ctx) -> list[str]:
         ref = ctx.mapping(ref, where)
         ctx.unknown(ref, {"templateName", "clusterScope"}, where)
         names.append(ctx.text(ref.get("templateName"), f"{where}.templateName"))
-    return names
+    return names, args
 
 
-def _gate(names: list[str], templates: dict, ctx) -> dict:
-    """One argo gate from the named templates' metrics (which must share their timing)."""
+def _gate(names: list[str], templates: dict, given: dict[str, str], ctx) -> dict:
+    """One argo gate from the named templates' metrics (which must share their timing).
+
+    Each template's args are its defaults overridden by those the Rollout passes (`given`).
+    """
     metrics = []
     for name in names:
         if name not in templates:
@@ -245,13 +265,15 @@ def _gate(names: list[str], templates: dict, ctx) -> dict:
                      f"(found {brief(sorted(templates))})")  # fmt: skip
         where = f"AnalysisTemplate {ctx.key(name)}.spec"
         spec = ctx.mapping(templates[name].get("spec"), where)
+        args = _args(ctx.items(spec.get("args"), f"{where}.args"), f"{where}.args", ctx) | given
         for j, m in enumerate(ctx.items(spec.get("metrics"), f"{where}.metrics")):
-            metrics.append((f"{where}.metrics[{j}]", ctx.mapping(m, f"{where}.metrics[{j}]")))
+            metrics.append((f"{where}.metrics[{j}]", ctx.mapping(m, f"{where}.metrics[{j}]"),
+                            args))  # fmt: skip
     if not metrics:
         ctx.fail("analysis.templates", "the templates define no metrics")
     gate: dict[str, Any] = {"type": "argo", "checks": []}
     timing = None
-    for field, m in metrics:
+    for field, m, args in metrics:
         ctx.unknown(m, METRIC_FIELDS, field)
         if ctx.integer(m.get("inconclusiveLimit", 0), f"{field}.inconclusiveLimit", low=0,
                        why=NOT_NEGATIVE.format("inconclusiveLimit")):  # fmt: skip
@@ -278,7 +300,7 @@ def _gate(names: list[str], templates: dict, ctx) -> dict:
             ctx.fail(field, "metrics with different interval/initialDelay/count/failureLimit "
                      "need separate analysis runs; the simulation runs one gate")  # fmt: skip
         timing = these
-        gate["checks"].append(_check(m, field, ctx))
+        gate["checks"].append(_check(m, field, args, ctx))
     interval, delay, count, failure_limit = timing
     if interval <= 0:
         ctx.fail(f"{metrics[0][0]}.interval", "a metric measured once (no interval) is not "
@@ -291,23 +313,19 @@ def _gate(names: list[str], templates: dict, ctx) -> dict:
     return gate
 
 
-def _check(metric: dict, field: str, ctx) -> dict:
-    """A check from a metric's query and its success or failure condition."""
+def _check(metric: dict, field: str, args: dict[str, str], ctx) -> dict:
+    """A check from a metric's query (its args substituted) and its condition (`promql`)."""
     provider = ctx.mapping(metric.get("provider"), f"{field}.provider")
     query = None
     for kind, settings in provider.items():
         where = f"{field}.provider.{ctx.key(kind)}"
         settings = ctx.mapping(settings, where)
         if settings.get("query") not in (None, ""):
-            query = ctx.text(settings["query"], f"{where}.query")
+            query = _substitute(ctx.text(settings["query"], f"{where}.query"), args,
+                                f"{where}.query", ctx)  # fmt: skip
             break
     if query is None:
         ctx.fail(f"{field}.provider", "no query to tell which metric is measured")
-    name = _metric_for(query)
-    if name is None:
-        ctx.fail(f"{field}.provider", "cannot tell the metric from the query (expected 5.., 5xx "
-                 "or error for errors, duration or latency for latency): "
-                 f"{brief(query)}")  # fmt: skip
     success, failure = metric.get("successCondition"), metric.get("failureCondition")
     if success and failure:
         ctx.fail(field, "both successCondition and failureCondition: the inconclusive band "
@@ -315,32 +333,17 @@ def _check(metric: dict, field: str, ctx) -> dict:
     if not (success or failure):
         ctx.fail(field, "no successCondition or failureCondition")
     key = "successCondition" if success else "failureCondition"
-    condition = ctx.text(success or failure, f"{field}.{key}")
-    match = _CONDITION.match(condition)
-    if not match:
-        ctx.fail(f"{field}.{key}",
-                 f"only 'result[0] OP number' is understood, got {brief(condition)}")  # fmt: skip
-    op = match.group(1)
-    number = ctx.number(float(match.group(2)), f"{field}.{key}")
-    if name.startswith("latency") and "_ms" in query:
-        number /= 1000.0
-    below, above = math.nextafter(number, -math.inf), math.nextafter(number, math.inf)
-    if success:  # passes when the condition holds: fails on its negation
-        bound = {"<": ("max", below), "<=": ("max", number),
-                 ">": ("min", above), ">=": ("min", number)}[op]  # fmt: skip
-    else:  # fails when the condition holds
-        bound = {">": ("max", number), ">=": ("max", below),
-                 "<": ("min", number), "<=": ("min", above)}[op]  # fmt: skip
-    return {"metric": name, bound[0]: bound[1]}
+    return promql.check(query, key, ctx.text(success or failure, f"{field}.{key}"), field, ctx)
 
 
-def _metric_for(query: str) -> str | None:
-    """The simulator metric a query measures, from what it says."""
-    q = query.lower()
-    if "5.." in q or "5xx" in q or "error" in q:
-        return "error_rate"
-    if "duration" in q or "latency" in q:
-        quantile = _QUANTILE.search(q)
-        level = float(quantile.group(1)) if quantile else 0.99
-        return {0.95: "latency_p95", 0.5: "latency_p50"}.get(level, "latency_p99")
-    return None
+def _substitute(query: str, args: dict[str, str], field: str, ctx) -> str:
+    """`{{args.name}}` replaced by the arg's value: the Rollout's, else the template's default."""
+
+    def value(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in args:
+            ctx.fail(field, f"{{{{args.{ctx.key(name)}}}}} has no value: neither the Rollout's "
+                     "analysis args nor the template's args give one")  # fmt: skip
+        return args[name]
+
+    return _ARG.sub(value, query)

@@ -15,8 +15,9 @@ UpdateEndpoint `DeploymentConfig`:
   TerminationWaitInSeconds -> termination_wait, MaximumExecutionTimeoutInSeconds ->
   max_execution_timeout.
 - `RollingUpdatePolicy` -> rolling with max_unavailable 0: MaximumBatchSize -> max_surge,
-  WaitIntervalInSeconds -> bake, RollbackMaximumBatchSize -> rollback_batch.
-  MaximumExecutionTimeoutInSeconds is refused (the rolling strategy has no timeout).
+  WaitIntervalInSeconds -> bake, RollbackMaximumBatchSize -> rollback_batch,
+  MaximumExecutionTimeoutInSeconds -> max_execution_timeout (an update still rolling
+  then rolls back).
 - `AutoRollbackConfiguration.Alarms` -> gate {type: alarms, alarms: [names]} and, for
   each name the base scenario does not define, a placeholder monitoring alarm with that
   name on all requests: metric latency_p99 (threshold slo.latency_p99, else 500 ms) when
@@ -147,11 +148,8 @@ def _rolling(policy: Any, ctx) -> dict:
     """RollingUpdatePolicy -> rolling that never goes below the fleet size."""
     where = "DeploymentConfig.RollingUpdatePolicy"
     policy = ctx.mapping(policy, where)
-    if "MaximumExecutionTimeoutInSeconds" in policy:
-        ctx.fail(f"{where}.MaximumExecutionTimeoutInSeconds",
-                 "the rolling strategy has no execution timeout to model it")  # fmt: skip
-    ctx.unknown(policy, {"MaximumBatchSize", "WaitIntervalInSeconds",
-                         "RollbackMaximumBatchSize"}, where)  # fmt: skip
+    ctx.unknown(policy, {"MaximumBatchSize", "WaitIntervalInSeconds", "RollbackMaximumBatchSize",
+                         "MaximumExecutionTimeoutInSeconds"}, where)  # fmt: skip
     wait = ctx.integer(policy.get("WaitIntervalInSeconds"), f"{where}.WaitIntervalInSeconds",
                        low=0)  # fmt: skip
     out: dict[str, Any] = {
@@ -163,6 +161,11 @@ def _rolling(policy: Any, ctx) -> dict:
     if "RollbackMaximumBatchSize" in policy:
         out["rollback_batch"] = _size(policy["RollbackMaximumBatchSize"],
                                       f"{where}.RollbackMaximumBatchSize", ctx)  # fmt: skip
+    if "MaximumExecutionTimeoutInSeconds" in policy:
+        key = f"{where}.MaximumExecutionTimeoutInSeconds"
+        out["max_execution_timeout"] = float(ctx.integer(
+            policy["MaximumExecutionTimeoutInSeconds"], key, low=600, high=28800,
+            why="SageMaker's range for a rolling update"))  # fmt: skip
     return out
 
 

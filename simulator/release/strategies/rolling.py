@@ -27,6 +27,8 @@ def run(spec: Rolling, ctx: Control) -> Generator[Any, Any, None]:
         yield from rel.all_at_once()
         return
     old, size = rel.stable, rel.size
+    if spec.max_execution_timeout is not None:
+        ctx.env.process(_deadline(spec.max_execution_timeout, ctx, rel))
     surge, unavailable = limits(ctx.sc.platform, spec, size)
     new = rel.variant()
     ctx.route_by_instances()
@@ -46,6 +48,13 @@ def run(spec: Rolling, ctx: Control) -> Generator[Any, Any, None]:
         elif kill <= 0:  # instances down (crashes): wait for the fleet to recover
             yield ctx.env.timeout(ctx.sc.monitoring.period)
     yield from rel.promote(new, keep_for=0.0)
+
+
+def _deadline(seconds: float, ctx: Control, rel: Release):
+    """MaximumExecutionTimeoutInSeconds: an update still rolling then rolls back."""
+    yield ctx.env.timeout(seconds)
+    if rel.analysis is not None:
+        rel.analysis.fail("MaximumExecutionTimeoutInSeconds exceeded")
 
 
 def limits(platform: PlatformSpec, spec: Rolling, size: int) -> tuple[int, int]:

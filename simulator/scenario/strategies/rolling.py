@@ -7,7 +7,8 @@ its share of serving instances and capacity dips are visible. SageMaker's
 RollingUpdatePolicy is the same walk with `max_surge` = MaximumBatchSize,
 `max_unavailable` = 0 and `bake` = WaitIntervalInSeconds, the gate's alarms
 watching each bake. Rolling back launches the old instances again,
-`rollback_batch` at a time (RollbackMaximumBatchSize; default all at once). As
+`rollback_batch` at a time (RollbackMaximumBatchSize; default all at once); one still
+rolling after `max_execution_timeout` (MaximumExecutionTimeoutInSeconds) rolls back. As
 SageMaker does, an endpoint on ml.inf1 instances updates all at once instead, with no
 baking and no auto-rollback.
 """
@@ -34,6 +35,9 @@ class Rolling(GatedStrategy):
     rollback_batch: Share | None = Field(
         None, description="old instances relaunched at a time on rollback; default all"
     )
+    max_execution_timeout: Duration | None = Field(
+        None, ge=600, le=28800, description="MaximumExecutionTimeoutInSeconds: an update still "
+        "rolling then rolls back; none = no deadline (Kubernetes)")  # fmt: skip
 
     @model_validator(mode="after")
     def _moves(self) -> Rolling:
