@@ -20,30 +20,16 @@ import yaml
 import simulator as ds
 from simulator import catalog
 from simulator.importers import DEFAULT_BASE, ConfigImportError, import_config
+from tests.importers.test_importers import BASE
 
 HERE = Path(__file__).resolve().parent / "realworld" / "kubernetes"
 CASES = yaml.safe_load((HERE / "expected.yaml").read_text())
 ROLLING = HERE / "rolling-percent-surge.yaml"
 HPA = HERE / "hpa-cpu.yaml"
 
-# a light base whose instances start in a fixed time, so the audit trail says when each serves
-START_UP = 120.0
-BASE = {
-    "name": "base",
-    "duration": 3600,
-    "warmup": 300,
-    "traffic": {"pattern": "poisson", "rate": 20},
-    "fleet": {
-        "version": "v1",
-        "instances": 4,
-        "workers_per_instance": 2,
-        "service_time": {"distribution": "exponential", "mean": 0.05},
-        "provisioning": START_UP,
-    },
-    "release": {"version": "v2"},
-    "slo": {"latency_p99": "1s", "availability": 0.995},
-    "monitoring": {"period": 60},
-}
+# test_importers' light base: its instances start in a fixed time, so the audit trail
+# says when each serves
+START_UP = BASE["fleet"]["provisioning"]
 
 
 def docs(path: Path) -> list[dict]:
