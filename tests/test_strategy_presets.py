@@ -53,7 +53,9 @@ def test_argo_canary_fails_on_the_third_failed_measurement():
     assert times(res, "LaunchInstances", count=1, variant="v2")
 
 
-def test_flagger_canary_promotes_after_interval_times_max_over_step():
+def test_flagger_canary_promotes_one_tick_after_interval_times_max_over_step():
+    """Documented: promotion >= interval x maxWeight/stepWeight; Flagger's scheduler routes
+    all traffic on the tick after the check that passes the last weight (Promoting)."""
     sc, res = run("canary-fraud-flagger")
     strategy = sc.strategy
     assert res.summary["outcome"] == "promoted"
@@ -61,7 +63,7 @@ def test_flagger_canary_promotes_after_interval_times_max_over_step():
     steps = math.ceil(strategy.max_weight / strategy.step_weight)
     assert len(shifts) == steps + 1  # 10, 20, ..., 50, then all traffic to v2
     assert shifts[-1] - shifts[0] == pytest.approx(
-        strategy.gate.interval * strategy.max_weight / strategy.step_weight
+        strategy.gate.interval * (strategy.max_weight / strategy.step_weight + 1)
     )
     # the canary runs at the primary's size from the start (Flagger)
     assert times(res, "LaunchInstances", count=sc.fleet.instances)

@@ -293,17 +293,21 @@ def _lines(path: Path) -> int:
 
 
 def _mirrored(sc: Scenario, est: Estimate) -> None:
-    """Copies a shadow or parallel strategy sends to its twin, for its duration."""
+    """Copies a shadow or parallel strategy sends to its twin, Argo blue/green to its preview."""
     strategy = sc.strategy
-    if strategy.type not in ("shadow", "parallel"):
+    if strategy.type == "argo_blue_green" and strategy.pre_promotion_analysis is not None:
+        run = strategy.pre_promotion_analysis  # longest: each measurement after tolerated errors
+        seconds = run.initial_delay + run.interval * run.count * (run.consecutive_error_limit + 1)
+        share, what = strategy.preview_traffic / 100.0, f"up to {seconds:g} s of analysis"
+        fix = "lower strategy.preview_traffic"
+    elif strategy.type in ("shadow", "parallel"):
+        share = strategy.sampling / 100.0 if strategy.type == "shadow" else 1.0
+        seconds, what = strategy.duration, f"strategy.duration {strategy.duration:g} s"
+        fix = "lower strategy.duration" + " or strategy.sampling" * (strategy.type == "shadow")
+    else:
         return
-    share = strategy.sampling / 100.0 if strategy.type == "shadow" else 1.0
-    window = min(1.0, strategy.duration / sc.duration)
-    est.work["copies"] = Cost(
-        share * window * est.work["arrivals"].amount,
-        f"mirrored copies: {share:.0%} of requests for strategy.duration {strategy.duration:g} s",
-        "lower strategy.duration" + " or strategy.sampling" * (strategy.type == "shadow"),
-    )
+    est.work["copies"] = Cost(share * min(1.0, seconds / sc.duration) * est.work["arrivals"].amount,
+                              f"mirrored copies: {share:.0%} of requests for {what}", fix)
 
 
 def _instances(sc: Scenario, est: Estimate) -> None:

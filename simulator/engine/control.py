@@ -5,7 +5,8 @@ in force when they arrived, then changes the configuration: launch and terminate
 instances, set variant weights, route by user or by instance, mirror traffic, write the
 audit trail. Strategies and gates read the run only through it too: closed metric
 periods, a series' metrics, the strategy's random stream. What it writes goes to the
-run's `Records`, never to the simulation that owns it.
+run's `Records`, never to the simulation that owns it. Longer than 350 lines because it
+is the whole of that door, one short method per action.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from simulator.scenario.monitoring import Alarm
 
 EPS = 1e-9
+INACTIVE = "out of rotation"
+"""The down reason of an instance taken out of rotation, not out of service."""
 
 
 
@@ -180,6 +183,25 @@ class Control:
                 cause=reason,
             )
         self._refresh(inst.variant)
+
+    def keep_active(self, variant: Variant, count: int) -> None:
+        """Keep `count` of a variant's in-service instances in rotation, the others out.
+
+        An instance out of rotation (SageMaker's linear shift "deactivates" a portion of
+        each fleet) takes no new request, finishes what it holds, and is still billed; it
+        returns to rotation at once.
+        """
+        self.sync()
+        ready = [i for i in variant.instances if i.state == IN_SERVICE]
+        for k, inst in enumerate(ready):
+            if k < count:
+                inst.down_reasons.discard(INACTIVE)  # its queue is as it left it
+            else:
+                inst.down_reasons.add(INACTIVE)
+        self._refresh(variant)
+        active = min(count, len(ready))
+        self.audit(EventKind.ACTIVE_INSTANCES, f"{active} of {len(ready)} of {variant.name}",
+                   variant=variant.name, count=active)  # fmt: skip
 
     def adopt(self, shadow: Variant) -> Variant:
         """A warm shadow fleet starts serving users: its instances join a new variant."""

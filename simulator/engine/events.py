@@ -106,6 +106,10 @@ class EventKind(StrEnum):
     TRANSFORM_JOB_COMPLETE = "TransformJobComplete", ("state", "count")
     """The job ends: `state` is ``Completed`` or ``Failed`` (some mini-batch failed every
     attempt); `count` is the records that failed."""
+    ACTIVE_INSTANCES = "ActiveInstances", ("variant", "count")
+    """`count` of `variant`'s in-service instances take traffic; the rest stay provisioned
+    and billed, out of rotation (SageMaker's linear shift deactivates a portion of each
+    fleet)."""
     SHADOW_TRAFFIC = "ShadowTraffic", ("variant", "value")
     """Mirroring changes: `value` is the share of requests (0-1) now copied to
     `variant`; when mirroring stops, 0, and `variant` is the one it was copying to."""
@@ -117,6 +121,9 @@ class EventKind(StrEnum):
     of its metric, NaN when the period had none."""
     ANALYSIS_FAILED = "AnalysisFailed", ("variant", "count")
     """A measurement of `variant` fails; `count` failed measurements so far."""
+    ANALYSIS_ERROR = "AnalysisError", ("variant", "count")
+    """A measurement of `variant` errs (Argo: its query found no data); `count`
+    consecutive errors so far."""
     ANALYSIS_PAUSED = "AnalysisPaused", ("variant", "count")
     """Too little traffic to judge `variant`: only `count` requests; the rollout holds."""
     ANALYSIS_RUN_SUCCESSFUL = "AnalysisRunSuccessful", ("variant", "count")

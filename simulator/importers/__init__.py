@@ -6,7 +6,8 @@ traffic, fleet, slo, monitoring... are kept) with the `strategy` and, where the 
 says so, fleet/release fields replaced. Supported kinds (see each module for the exact
 mapping and for what is ignored or refused):
 
-- Argo Rollouts `Rollout` (canary) with its `AnalysisTemplate`s (multi-document YAML): `argo.py`
+- Argo Rollouts `Rollout` (canary or blueGreen) with its `AnalysisTemplate`s (multi-document
+  YAML): the `argo` package
 - Flagger `Canary`: `flagger.py`
 - SageMaker `UpdateEndpoint` (DeploymentConfig) and `CreateEndpointConfig` with
   ShadowProductionVariants, both validated against botocore's service model: `sagemaker.py`

@@ -5,7 +5,10 @@ Mapping (`spec.analysis`):
   `stepWeight` -> step_weight, `maxWeight` -> max_weight (default 100, as Flagger's
   scheduler reads a missing or 0 maxWeight), `stepWeights` -> step_weights (Flagger then
   ignores maxWeight: it promotes after the last of them); the canary runs at full size
-  (`scale: full`, as Flagger scales the canary Deployment).
+  (`scale: full`, as Flagger scales the canary Deployment). Both forms play on Flagger's
+  ticks, the last stepWeight passing maxWeight as its scheduler does (20 by 20 to 50:
+  20, 40, 60); the gate has no `min_requests`, since Flagger judges whatever requests
+  come and counts none as a failed check (docs/reference/flagger.md).
 - metrics: `request-success-rate` thresholdRange {min: m} (percent) -> error_rate max
   (100 - m) / 100; `request-duration` thresholdRange {max: ms} -> latency_p99 max ms.
   Flagger fails a check on success rate < min or duration > max, as the check does.

@@ -66,14 +66,14 @@ def validate(operation: str, params: dict, ctx) -> None:
     service_models.check("sagemaker", operation, params, ctx)
 
 
-def _size(size: Any, field: str, ctx) -> int | str:
+def _size(size: Any, field: str, ctx, low: int = 1, high: int = 100,
+          why: str = "CAPACITY_PERCENT is a percentage of the fleet") -> int | str:
     """CanarySize-style {Type, Value} as an instance count or a capacity percentage."""
     size = ctx.mapping(size, field)
     kind = ctx.choice(size.get("Type"), f"{field}.Type", SIZE_TYPES)
     if kind == "INSTANCE_COUNT":
         return ctx.integer(size.get("Value"), f"{field}.Value", low=1, why="a count of instances")
-    percent = ctx.integer(size.get("Value"), f"{field}.Value", low=1, high=100,
-                          why="CAPACITY_PERCENT is a percentage of the fleet")  # fmt: skip
+    percent = ctx.integer(size.get("Value"), f"{field}.Value", low=low, high=high, why=why)
     return f"{percent}%"
 
 
@@ -129,12 +129,15 @@ def _blue_green(policy: Any, ctx) -> dict:
     wait = ctx.integer(routing.get("WaitIntervalInSeconds"), f"{field}.WaitIntervalInSeconds",
                        low=0)  # fmt: skip
     out: dict[str, Any] = {"type": "blue_green", "traffic": kind, "wait_interval": float(wait)}
-    for key, name, applies in (("CanarySize", "canary_size", "CANARY"),
-                               ("LinearStepSize", "linear_step", "LINEAR")):  # fmt: skip
+    # the developer guide's ranges: a canary at most 50% of the fleet, linear steps 10-50%
+    for key, name, applies, low, why in (
+        ("CanarySize", "canary_size", "CANARY", 1, "a canary is at most 50% of the fleet"),
+        ("LinearStepSize", "linear_step", "LINEAR", 10, "a linear step is 10-50% of the fleet"),
+    ):
         if key in routing:
             if kind != applies:
                 ctx.fail(f"{field}.{key}", f"only applies to Type {applies}, not {kind}")
-            out[name] = _size(routing[key], f"{field}.{key}", ctx)
+            out[name] = _size(routing[key], f"{field}.{key}", ctx, low=low, high=50, why=why)
         elif kind == applies:
             ctx.fail(f"{field}.{key}", f"required for Type {kind}")
     for key, name in (("TerminationWaitInSeconds", "termination_wait"),

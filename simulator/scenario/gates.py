@@ -55,8 +55,10 @@ class GateBase(Spec):
         "1 - availability (else 1%) and latency_p99 <= slo.latency_p99 (else 500ms)",
     )
     min_requests: int = Field(
-        50, ge=0, description="fewer release requests in a measurement: inconclusive, pause"
-    )
+        0, ge=0,
+        description="deploysim's own guard, off at 0: a measurement with fewer release "
+        "requests is inconclusive and the rollout pauses (no real controller has it)",
+    )  # fmt: skip
 
     def interval_s(self, period: float) -> float:
         """Seconds between measurements: the gate's interval, or the metric `period`."""
@@ -80,7 +82,6 @@ class AlarmsGate(GateBase):
     )
     evaluation_periods: int = Field(1, ge=1, description="of the derived alarms")
     datapoints_to_alarm: int | None = Field(None, ge=1, description="of the derived alarms")
-    min_requests: int = Field(0, ge=0, description="SageMaker bakes on regardless of traffic")
 
     @model_validator(mode="after")
     def _m_of_n(self) -> AlarmsGate:
@@ -95,9 +96,6 @@ class FlaggerGate(GateBase):
     type: Literal["flagger"]
     interval: Duration = Field(60.0, ge=10, description="between checks (Flagger floor 10s)")
     threshold: int = Field(1, ge=1, description="cumulative failed checks before rollback")
-    no_data: Literal["pause", "fail"] = Field(
-        "pause", description="real Flagger counts 'no values found' as a failed check: 'fail'"
-    )
 
 
 class ArgoGate(GateBase):
@@ -108,6 +106,9 @@ class ArgoGate(GateBase):
     initial_delay: Duration = 0.0
     count: int | None = Field(None, ge=1, description="measurements, then Successful")
     failure_limit: int = Field(0, ge=0, description="the run fails when failed > failureLimit")
+    consecutive_error_limit: int = Field(
+        4, ge=0, description="the run errors (and aborts) after more consecutive errors"
+    )
 
 
 class KayentaMetric(Spec):

@@ -25,7 +25,7 @@ BRIEF_TARGETS = [
 ]  # fmt: skip
 PLATFORMS = ["sagemaker", "ec2", "ecs_fargate", "ecs_ec2", "emr", "on_prem"]
 STRATEGIES = ["none", "big_bang", "phased", "parallel", "rolling", "canary", "ab_test",
-              "blue_green", "linear", "shadow"]  # fmt: skip
+              "blue_green", "linear", "shadow", "argo_blue_green"]  # fmt: skip
 EMR_OFFERS = {"ml.m5.xlarge", "ml.c5.xlarge", "ml.c5.2xlarge", "ml.c7g.xlarge", "ml.g4dn.xlarge",
               "ml.g5.xlarge", "ml.p3.2xlarge"}  # fmt: skip
 
@@ -227,7 +227,7 @@ def test_the_refusals_the_platforms_imply():
     assert refused["sagemaker"] == set()
     assert refused["ec2"] == refused["ecs_fargate"] == refused["ecs_ec2"] == {"parallel", "shadow"}
     assert refused["emr"] == set(STRATEGIES) - {"none", "big_bang"}
-    assert refused["on_prem"] == {"parallel", "blue_green", "linear", "shadow"}
+    assert refused["on_prem"] == {"parallel", "blue_green", "linear", "shadow", "argo_blue_green"}
     assert "mirroring" in pl.refusal("ecs_fargate", "shadow")
     assert "EC2 instances only" in pl.refusal("on_prem", "blue_green")
 

@@ -89,6 +89,23 @@ def test_estimated_copies_match_the_shadow_invocations():
     assert abs(copies - expected) <= K * math.sqrt(expected)
 
 
+def test_argo_blue_green_preview_copies_are_bounded_by_the_longest_analysis():
+    # 20% copies to the preview while its pre-promotion run lasts: 60 s delay + 3 x 60 s
+    # measurements, each of which could follow 4 tolerated errors: at most 60 + 3 x 5 x 60
+    # = 960 s. A healthy run measures at 60, 120 and 180 s, so the copies it makes (a
+    # Poisson thinning of mean 0.2 x 150 x 180 = 5,400, SE 73; seed 3) are well under it.
+    data = under({"pattern": "poisson", "rate": 150}, duration=1800.0,
+                 release={"provisioning": 0},
+                 strategy={"type": "argo_blue_green", "preview_traffic": 20,
+                           "start": 0})  # fmt: skip
+    expected = estimated(data).work["copies"].amount
+    assert expected == pytest.approx(0.2 * 150 * 960)
+    m = ds.simulate(data, seed=3).metrics
+    copies = m.loc[m["version"] == "v2-preview", "Invocations"].sum()
+    assert abs(copies - 0.2 * 150 * 180) <= K * math.sqrt(0.2 * 150 * 180)
+    assert copies < expected
+
+
 def test_a_counts_trace_is_estimated_exactly_and_a_timestamps_trace_by_its_rows(tmp_path):
     counts = tmp_path / "counts.csv"
     counts.write_text("invocations\n" + "\n".join(str(c) for c in [120, 0, 3000, 45, 9]) + "\n")

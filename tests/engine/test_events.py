@@ -164,6 +164,10 @@ def said(kind: str, detail: str, ev: dict) -> dict:
         m = re.fullmatch(r"(\d+%) of requests to (\S+)", detail)
         assert f"{ev['value']:.0%}" == m[1]
         return {"variant": m[2]}
+    if kind == K.ACTIVE_INSTANCES:
+        m = re.fullmatch(r"(\d+) of (\d+) of (\S+)", detail)
+        assert int(m[1]) <= int(m[2])
+        return {"count": int(m[1]), "variant": m[3]}
     if kind == K.ADOPT_SHADOW:
         m = re.fullmatch(r"(\d+) instances of (\S+)", detail)
         return {"count": int(m[1]), "variant": m[2]}
@@ -176,6 +180,10 @@ def said(kind: str, detail: str, ev: dict) -> dict:
         m = re.fullmatch(r"(\S+): .*; (?:failed (\d+) \(failureLimit \d+\)|failedChecks (\d+)/\d+)",
                          detail)  # fmt: skip
         return {"variant": m[1], "count": int(m[2] or m[3])}
+    if kind == K.ANALYSIS_ERROR:
+        m = re.fullmatch(r"(\S+): no data \(empty result\); consecutiveErrors (\d+) "
+                         r"\(consecutiveErrorLimit \d+\)", detail)  # fmt: skip
+        return {"variant": m[1], "count": int(m[2])}
     if kind == K.ANALYSIS_PAUSED:
         m = re.fullmatch(r"(\d+) requests to (\S+) < min_requests \d+", detail)
         return {"count": int(m[1]), "variant": m[2]}

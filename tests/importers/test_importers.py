@@ -162,8 +162,8 @@ def test_argo_refuses_missing_template_and_unknown_fields():
     with pytest.raises(ConfigImportError, match=r"canary\.dynamicStableScale"):
         import_config(argo_text(docs), base=BASE)
     docs = argo_docs()
-    docs[0]["spec"]["strategy"] = {"blueGreen": {"activeService": "a"}}
-    with pytest.raises(ConfigImportError, match="only the canary strategy"):
+    docs[0]["spec"]["strategy"]["blueGreen"] = {"activeService": "a", "previewService": "b"}
+    with pytest.raises(ConfigImportError, match=r"spec\.strategy: .*[Mm]ultiple"):
         import_config(argo_text(docs), base=BASE)
 
 

@@ -11,39 +11,29 @@ from __future__ import annotations
 
 import copy
 import math
-from pathlib import Path
 from statistics import NormalDist
 
 import pytest
-import yaml
 
 import simulator as ds
 from simulator import catalog
 from simulator.importers import DEFAULT_BASE, ConfigImportError, import_config
+from tests.importers.documented import (
+    docs,
+    every_file_has_its_case,
+    folder,
+    imports_as_expected,
+    text,
+)
 from tests.importers.test_importers import BASE
 
-HERE = Path(__file__).resolve().parent / "realworld" / "kubernetes"
-CASES = yaml.safe_load((HERE / "expected.yaml").read_text())
+HERE, CASES = folder("kubernetes")
 ROLLING = HERE / "rolling-percent-surge.yaml"
 HPA = HERE / "hpa-cpu.yaml"
 
 # test_importers' light base: its instances start in a fixed time, so the audit trail
 # says when each serves
 START_UP = BASE["fleet"]["provisioning"]
-
-
-def docs(path: Path) -> list[dict]:
-    return list(yaml.safe_load_all(path.read_text()))
-
-
-def text(documents: list[dict]) -> str:
-    return yaml.safe_dump_all(documents, sort_keys=False)
-
-
-def field(data: dict, path: str):
-    for part in path.split("."):
-        data = data[part]
-    return data
 
 
 def cpu_target(percent: float, target: str, model: str) -> float:
@@ -63,32 +53,16 @@ def cpu_target(percent: float, target: str, model: str) -> float:
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_documented_config_imports_as_expected(name):
-    case, path = CASES[name], HERE / name
-    if "refused" in case:
-        with pytest.raises(ConfigImportError) as err:
-            import_config(path)
-        message = str(err.value)
-        assert message.startswith(f"{path}: {case['field']}: "), message
-        assert case["refused"] in message, message
-        assert len(message) < 600
-        return
-    data = import_config(path)
-    sc = ds.load_scenario(copy.deepcopy(data))
-    for key, value in case["fields"].items():
-        assert field(data, key) == value, key
-    for section in case.get("absent", []):
-        assert section not in data
-    for words in case.get("notes", []):
-        assert words in sc.description, words
-    if "cpu_utilization" in case:
+    case = CASES[name]
+    imported = imports_as_expected(HERE / name, case)
+    if imported is not None and "cpu_utilization" in case:
         fleet = DEFAULT_BASE["fleet"]
         want = cpu_target(case["cpu_utilization"], fleet["target"], "resnet50")
-        assert sc.autoscaling.target == pytest.approx(want, rel=1e-9)
+        assert imported[1].autoscaling.target == pytest.approx(want, rel=1e-9)
 
 
 def test_every_file_in_the_folder_has_its_expectation():
-    files = {p.name for p in HERE.iterdir() if p.is_file()} - {"expected.yaml"}
-    assert files == set(CASES)
+    every_file_has_its_case(HERE, CASES)
 
 
 # ---------------------------------------------------------------- the HPA's CPU target

@@ -60,7 +60,7 @@ def test_every_gated_strategy_catches_the_defect_before_promotion(defective):
     for (strategy, seed), s in defective.items():
         assert s["outcome"] == "rolled_back", (strategy, seed)
         assert s["release_defective"] and not s["false_rollback"]
-        if strategy in ("shadow", "parallel"):  # caught before any user met it
+        if strategy in ("shadow", "parallel", "argo_blue_green"):  # before any user met it
             assert s["blast_radius"] == 0 and s["time_to_detect_s"] is None
         else:
             assert s["time_to_detect_s"] > 0 and s["time_to_rollback_s"] >= 0

@@ -3,11 +3,15 @@
 A `Gate` is started on the release's variant (and, for Kayenta, a baseline) and measures
 every `interval` in the background. Strategies only ask it three things: wait out a bake
 (`wait`), may the release be promoted (`final`), and stop (`stop`); when it decides to roll
-back it fires `abort_event`. Subclasses say how they measure, how a failed measurement
-counts, and how a bake is held: in the background, cut short by an abort
-(`BackgroundGate`: Argo, SageMaker alarms), or judged by a measurement taken at or after
-the bake's end (`JudgedGate`: Flagger, Kayenta). Low traffic never fails a check: a
-measurement with fewer than `min_requests` requests is inconclusive and holds the rollout.
+back it fires `abort_event`, and `ended` when its run is over (aborted, or Successful: an
+analysis a strategy waits out whole, as Argo's blue/green does). Subclasses say how they
+measure, how a failed measurement counts, and how a bake is held: in the background, cut
+short by an abort (`BackgroundGate`: Argo, SageMaker alarms), or judged by a measurement
+taken at or after the bake's end (`JudgedGate`: Flagger, Kayenta). A measurement that
+finds no request to the release is the controller's own business (`_no_data`: Flagger
+fails the check, Argo records an error); deploysim's `min_requests` guard, when a
+scenario asks for it, makes a measurement with fewer requests inconclusive and holds the
+rollout instead.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from simulator.scenario.gates import Check, GateBase, default_checks
 if TYPE_CHECKING:
     from simulator.engine.control import Control
 
-PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+PASS, FAIL, INCONCLUSIVE, ERROR = "pass", "fail", "inconclusive", "error"
+UNDECIDED = (INCONCLUSIVE, ERROR)
+"""Verdicts that conclude nothing: they do not count (only deploysim's low-traffic pause,
+INCONCLUSIVE, also holds a bake)."""
 EPS = 1e-9
 
 
@@ -48,9 +55,11 @@ class Gate:
         self.failed = 0
         self.last: tuple[float, str] = (-math.inf, INCONCLUSIVE)
         self.aborted: str | None = None
+        self._due: str | None = None  # a rollback the controller takes at its next tick
         self.done = False  # Argo: `count` measurements taken, the run is Successful
         self._tick = self.env.event()
         self.abort_event = self.env.event()  # fires when the gate decides to roll back
+        self.ended = self.env.event()  # fires when the run ends: Successful or aborted
         self._stopped = False
         self._begin = 0.0
 
@@ -110,9 +119,17 @@ class Gate:
         """How the failed measurements so far read, and whether they abort."""
         raise NotImplementedError
 
-    def _no_data(self, n: int) -> str:
-        """A measurement with too few requests."""
-        return self._paused(n)
+    def _first_wait(self) -> float:
+        """From the start (after `_before_first`) to the first measurement."""
+        return self.interval
+
+    def _no_data(self, values: dict[str, np.ndarray]) -> str:
+        """A measurement that found no request: by default the checks see no value."""
+        return self._decide(values)
+
+    def _give_up(self, reason: str) -> None:
+        """The tool's rule says roll back: by default at once."""
+        self._abort(reason)
 
     def _decide(self, values: dict[str, np.ndarray]) -> str:
         """A measurement with enough requests: the checks decide."""
@@ -123,27 +140,32 @@ class Gate:
 
     def _run(self):
         yield from self._before_first()
-        taken = 0
+        taken, wait = 0, self._first_wait()
         while not self._stopped and not self.aborted:
-            yield self.env.timeout(self.interval)
+            yield self.env.timeout(wait)
+            wait = self.interval
             if self._stopped:
                 return
-            self.ctx.sync()
-            verdict = self._measure()
-            taken += verdict != INCONCLUSIVE
-            self.last = (self.env.now, verdict)
-            self._counted(taken)
+            if self._due is not None:
+                self._abort(self._due)
+            else:
+                self.ctx.sync()
+                verdict = self._measure()
+                taken += verdict not in UNDECIDED
+                self.last = (self.env.now, verdict)
+                self._counted(taken)
             tick, self._tick = self._tick, self.env.event()
             tick.succeed()
             if self.done:
+                self._end()
                 return
 
     def _measure(self) -> str:
         values = self.ctx.metrics(self.subject, self._window(self.env.now - self.interval))
         n = int(values["Invocations"][0])
         if n < self.spec.min_requests:
-            return self._no_data(n)
-        return self._decide(values)
+            return self._paused(n)
+        return self._decide(values) if n else self._no_data(values)
 
     def _failed(self, what: str) -> str:
         """Count a failed measurement; abort by the tool's own rule."""
@@ -152,7 +174,7 @@ class Gate:
         self.ctx.audit(EventKind.ANALYSIS_FAILED, f"{self.subject}: {what}; {rule}",
                        variant=self.subject, count=self.failed)  # fmt: skip
         if abort:
-            self._abort(f"{what}; {rule}")
+            self._give_up(f"{what}; {rule}")
         return FAIL
 
     def _paused(self, n: int) -> str:
@@ -168,6 +190,11 @@ class Gate:
         self.aborted = f"{self.spec.type}: {reason}"
         self.ctx.detected(self.aborted, cause=cause or self.spec.type, subject=self.subject)
         self.abort_event.succeed()
+        self._end()
+
+    def _end(self) -> None:
+        if not self.ended.triggered:
+            self.ended.succeed()
 
     def _window(self, since: float) -> slice:
         """The closed periods that ended after `since`."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.release.strategies import (
     ab_test,
+    argo_blue_green,
     big_bang,
     blue_green,
     canary,
@@ -41,6 +42,7 @@ CONTROLLERS: dict[type[specs.StrategyBase], Callable[..., Generator[Any, Any, No
     specs.BlueGreen: blue_green.run,
     specs.Linear: blue_green.run,  # blue/green that always shifts linearly
     specs.Shadow: shadow.run,
+    specs.ArgoBlueGreen: argo_blue_green.run,
 }
 
 

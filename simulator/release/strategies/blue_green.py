@@ -4,6 +4,14 @@ Green launched at full size, each shift baked under the gate, blue kept for
 `termination_wait` after the last; a deadline process rolls back an update still going
 after `max_execution_timeout`. The shifts are the spec's
 (`simulator.scenario.strategies.blue_green`; `linear` runs here too).
+
+LINEAR as SageMaker's developer guide tells it ("Use linear traffic shifting"): each step
+turns a portion of green on and "deactivates the same size portion of the blue fleet", so
+every active instance keeps the load it had. Deactivated instances take no traffic but stay
+provisioned, and billed, because a rollback moves all traffic back to blue at once and
+blue is terminated only after the last bake and the termination wait
+("Blue/Green Deployments": "SageMaker AI terminates the blue fleet"); the guide says nothing
+of releasing blue instances step by step.
 """
 
 from __future__ import annotations
@@ -34,9 +42,16 @@ def run(spec: BlueGreen, ctx: Control) -> Generator[Any, Any, None]:
     if not (yield from rel.grow(ctx.launch(green))):
         yield from rel.roll_back()
         return
+    linear = spec.traffic == "LINEAR"
     for share in spec.shares(rel.size):
+        if linear:
+            on = round(share * rel.size)
+            ctx.keep_active(green, on)
+            ctx.keep_active(blue, rel.size - on)
         ctx.set_weights({green: share, blue: 1.0 - share})
         if not (yield from rel.bake(spec.wait_interval)):
+            if linear:
+                ctx.keep_active(blue, len(blue.instances))
             yield from rel.roll_back()
             return
     yield from rel.promote(green, keep_for=spec.termination_wait)

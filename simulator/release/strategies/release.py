@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from simulator.engine.events import EventKind
 from simulator.release import gates
 from simulator.release.gates import Gate
-from simulator.scenario.strategies import GatedStrategy
+from simulator.scenario.gates import GateBase
+from simulator.scenario.strategies import ArgoBlueGreen, GatedStrategy
 
 if TYPE_CHECKING:
     from simulator.engine.control import Control
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 class Release:
     """One release in progress: the stable variant, the release's variants, the gate."""
 
-    def __init__(self, ctx: Control, strategy: GatedStrategy, detail: str) -> None:
+    def __init__(self, ctx: Control, strategy: GatedStrategy | ArgoBlueGreen, detail: str) -> None:
         self.ctx, self.env, self.strategy = ctx, ctx.env, strategy
         self.stable: Variant = ctx.current
         self.size = self.stable.spec.instances
@@ -45,6 +46,17 @@ class Release:
         if self.analysis is None:
             base = None if baseline is None else baseline.version
             self.analysis = gates.start(self.strategy.gate, self.ctx, subject.version, base)
+        return self.analysis
+
+    def analyse(self, spec: GateBase, subject: Variant) -> Gate:
+        """Start a new gate from `spec` on a variant, ending the current one.
+
+        For a strategy with several analyses of its own (Argo blue/green's pre- and
+        post-promotion runs); bakes, growth and rollback then watch this one.
+        """
+        if self.analysis is not None:
+            self.analysis.stop()
+        self.analysis = gates.start(spec, self.ctx, subject.version)
         return self.analysis
 
     def scale_to(self, variant: Variant, count: int):
@@ -89,11 +101,12 @@ class Release:
                 self.ctx.terminate(v)
         self.ctx.finish("promoted")
 
-    def roll_back(self, *, batch: int | None = None):
+    def roll_back(self, *, batch: int | None = None, keep_for: float | None = None):
         """Traffic back to the stable fleet, re-provisioning it first if it was scaled down.
 
         `batch` launches the missing old instances that many at a time (SageMaker's
-        RollbackMaximumBatchSize); by default all at once.
+        RollbackMaximumBatchSize); by default all at once. The release's instances go
+        `keep_for` seconds later (default the strategy's scale_down_delay).
         """
         if self.analysis is not None:
             self.analysis.stop()
@@ -106,7 +119,7 @@ class Release:
         self.ctx.set_weights({stable: 1.0} | {v: 0.0 for v in self.variants})
         self.ctx.current = stable
         self.ctx.restored()
-        yield self.env.timeout(self.strategy.scale_down_delay)
+        yield self.env.timeout(self.strategy.scale_down_delay if keep_for is None else keep_for)
         for v in self.variants:
             if v.live:
                 self.ctx.terminate(v)

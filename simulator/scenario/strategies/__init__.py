@@ -16,6 +16,7 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from simulator.scenario.strategies.ab_test import ABTest
+from simulator.scenario.strategies.argo_blue_green import ArgoBlueGreen
 from simulator.scenario.strategies.base import GatedStrategy, StrategyBase
 from simulator.scenario.strategies.big_bang import BigBang
 from simulator.scenario.strategies.blue_green import BlueGreen
@@ -28,7 +29,7 @@ from simulator.scenario.strategies.rolling import Rolling
 from simulator.scenario.strategies.shadow import Shadow
 
 SPECS = (SteadyState, BigBang, Phased, Parallel, Rolling, Canary, ABTest, BlueGreen, Linear,
-         Shadow)  # fmt: skip
+         Shadow, ArgoBlueGreen)  # fmt: skip
 """Every strategy, in the order the schema reference and the front end list them."""
 
 STRATEGIES: dict[str, type[StrategyBase]] = {
@@ -37,5 +38,5 @@ STRATEGIES: dict[str, type[StrategyBase]] = {
 STRATEGY_TYPES = tuple(STRATEGIES)
 StrategySpec = Annotated[Union[SPECS], Field(discriminator="type")]  # noqa: UP007
 
-__all__ = ["SPECS", "STRATEGIES", "STRATEGY_TYPES", "GatedStrategy", "StrategyBase",
-           "StrategySpec"]  # fmt: skip
+__all__ = ["SPECS", "STRATEGIES", "STRATEGY_TYPES", "ArgoBlueGreen", "GatedStrategy",
+           "StrategyBase", "StrategySpec"]  # fmt: skip

@@ -3,8 +3,10 @@
 Two ways to write the steps, as the real controllers do:
 - Argo Rollouts: `steps` of `{weight, bake}` (setWeight then pause); the canary is
   scaled to its share of the fleet (rounded up) and the stable fleet stays whole.
-- Flagger: `step_weight` up to `max_weight` (or an explicit `step_weights` list); each
-  weight is held for one gate interval, and a failed check holds it another.
+- Flagger: `step_weight` until the weight reaches `max_weight` (the last step may pass it:
+  20 by 20 to 50 gives 20, 40, 60), or an explicit `step_weights` list; each weight is
+  held for one gate interval, and a failed check holds it another. Flagger's scheduler
+  runs on a ticker of that interval, and so do these steps (`flagger_schedule`).
 
 With a Kayenta gate a baseline of the old version, the same size as the canary and
 started at the same time, takes the same share of traffic, so the judge compares
@@ -47,9 +49,10 @@ class Canary(GatedStrategy):
     step_weights: list[Annotated[float, Field(gt=0, le=100)]] | None = Field(
         None, min_length=1, max_length=MAX_STEPS, description="Flagger stepWeights"
     )
-    scale: Literal["weight", "full"] = Field(
-        "weight",
-        description="canary size: its share of the fleet (Argo), or the whole fleet (Flagger)",
+    scale: Literal["weight", "full"] | None = Field(
+        None,
+        description="canary size: its share of the fleet (default for `steps`, as Argo), or "
+        "the whole fleet (default for Flagger's form, as Flagger scales its canary)",
     )
     gate: GateSpec = Field(
         default_factory=lambda: {"type": "flagger"},
@@ -61,6 +64,11 @@ class Canary(GatedStrategy):
         flagger = self.step_weight is not None or self.step_weights is not None
         if flagger and self.steps is not None:
             raise ValueError("give either 'steps' (Argo) or 'step_weight'/'step_weights' (Flagger)")
+        if self.step_weights is not None and any(
+            b <= a for a, b in zip(self.step_weights, self.step_weights[1:], strict=False)
+        ):
+            raise ValueError("step_weights must increase: Flagger steps by the difference to "
+                             "the next weight, so a smaller one stalls the canary")  # fmt: skip
         if self.step_weight is not None and self.max_weight / self.step_weight > MAX_STEPS:
             raise ValueError(f"step_weight {self.step_weight:g} takes more than {MAX_STEPS} "
                              f"steps to reach max_weight {self.max_weight:g}")  # fmt: skip
@@ -68,6 +76,16 @@ class Canary(GatedStrategy):
             raise ValueError("with a kayenta gate the canary and its baseline share traffic: "
                              "weights must not exceed 50")  # fmt: skip
         return self
+
+    @property
+    def flagger_schedule(self) -> bool:
+        """Written as Flagger writes it, so stepped on Flagger's ticks."""
+        return self.step_weight is not None or self.step_weights is not None
+
+    @property
+    def full_size(self) -> bool:
+        """Whether the canary runs at the whole fleet's size from its first step."""
+        return (self.scale or ("full" if self.flagger_schedule else "weight")) == "full"
 
     def weights(self) -> list[float]:
         """The canary's traffic weights in percent, in order."""
@@ -78,9 +96,10 @@ class Canary(GatedStrategy):
         if self.step_weights is not None:
             return [(w, interval) for w in self.step_weights]
         if self.step_weight is not None:
+            # runCanary: add stepWeight while the weight is below maxWeight, capped at 100
             weights, w = [], 0.0
             while w < self.max_weight - 1e-9:
-                w = min(w + self.step_weight, self.max_weight)
+                w = min(w + self.step_weight, 100.0)
                 weights.append(w)
             return [(w, interval) for w in weights]
         steps = self.steps

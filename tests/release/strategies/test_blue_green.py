@@ -128,6 +128,49 @@ def test_linear_steps_add_the_step_share_each_bake(n, step, per_shift):
     assert terminations(res) == [(end, n, "v1")]
 
 
+def test_linear_deactivates_the_same_size_portion_of_blue_and_bills_it_to_the_end():
+    """SageMaker's developer guide ("Use linear traffic shifting"): each step turns a portion
+    of green on and deactivates the same size portion of blue. So every active instance,
+    blue or green, keeps the pre-release load, 50 req/s / 4 = 750 requests a period, while
+    all 8 stay billed until blue is terminated. Seed 3; a step's 5 periods hold Poisson
+    counts of mean 750 k over k active instances, so the per-instance mean has SD at most
+    sqrt(750 / 5) = 12.2; the tolerance is 5 SD (61). Without the deactivation blue's
+    instances would share 75%, 50%, 25% of the load: 562, 375, 188 a period."""
+    n, wait = 4, 300.0
+    strategy = {"traffic": "LINEAR", "linear_step": "25%", "wait_interval": wait}
+    res = ds.simulate(blue_green(strategy, instances=n, duration=2400), seed=3)
+    shares = [0.25, 0.5, 0.75, 1.0]
+    steps = expected_shifts(shares, wait)
+    active = kind(res, "ActiveInstances")[["time", "variant", "count"]].values.tolist()
+    assert active == [row for (t, share) in steps
+                      for row in ([t, "v2", round(share * n)], [t, "v1", n - round(share * n)])]
+    for t, share in steps[:-1]:
+        for version, on in (("v2", round(share * n)), ("v1", n - round(share * n))):
+            rows = periods(res, version, t, t + wait)
+            assert len(rows) == wait / PERIOD and (rows["instances"] == on).all()
+            assert rows["InvocationsPerInstance"].mean() == pytest.approx(750, abs=61)
+    gone = steps[-1][0] + wait
+    assert terminations(res) == [(gone, n, "v1")]
+    both = periods(res, "v1", START, gone)["billed_instances"]
+    assert (both == n).all() and (periods(res, "v2", START, gone)["billed_instances"] == n).all()
+    assert res.summary["update_cost_usd"] == pytest.approx(PRICE * 2 * n * (gone - START) / 3600)
+
+
+def test_linear_rollback_turns_every_blue_instance_back_on_at_once():
+    """A defect failing every request trips the derived alarm in the first period of the
+    first step; the rollback reactivates all of blue and moves the traffic in the same
+    instant (deactivated instances are still provisioned), so nothing is re-launched."""
+    strategy = {"traffic": "LINEAR", "linear_step": "25%", "wait_interval": 300}
+    res = ds.simulate(blue_green(strategy, {"error_rate": 1.0}, duration=1800), seed=3)
+    (back,) = kind(res, "RollbackTriggered")["time"].tolist()
+    last = kind(res, "ActiveInstances")[["time", "variant", "count"]].values.tolist()[-1]
+    assert last == [back, "v1", 4]
+    assert shifts(res)[-1] == (back, {"v1": 1.0, "v2": 0.0})
+    assert launches(res) == [(START, 4, "v2")]
+    assert res.summary["time_to_rollback_s"] == 0.0
+    assert (periods(res, "v1", back + PERIOD, 1800)["instances"] == 4).all()
+
+
 @pytest.mark.parametrize("wait", [90.0, 150.0])
 def test_a_bake_is_exactly_wait_interval_even_between_alarm_periods(wait):
     """WaitIntervalInSeconds is an exact wait; the alarms are evaluated every period

@@ -199,40 +199,59 @@ def test_a_gate_that_fires_during_a_scale_up_rolls_back_at_once():
 # ---------------------------------------------------------------- Flagger form
 
 
+def flagger_timeline(weights, n, interval):
+    """A healthy canary's launches, weight shifts and end on Flagger's ticks.
+
+    Read from fluxcd/flagger pkg/controller/scheduler.go (advanceCanary): the tick that
+    sees the new revision (START) scales the canary to full size; the first tick on which
+    it is ready sets the first weight, each tick after a passing check the next one; the
+    check that passes the last weight starts the promotion, the next tick routes all
+    traffic to the new version and the one after scales the old pods down.
+    """
+    first = START + interval * max(1, math.ceil(PROV / interval))
+    shifted = [(first + k * interval, w / 100) for k, w in enumerate(weights)]
+    full = first + (len(weights) + 1) * interval
+    return [(START, n)], [*shifted, (full, 1.0)], full + interval
+
+
 @pytest.mark.parametrize(
     "step, top",
-    [(10, 50), (20, 50), (30, 100), (15, 40), (60, 50), (25, 100)],
+    [(10, 50), (20, 50), (30, 100), (15, 40), (60, 50), (25, 100), (30, 80)],
 )
-def test_flagger_step_weight_counts_up_to_max_weight(step, top):
-    """step, 2 step, ... capped at maxWeight: it always ends on maxWeight (flagger #189)."""
-    spec = ds.load_scenario(canary({"step_weight": step, "max_weight": top})).strategy
-    expected = [min(k * step, top) for k in range(1, math.ceil(top / step) + 1)]
-    assert spec.weights() == pytest.approx(expected)
-    assert spec.weights()[-1] == top
+def test_flagger_step_weight_adds_steps_until_max_weight_is_reached_or_passed(step, top):
+    """runCanary adds stepWeight while the weight is below maxWeight, capping it at 100
+    only: the last weight is the first multiple of the step at or above maxWeight."""
+    weights = ds.load_scenario(canary({"step_weight": step, "max_weight": top})).strategy.weights()
+    assert weights == pytest.approx([min(k * step, 100) for k in range(1, len(weights) + 1)])
+    assert weights[-1] >= top and all(w < top for w in weights[:-1])
 
 
-def test_flagger_max_weight_not_a_multiple_of_step_weight_still_reaches_it_and_promotes():
-    """flagger #189: stepWeight 20, maxWeight 50 must go 20, 40, 50 and then promote,
-    each weight held one analysis interval (60 s)."""
+def test_flagger_step_weight_20_max_weight_50_goes_20_40_60_on_its_ticks():
+    """Flagger's docs ("Rollout Weights": increasing by 20 until the weight goes above 50)
+    and its scheduler give 20, 40, 60, then promotion: each weight one interval (60 s)."""
     res = ds.simulate(canary({"step_weight": 20, "max_weight": 50}), seed=4)
-    plan = [(20, 60), (40, 60), (50, 60)]
-    launched, shifted, end = timeline(plan, 4)
+    launched, shifted, end = flagger_timeline([20, 40, 60], 4, PERIOD)
     assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
     assert [(t, c) for t, c, _ in launches(res)] == launched
     assert res.summary["outcome"] == "promoted" and res.summary["reached_full_traffic"]
     assert kind(res, "UpdateComplete")[["time", "detail"]].values.tolist() == [[end, "promoted"]]
+    assert terminations(res) == [(end, 4, "v1")]
 
 
-def test_flagger_step_weights_are_each_held_for_one_interval():
-    res = ds.simulate(
-        canary({"step_weights": [5, 30, 60], "gate": {"type": "flagger", "interval": 120}}),
-        seed=4,
-    )
-    plan = [(5, 120), (30, 120), (60, 120)]
-    launched, shifted, end = timeline(plan, 4)
+@pytest.mark.parametrize("interval", [60, 120, 90])
+def test_flagger_step_weights_are_each_held_for_one_interval_on_its_ticks(interval):
+    """With a 90 s interval the canary, ready at 120 s, waits for the tick at 180 s."""
+    strategy = {"step_weights": [5, 30, 60], "gate": {"type": "flagger", "interval": interval}}
+    res = ds.simulate(canary(strategy), seed=4)
+    launched, shifted, end = flagger_timeline([5, 30, 60], 4, interval)
     assert [(t, w["v2"]) for t, w in shifts(res)] == [(t, pytest.approx(w)) for t, w in shifted]
     assert [(t, c) for t, c, _ in launches(res)] == launched
     assert terminations(res) == [(end, 4, "v1")]
+
+
+def test_flagger_step_weights_must_increase():
+    with pytest.raises(ds.ScenarioError, match=r"step_weights must increase"):
+        ds.load_scenario(canary({"step_weights": [10, 10, 50]}))
 
 
 # ---------------------------------------------------------------- Kayenta baseline
@@ -368,7 +387,8 @@ def test_healthy_canary_is_promoted_and_the_stable_fleet_goes_after_scale_down_d
 
 def test_defective_canary_is_rolled_back_before_full_traffic():
     """error_rate 0.05 against a 0.1% error check: the first Flagger check (60 s of ~300
-    canary requests; P(no error) = 0.95^300 ~ 2e-7) fails and threshold 1 aborts."""
+    canary requests; P(no error) = 0.95^300 ~ 2e-7) fails and threshold 1 rolls back on
+    the next tick, one interval later, as Flagger's scheduler does."""
     delay = 45.0
     res = ds.simulate(canary({"scale_down_delay": delay}, defect={"error_rate": 0.05}), seed=7)
     first = START + PROV  # the default steps start at 10%: one canary instance to provision
@@ -380,8 +400,9 @@ def test_defective_canary_is_rolled_back_before_full_traffic():
     trig, done = kinds.index("RollbackTriggered"), kinds.index("RollbackComplete")
     assert trig < done
     t_trig = res.events["time"].iloc[trig]
-    assert t_trig == first + PERIOD
-    assert s["time_to_detect_s"] == PERIOD
+    assert kind(res, "AnalysisFailed")["time"].tolist() == [first + PERIOD]
+    assert t_trig == first + 2 * PERIOD
+    assert s["time_to_detect_s"] == 2 * PERIOD
     # the stable fleet was never scaled down: traffic goes back at once
     assert s["time_to_rollback_s"] == 0.0
     assert res.events["time"].iloc[done] == t_trig
