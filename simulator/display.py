@@ -1,0 +1,176 @@
+"""How a figure is written for a person, the same in the CLI, the app and the notebooks.
+
+One unit per quantity (latency in ms, durations in s or m:ss, rates as percentages,
+money in dollars), decimals as a person writes them (never scientific notation),
+"n/a" where a figure does not apply (no time to roll back when nothing rolled back), and
+an interval rounded to what its half-width can tell. `SUMMARY` names every figure of a
+run's summary: its label with its unit, how it is written, and whether it is a
+diagnostic of the simulation rather than a figure about the deployment.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+NA = "n/a"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A summary figure: what a person calls it and how it is written."""
+
+    label: str
+    kind: str  # count, ms, seconds, percent, usd, number, flag, text
+    diagnostic: bool = False
+    applies_when: str | None = None  # "rolled_back", "detected": when the figure means anything
+
+    @property
+    def header(self) -> str:
+        """The label with its unit, for a table's header."""
+        unit = {"ms": "ms", "seconds": "s", "percent": "%", "usd": "$"}.get(self.kind)
+        return f"{self.label} ({unit})" if unit else self.label
+
+
+SUMMARY: dict[str, Figure] = {
+    "outcome": Figure("outcome", "text"),
+    "requests": Figure("requests", "count"),
+    "completed": Figure("completed", "count"),
+    "errors": Figure("errors", "count"),
+    "rejected": Figure("rejected", "count"),
+    "timed_out": Figure("timed out", "count"),
+    "availability": Figure("availability", "percent"),
+    "latency_ms.p50": Figure("latency p50", "ms"),
+    "latency_ms.p95": Figure("latency p95", "ms"),
+    "latency_ms.p99": Figure("latency p99", "ms"),
+    "latency_ms.mean": Figure("latency mean", "ms"),
+    "blast_radius": Figure("requests hurt by the release", "count"),
+    "users_affected": Figure("users affected", "count"),
+    "time_to_detect_s": Figure("time to detect", "seconds", applies_when="detected"),
+    "time_to_rollback_s": Figure("time to roll back", "seconds", applies_when="rolled_back"),
+    "rollout_duration_s": Figure("rollout duration", "seconds"),
+    "downtime_s": Figure("downtime", "seconds"),
+    "slo_violation_minutes": Figure("SLO violation", "number"),
+    "error_budget_burned": Figure("error budget burned", "percent"),
+    "reached_full_traffic": Figure("reached full traffic", "flag"),
+    "false_rollback": Figure("false rollback", "flag"),
+    "cost_usd": Figure("cost", "usd"),
+    "update_cost_usd": Figure("update cost", "usd"),
+    "cost_per_million_usd": Figure("cost per million requests", "usd"),
+    "security_cost_usd": Figure("security cost", "usd"),
+    "throughput_per_s": Figure("throughput (requests/s)", "number"),
+    "wait_ms.mean": Figure("queue wait mean", "ms", diagnostic=True),
+    "mean_in_system": Figure("mean requests in system (L)", "number", diagnostic=True),
+    "lambda_w": Figure("arrival rate x mean time in system (lambda W)", "number",
+                       diagnostic=True),  # fmt: skip
+    "littles_law_gap": Figure("Little's law gap", "percent", diagnostic=True),
+    "wall_s": Figure("wall-clock time", "seconds", diagnostic=True),
+    "requests_per_s": Figure("simulated requests per wall-clock second", "count",
+                             diagnostic=True),  # fmt: skip
+}
+"""Every summary figure a person reads, in the order tables show them (dotted keys reach
+into `latency_ms` and `wait_ms`)."""
+
+RATE_MEANS = {"rolled_back", "false_rollback", "reached_full_traffic", "release_defective"}
+"""Yes/no figures whose mean over replications is a rate: shown as a percentage."""
+
+
+def lookup(summary: dict, key: str) -> Any:
+    """A summary's figure by dotted key (None where it has none)."""
+    value: Any = summary
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def applies(key: str, summary: dict) -> bool:
+    """Whether a figure means anything for this run (a rollback time needs a rollback)."""
+    when = SUMMARY[key].applies_when if key in SUMMARY else None
+    if when == "rolled_back":
+        return summary.get("outcome") == "rolled_back"
+    if when == "detected":
+        return summary.get("time_to_detect_s") is not None
+    return True
+
+
+def rows(summary: dict, *, diagnostics: bool = False) -> list[tuple[str, str]]:
+    """(header, written value) for every figure of a summary, user figures first."""
+    chosen = [k for k, f in SUMMARY.items() if f.diagnostic == diagnostics]
+    return [(SUMMARY[k].header, written(k, summary)) for k in chosen
+            if lookup(summary, k) is not None or SUMMARY[k].applies_when]  # fmt: skip
+
+
+def written(key: str, summary: dict) -> str:
+    """One figure of a summary as a person writes it, "n/a" where it does not apply."""
+    if not applies(key, summary):
+        return NA
+    return show(lookup(summary, key), SUMMARY[key].kind if key in SUMMARY else "number")
+
+
+def show(value: Any, kind: str = "number") -> str:
+    """A value of a kind (see `Figure.kind`), without its unit."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return NA
+    if kind == "flag" or isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "text" or isinstance(value, str):
+        return str(value)
+    x = float(value)
+    if kind == "count":
+        return f"{x:,.0f}"
+    if kind == "percent":
+        return percent(x)
+    if kind == "usd":
+        return decimal(x, 3, least=2)
+    if kind == "seconds":
+        return seconds(x)
+    return decimal(x, 3)
+
+
+def decimal(x: float, significant: int = 3, least: int = 0) -> str:
+    """A number with `significant` digits, thousands separated, never in e-notation.
+
+    Whole digits are never rounded away (17,036 stays 17,036); `least` decimals at least.
+    """
+    if x == 0 or not math.isfinite(x):
+        return f"{x:,.{least}f}" if math.isfinite(x) else str(x)
+    magnitude = math.floor(math.log10(abs(x)))
+    places = min(12, max(least, significant - 1 - magnitude))
+    return f"{x:,.{places}f}"
+
+
+def percent(share: float) -> str:
+    """A share (0-1) as a percentage, with the digits that tell it from 0% or 100%."""
+    p = 100.0 * share
+    if 99.0 <= p < 100.0:  # availability: show the nines and two digits of what is missing
+        places = min(6, max(1, 1 - math.floor(math.log10(100.0 - p) + 1e-9)))
+        return f"{p:.{places}f}%"
+    return decimal(p, 3) + "%"
+
+
+def seconds(x: float) -> str:
+    """A duration: "45.2 s" under a minute, else m:ss (or h:mm:ss)."""
+    if abs(x) < 60:
+        return f"{decimal(x, 3)} s"
+    whole = round(x)
+    h, rest = divmod(whole, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def interval(mean: float | None, half: float | None, kind: str = "number") -> str:
+    """The mean ± the half-width, the mean rounded to the half-width's second significant digit."""
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return NA
+    if half is None or not math.isfinite(half) or half == 0:
+        return show(mean, kind)
+    scale = 100.0 if kind == "percent" else 1.0
+    places = max(0, 1 - math.floor(math.log10(abs(half) * scale)))
+    places = min(places, 12)
+    m, h = mean * scale, half * scale
+    unit = "%" if kind == "percent" else ""
+    if kind == "seconds" and abs(mean) >= 60:
+        return f"{seconds(mean)} ± {seconds(half)}"
+    suffix = " s" if kind == "seconds" else ""
+    return f"{m:,.{places}f}{unit}{suffix} ± {h:,.{places}f}{unit}{suffix}"
