@@ -9,6 +9,7 @@ message ever quotes more than a few dozen characters of what the user gave.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -239,21 +240,36 @@ def _describe(where: str, exc: ValidationError) -> str:
     """One line per problem: its field path, what was expected, and a glimpse of the input."""
     lines = [f"{where} is invalid:"]
     for err in exc.errors(include_url=False)[:MAX_PROBLEMS]:
-        message = _message(err)
-        if err["type"] not in {"missing", "value_error"} and "input" in err:
+        message, path = _message(err), _field_path(err["loc"])
+        if err["type"] in TAGS:  # the problem is the tag, not the whole mapping
+            path = f"{path}.{err.get('ctx', {}).get('discriminator', '').strip(chr(39))}"
+        elif err["type"] not in {"missing", "value_error"} and "input" in err:
             message += f" (got {userfiles.brief(err['input'])})"
-        lines.append(f"  {_field_path(err['loc'])}: {message}")
+        lines.append(f"  {path}: {message}")
     if exc.error_count() > MAX_PROBLEMS:
         lines.append(f"  (and {exc.error_count() - MAX_PROBLEMS:,} more problems)")
     return "\n".join(lines)
 
 
+TAGS = {"union_tag_invalid", "union_tag_not_found"}
+"""Pydantic's errors about the tag that picks a union's member (`type`, `pattern`, ...)."""
+
+
 def _message(err: ErrorDetails) -> str:
-    """Pydantic's words for one problem, cut; a wrong union tag is shown briefly, not whole."""
+    """Pydantic's words for one problem, cut; a union's tag in plain words, with did-you-mean."""
+    ctx = err.get("ctx", {})
+    name = str(ctx.get("discriminator", "")).strip("'")
+    expected = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+    if not expected and err["loc"]:  # pydantic names no tags when the tag is missing
+        expected = sorted(UNIONS.get(str(err["loc"][-1]), ()))
+    if err["type"] == "union_tag_not_found":
+        return f"missing: say which {name} it is, one of {', '.join(expected) or '(none)'}"
     if err["type"] == "union_tag_invalid":
-        ctx = err.get("ctx", {})
-        return (f"unknown {ctx.get('discriminator')} {userfiles.brief(ctx.get('tag'))}; "
-                f"expected one of {ctx.get('expected_tags')}")  # fmt: skip
+        tag = str(ctx.get("tag"))
+        close = difflib.get_close_matches(tag, expected, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return (f"unknown {name} {userfiles.brief(tag)}{hint}; "
+                f"expected one of {', '.join(expected)}")  # fmt: skip
     message = err["msg"].removeprefix("Value error, ")
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 3] + "..."
 
