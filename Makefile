@@ -30,6 +30,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --nbmake --nbmake-timeout=300 -p no:cacheprovider notebooks
 
 # Headless Chromium for the browser test: Debian's package (Playwright's download is
 # not reachable here), without the desktop packages it recommends.

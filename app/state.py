@@ -1,4 +1,4 @@
-"""What the pages share: cached simulation calls, clean errors and the tables' cells.
+"""What the pages share: cached simulation calls, clean errors, the run store.
 
 Simulations are cached on their inputs (the scenario as YAML text, the seed, the
 strategies), so running the same inputs again is instant. Anything a user gets wrong
@@ -6,8 +6,9 @@ strategies), so running the same inputs again is instant. Anything a user gets w
 the simulator words for it (`UserError`), never as a stack trace. Scenarios that come
 from the user (uploaded or pasted) may replay traces only from the project's
 `scenarios/` folder or the folders listed in `$DEPLOYSIM_TRACE_DIRS`, so a scenario
-handed around cannot make the app read an arbitrary file. The sidebar's scenario form
-is in `app/sidebar.py`.
+handed around cannot make the app read an arbitrary file. A comparison made in the app
+is kept in the run store as `deploysim compare` keeps one. The sidebar's scenario form
+is in `app/sidebar.py`, the tables' cells in `app/tables.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -25,10 +25,13 @@ import yaml
 import simulator as ds
 from simulator.analysis.hosting import compare_hosting
 from simulator.analysis.processes import replicate_process
+from simulator.analysis.replication import run_tasks
+from simulator.analysis.statistics import summarize
 from simulator.engine.budget import BudgetError
 from simulator.errors import UserError
 from simulator.process.simulation import ProcessResult, run_process
 from simulator.scenario.strategies import STRATEGY_TYPES
+from simulator.store.runstore import RunStore
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 RELEASES = [s for s in STRATEGY_TYPES if s != "none"]
@@ -87,16 +90,47 @@ def simulate(text: str, seed: int, strategy: str | None = None, force: bool = Fa
 def compare(
     text: str, strategies: tuple[str, ...], replications: int, seed: int, force: bool = False
 ) -> pd.DataFrame:
-    """A comparison, cached on its inputs (the raw replications in attrs)."""
+    """A comparison, cached on its inputs (the raw replications in attrs).
+
+    `strategies`: each strategy's spec (its type and settings) as YAML, so every compared
+    strategy runs with the settings the sidebar shows for it. Replication k of every
+    strategy runs on seed k, as in `simulator.compare` (common random numbers).
+    """
     bar = st.progress(0.0, text="simulating...")
 
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{done} of {total} runs")
 
-    table = ds.compare(ds.load_scenario(text, trace_dirs=trace_dirs()), list(strategies),
-                       replications, seed, progress=progress, force=force)  # fmt: skip
+    base = ds.load_scenario(text, trace_dirs=trace_dirs()).to_dict()
+    arms = [(ds.load_scenario(base | {"strategy": yaml.safe_load(spec)}, trace_dirs=trace_dirs()),
+             None) for spec in strategies]  # fmt: skip
+    runs = run_tasks(arms, replications, seed, progress=progress, force=force)
+    runs = runs.drop(columns=["arm"])
+    runs.insert(0, "strategy", runs.pop("strategy"))  # each arm's type, named by its summary
+    table = pd.DataFrame(
+        {name: summarize(group) for name, group in runs.groupby("strategy", sort=False)}
+    ).T
+    table.index.name = "strategy"
+    table.attrs["replications"] = runs
     bar.empty()
     return table
+
+
+def save_comparison(
+    table: pd.DataFrame, text: str, strategies: tuple[str, ...], replications: int, seed: int
+) -> int:
+    """Keep a comparison made in the app in the run store, as `deploysim compare` keeps one.
+
+    Raises RunStoreError when the store cannot be written.
+    """
+    specs = [yaml.safe_load(spec) for spec in strategies]
+    names = [spec["type"] for spec in specs]
+    return RunStore().save_experiment(
+        table, kind="compare", scenario=ds.load_scenario(text, trace_dirs=trace_dirs()),
+        seed=seed, replications=replications,
+        params={"strategies": names, "settings": specs, "made_in": "app"},
+        label="compared in the app: " + ", ".join(n.replace("_", " ") for n in names),
+    )  # fmt: skip
 
 
 @st.cache_data(show_spinner=False, ttl=60)
@@ -166,27 +200,3 @@ def hosting_comparison(
     with st.spinner(f"{_label}: serving the work four ways..."):
         sc = ds.load_scenario(text, trace_dirs=trace_dirs())
         return compare_hosting(sc, seed, day=day, force=force)
-
-
-def mean_ci(table: pd.DataFrame, metrics: dict[str, str]) -> pd.DataFrame:
-    """'mean ± half-width' cells for the chosen metrics, one row per strategy."""
-    out: dict[str, Any] = {}
-    for label, metric in metrics.items():
-        if f"{metric}_mean" not in table:
-            continue
-        mean = table[f"{metric}_mean"]
-        half = (table[f"{metric}_ci_high"] - table[f"{metric}_ci_low"]) / 2
-        out[label] = [
-            "-" if pd.isna(m) else _number(m, 4) + ("" if pd.isna(h) else f" ± {_number(h, 2)}")
-            for m, h in zip(mean, half, strict=True)
-        ]
-    return pd.DataFrame(out, index=table.index)
-
-
-def _number(x: float, digits: int) -> str:
-    """Readable figures: 17,110 rather than 1.711e+04; small ones to `digits` digits."""
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    if abs(x) < 1e-9:
-        return "0"
-    return f"{x:,.{digits}g}"

@@ -25,7 +25,7 @@ pages = [
     st.Page("pages/process.py", title="Release process", icon=":material/conveyor_belt:"),
     st.Page("pages/hosting.py", title="Hosting options", icon=":material/dns:"),
     st.Page("pages/catalog.py", title="Hardware catalog", icon=":material/memory:"),
-    st.Page("pages/learn.py", title="Learn: queues and canaries", icon=":material/school:"),
+    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
     st.Page("pages/history.py", title="Past runs", icon=":material/history:"),
 ]
 st.navigation(pages).run()

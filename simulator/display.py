@@ -22,24 +22,30 @@ class Figure:
     """A summary figure: what a person calls it and how it is written."""
 
     label: str
-    kind: str  # count, ms, seconds, percent, usd, number, flag, text
+    kind: str  # count, ms, seconds, minutes, percent, usd, number, flag, text, words
     diagnostic: bool = False
     applies_when: str | None = None  # "rolled_back", "detected": when the figure means anything
 
     @property
     def header(self) -> str:
-        """The label with its unit, for a table's header."""
-        unit = {"ms": "ms", "seconds": "s", "percent": "%", "usd": "$"}.get(self.kind)
+        """The label with its unit, for a table's header.
+
+        A duration names no unit: each value carries its own ("45.2 s", or "7:37").
+        """
+        unit = {"ms": "ms", "minutes": "min", "percent": "%", "usd": "$"}.get(self.kind)
         return f"{self.label} ({unit})" if unit else self.label
 
 
 SUMMARY: dict[str, Figure] = {
-    "outcome": Figure("outcome", "text"),
+    "outcome": Figure("outcome", "words"),
     "requests": Figure("requests", "count"),
     "completed": Figure("completed", "count"),
     "errors": Figure("errors", "count"),
     "rejected": Figure("rejected", "count"),
     "timed_out": Figure("timed out", "count"),
+    "failed_in_flight": Figure("errors: instance lost mid-request", "count"),
+    "unavailable": Figure("errors: no serving instance", "count"),
+    "in_flight": Figure("still in flight at the end", "count"),
     "availability": Figure("availability", "percent"),
     "latency_ms.p50": Figure("latency p50", "ms"),
     "latency_ms.p95": Figure("latency p95", "ms"),
@@ -51,8 +57,9 @@ SUMMARY: dict[str, Figure] = {
     "time_to_rollback_s": Figure("time to roll back", "seconds", applies_when="rolled_back"),
     "rollout_duration_s": Figure("rollout duration", "seconds"),
     "downtime_s": Figure("downtime", "seconds"),
-    "slo_violation_minutes": Figure("SLO violation", "number"),
+    "slo_violation_minutes": Figure("SLO violation", "minutes"),
     "error_budget_burned": Figure("error budget burned", "percent"),
+    "release_defective": Figure("release had a defect", "flag"),
     "reached_full_traffic": Figure("reached full traffic", "flag"),
     "false_rollback": Figure("false rollback", "flag"),
     "cost_usd": Figure("cost", "usd"),
@@ -61,6 +68,8 @@ SUMMARY: dict[str, Figure] = {
     "security_cost_usd": Figure("security cost", "usd"),
     "throughput_per_s": Figure("throughput (requests/s)", "number"),
     "wait_ms.mean": Figure("queue wait mean", "ms", diagnostic=True),
+    "wait_ms.p50": Figure("queue wait p50", "ms", diagnostic=True),
+    "wait_ms.p99": Figure("queue wait p99", "ms", diagnostic=True),
     "mean_in_system": Figure("mean requests in system (L)", "number", diagnostic=True),
     "lambda_w": Figure("arrival rate x mean time in system (lambda W)", "number",
                        diagnostic=True),  # fmt: skip
@@ -72,8 +81,38 @@ SUMMARY: dict[str, Figure] = {
 """Every summary figure a person reads, in the order tables show them (dotted keys reach
 into `latency_ms` and `wait_ms`)."""
 
+RISK = [
+    "rolled_back",
+    "blast_radius",
+    "users_affected",
+    "time_to_detect_s",
+    "time_to_rollback_s",
+    "downtime_s",
+    "slo_violation_minutes",
+    "error_budget_burned",
+]
+"""A release's risk, in the order a comparison shows it (`rolled_back` as a rate)."""
+
 RATE_MEANS = {"rolled_back", "false_rollback", "reached_full_traffic", "release_defective"}
 """Yes/no figures whose mean over replications is a rate: shown as a percentage."""
+
+_RATES = {"promoted": "promoted", "rolled_back": "rolled back"}
+
+
+def figure(key: str, replicated: bool = False) -> Figure:
+    """How the figure `key` is labelled and written; `replicated`: its mean over replications.
+
+    A yes/no figure's mean is a rate (a percentage), and a comparison table's outcome
+    columns `promoted` and `rolled_back` are such rates; `cost_by_version.V` is V's cost.
+    """
+    if replicated and (key in RATE_MEANS or key in _RATES):
+        label = _RATES.get(key) or SUMMARY[key].label
+        return Figure(label, "percent")
+    if key in SUMMARY:
+        return SUMMARY[key]
+    if key.startswith("cost_by_version."):
+        return Figure(f"cost of {key.removeprefix('cost_by_version.')}", "usd")
+    return Figure(key, "number")
 
 
 def lookup(summary: dict, key: str) -> Any:
@@ -105,7 +144,58 @@ def written(key: str, summary: dict) -> str:
     """One figure of a summary as a person writes it, "n/a" where it does not apply."""
     if not applies(key, summary):
         return NA
-    return show(lookup(summary, key), SUMMARY[key].kind if key in SUMMARY else "number")
+    return show(lookup(summary, key), figure(key).kind)
+
+
+def version_costs(summary: dict) -> list[tuple[str, str]]:
+    """(header, written cost) for each version's share of the cost (`cost_by_version`)."""
+    costs = summary.get("cost_by_version") or {}
+    return [(figure(f"cost_by_version.{v}").header, show(c, "usd")) for v, c in costs.items()]
+
+
+COMPARED = {
+    "Invocations": (Figure("requests", "count"), 1.0),
+    "error_rate": (Figure("error rate", "percent"), 1.0),
+    "latency_p50": (Figure("latency p50", "ms"), 1000.0),
+    "latency_p99": (Figure("latency p99", "ms"), 1000.0),
+}
+"""A shadow or parallel comparison's figures (`details.comparison`), with the factor to
+their unit: the strategy reports its gate's metrics, whose latencies are in seconds."""
+
+
+def comparison(details: dict | None) -> list[tuple[str, str, str]]:
+    """(header, candidate, production) rows of a shadow or parallel comparison (none if none)."""
+    sides = (details or {}).get("comparison")
+    if not sides:
+        return []
+    rows = []
+    for key, (fig, factor) in COMPARED.items():
+        cells = [sides.get(side, {}).get(key) for side in ("candidate", "production")]
+        cells = [None if v is None else v * factor for v in cells]
+        rows.append((fig.header, *(show(v, fig.kind) for v in cells)))
+    return rows
+
+
+def strategy_rows(details: dict | None) -> list[tuple[str, str]]:
+    """(header, value) for what only an A/B test or a parallel run reports (`details`)."""
+    details = details or {}
+    rows: list[tuple[str, str]] = []
+    if ab := details.get("ab_test"):
+        rows += [("A/B winner", show(ab.get("winner") or "none")),
+                 ("A/B decision time", show(ab.get("decision_time_s"), "seconds")),
+                 ("A/B p-value", show(ab.get("p_value"))),
+                 ("A/B lift (%)", show(ab.get("lift"), "percent"))]  # fmt: skip
+        trials = ab.get("trials") or {}
+        for variant, won in (ab.get("conversions") or {}).items():
+            tried = trials.get(variant)
+            rate = show(won / tried if tried else None, "percent")
+            of = f"{show(won, 'count')} of {show(tried, 'count')} ({rate})"
+            rows.append((f"A/B conversions of {variant}", of))
+    if par := details.get("parallel"):
+        rows += [("answers compared", show(par.get("compared"), "count")),
+                 ("answers that differ", show(par.get("disagreements"), "count")),
+                 ("answers that differ (%)", show(par.get("disagreement_rate"), "percent"))]
+    return rows
 
 
 def show(value: Any, kind: str = "number") -> str:
@@ -114,6 +204,8 @@ def show(value: Any, kind: str = "number") -> str:
         return NA
     if kind == "flag" or isinstance(value, bool):
         return "yes" if value else "no"
+    if kind == "words" and isinstance(value, str):
+        return value.replace("_", " ")  # rolled_back -> rolled back
     if kind == "text" or isinstance(value, str):
         return str(value)
     x = float(value)
@@ -125,7 +217,9 @@ def show(value: Any, kind: str = "number") -> str:
         return decimal(x, 3, least=2)
     if kind == "seconds":
         return seconds(x)
-    return decimal(x, 3)
+    if kind == "minutes" and x.is_integer():
+        return f"{x:,.0f}"  # whole minutes, as counted
+    return decimal(x, 3)  # ms, minutes (units in the header), numbers
 
 
 def decimal(x: float, significant: int = 3, least: int = 0) -> str:
@@ -134,9 +228,11 @@ def decimal(x: float, significant: int = 3, least: int = 0) -> str:
     Whole digits are never rounded away (17,036 stays 17,036); `least` decimals at least.
     """
     if x == 0 or not math.isfinite(x):
-        return f"{x:,.{least}f}" if math.isfinite(x) else str(x)
+        return f"{0.0:,.{least}f}" if math.isfinite(x) else str(x)  # -0.0 is 0
     magnitude = math.floor(math.log10(abs(x)))
     places = min(12, max(least, significant - 1 - magnitude))
+    if places > least and round(abs(x), places) >= 10.0 ** (magnitude + 1):
+        places -= 1  # rounding gained a digit: 99.97 is "100", not "100.0"
     return f"{x:,.{places}f}"
 
 
@@ -144,19 +240,19 @@ def percent(share: float) -> str:
     """A share (0-1) as a percentage, with the digits that tell it from 0% or 100%."""
     p = 100.0 * share
     if 99.0 <= p < 100.0:  # availability: show the nines and two digits of what is missing
-        places = min(6, max(1, 1 - math.floor(math.log10(100.0 - p) + 1e-9)))
+        places = min(9, max(1, 1 - math.floor(math.log10(100.0 - p) + 1e-9)))
         return f"{p:.{places}f}%"
     return decimal(p, 3) + "%"
 
 
 def seconds(x: float) -> str:
     """A duration: "45.2 s" under a minute, else m:ss (or h:mm:ss)."""
-    if abs(x) < 60:
+    if abs(x) < 59.95:  # 59.96 would read "60.0 s": that is "1:00"
         return f"{decimal(x, 3)} s"
-    whole = round(x)
-    h, rest = divmod(whole, 3600)
+    h, rest = divmod(round(abs(x)), 3600)
     m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    sign = "-" if x < 0 else ""
+    return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
 def interval(mean: float | None, half: float | None, kind: str = "number") -> str:

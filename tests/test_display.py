@@ -65,3 +65,74 @@ def test_user_figures_come_apart_from_the_diagnostics():
     assert users["latency p99 (ms)"] == "2.50" and users["availability (%)"] == "100%"
     assert "Little's law gap (%)" not in users and diagnostics["Little's law gap (%)"] == "1.00%"
     assert diagnostics["simulated requests per wall-clock second"] == "600,000"
+
+
+@pytest.mark.parametrize(
+    "x, want",
+    [(99.97, "100"), (9.996, "10.0"), (0.0009999, "0.00100"), (999.6, "1,000"), (-0.0, "0"),
+     (120.138, "120")],
+)  # fmt: skip
+def test_rounding_up_to_a_new_digit_keeps_three_significant_digits(x, want):
+    # 99.97 to 3 significant digits is 100 (not "100.0", four); -0.0 is plain 0
+    assert display.decimal(x) == want
+
+
+@pytest.mark.parametrize(
+    "s, want", [(59.96, "1:00"), (59.94, "59.9 s"), (-90.0, "-1:30"), (135.0, "2:15")]
+)
+def test_a_duration_near_a_minute_and_a_negative_difference(s, want):
+    # 59.96 s to 3 significant digits would read "60.0 s": that is a minute, 1:00
+    assert display.seconds(s) == want
+
+
+def test_money_minutes_and_words():
+    assert display.show(2.05955, "usd") == "2.06" and display.show(0.01955, "usd") == "0.0196"
+    assert display.show(3.0, "minutes") == "3" and display.show(2.5, "minutes") == "2.50"
+    assert display.show("rolled_back", "words") == "rolled back"
+    assert display.SUMMARY["slo_violation_minutes"].header == "SLO violation (min)"
+    # a duration names no unit in its header: each value carries its own ("45.2 s", "7:37")
+    assert display.SUMMARY["time_to_detect_s"].header == "time to detect"
+
+
+def test_a_yes_no_figure_over_replications_is_a_rate():
+    assert display.figure("rolled_back", replicated=True).header == "rolled back (%)"
+    assert display.figure("false_rollback", replicated=True).kind == "percent"
+    assert display.figure("false_rollback").kind == "flag"  # one run: yes or no
+    assert display.interval(0.4, 0.35, "percent") == "40% ± 35%"
+    assert display.figure("cost_by_version.v2").header == "cost of v2 ($)"
+
+
+def test_each_version_s_cost_in_dollars():
+    summary = {"cost_by_version": {"v1": 2.04, "v2": 0.019549999999999998}}
+    assert display.version_costs(summary) == [("cost of v1 ($)", "2.04"),
+                                              ("cost of v2 ($)", "0.0195")]  # fmt: skip
+
+
+def test_a_shadow_comparison_is_in_ms_and_percent():
+    # the strategy reports its gate's metrics: latencies in seconds, error rate as a share
+    details = {"comparison": {
+        "candidate": {"Invocations": 87299.0, "error_rate": 0.03987, "latency_p50": 0.01268,
+                      "latency_p99": 0.03362},
+        "production": {"Invocations": 174257.0, "error_rate": 0.0, "latency_p50": 0.001992,
+                       "latency_p99": None}}}  # fmt: skip
+    assert display.comparison(details) == [
+        ("requests", "87,299", "174,257"),
+        ("error rate (%)", "3.99%", "0%"),  # 3.987% to three digits
+        ("latency p50 (ms)", "12.7", "1.99"),
+        ("latency p99 (ms)", "33.6", "n/a"),
+    ]
+    assert display.comparison({}) == [] and display.comparison(None) == []
+
+
+def test_an_a_b_test_and_a_parallel_run_in_words():
+    details = {"ab_test": {"winner": "v2", "decision_time_s": 600.0, "p_value": 0.000432388,
+                           "lift": 0.2219, "conversions": {"v1": 829}, "trials": {"v1": 16135}},
+               "parallel": {"compared": 174257, "disagreements": 364,
+                            "disagreement_rate": 0.002088868}}  # fmt: skip
+    assert display.strategy_rows(details) == [
+        ("A/B winner", "v2"), ("A/B decision time", "10:00"), ("A/B p-value", "0.000432"),
+        ("A/B lift (%)", "22.2%"),
+        ("A/B conversions of v1", "829 of 16,135 (5.14%)"),  # 829 / 16135 = 0.05138
+        ("answers compared", "174,257"), ("answers that differ", "364"),
+        ("answers that differ (%)", "0.209%"),
+    ]  # fmt: skip

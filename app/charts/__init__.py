@@ -4,7 +4,9 @@
   audit trail), from a Result's metrics and events.
 - ``compare``: risk against cost per strategy, from an experiment table.
 - ``catalog``: latency against cost per target and model, from the catalog table.
-- ``learn``: simulation against theory, and a canary's detection power.
+- ``learn``: simulation against theory, and a canary's detection power (chart and table).
+- ``strategy``: a release strategy from one run: traffic share and fleets over time.
+- ``events``: the audit trail's key events as named markers on the time charts.
 - ``process``: a release process over weeks (DORA's keys as tables, a timeline of
   changes, releases and incidents, lead times against DORA's edges).
 - ``common``: what several of them share (palette, a version's colour, the layout).

@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from app.charts.common import PALETTE, layout
+from app.charts.common import PALETTE, layout, log_axis
+from simulator import display
 
 _FAMILY_COLOR = {"cpu": "#1f77b4", "gpu": "#2ca02c", "inferentia": "#d62728"}
 _SYMBOLS = ["circle", "square", "diamond", "triangle-up", "cross", "x", "star", "hexagon"]
@@ -22,7 +23,8 @@ def catalog(table: pd.DataFrame, *, latency: str = "p50") -> go.Figure:
 
     x is the $ per 1M inferences at full load when the table has it (what a request costs,
     comparable across instance sizes), else the price per hour; both axes are logarithmic
-    because the catalog spans two orders of magnitude. ``latency`` is ``p50`` or ``p99``.
+    because the catalog spans two orders of magnitude, with ticks on 1-2-5 written out
+    ("$0.05", "200"). ``latency`` is ``p50`` or ``p99``.
     """
     column = f"{latency}_ms"
     if "cost_per_million_usd" in table:
@@ -59,11 +61,12 @@ def catalog(table: pd.DataFrame, *, latency: str = "p50") -> go.Figure:
     fig = layout(
         fig,
         f"Catalog: {latency} latency against cost",
-        x_title,
-        f"{latency} latency per request (ms)",
-        xaxis_type="log",
-        yaxis_type="log",
+        f"{x_title}, log scale",
+        f"{latency} latency per request (ms, log scale)",
     )
+    xs = table[x_col] if len(table) else []
+    fig.update_xaxes(**log_axis(xs, prefix="$"))
+    fig.update_yaxes(**log_axis(table[column] if len(table) else []))
     fig.update_layout(hovermode="closest")
     return fig
 
@@ -73,11 +76,12 @@ def _catalog_hover(row: dict[str, Any], column: str) -> str:
     options = [o for o in (row.get("accelerator") or "", "Neo" if row.get("neo") else "") if o]
     head = row["target"] + (f" + {' + '.join(options)}" if options else "")
     lines = [f"<b>{head}</b>", f"model {row['model']} ({row['family']})"]
-    lines.append(f"{column.replace('_ms', '')} {row[column]:.3g} ms")
+    lines.append(f"{column.replace('_ms', '')} {display.decimal(row[column], 3)} ms")
     if "price_per_hour" in row:
-        lines.append(f"${row['price_per_hour']:.4g}/h")
+        lines.append(f"${display.decimal(row['price_per_hour'], 3, least=2)} per hour")
     if "cost_per_million_usd" in row:
-        lines.append(f"${row['cost_per_million_usd']:.4g} per 1M at full load")
+        lines.append(f"${display.decimal(row['cost_per_million_usd'], 3, least=2)} per 1M "
+                     "at full load")  # fmt: skip
     sources = str(row.get("sources", "")).split(" | ")
     return "<br>".join(lines + ["sources:"] + [f"- {s}" for s in sources if s])
 

@@ -7,11 +7,14 @@ the traffic, latency, error and capacity charts of a run.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Collection, Iterable
 from typing import Any
 
 import plotly.graph_objects as go
 from plotly.colors import qualitative
+
+from simulator import display
 
 PALETTE: list[str] = list(qualitative.Plotly)
 
@@ -57,3 +60,30 @@ def layout(fig: go.Figure, title: str, x: str, y: str, **kw: Any) -> go.Figure:
         **kw,
     )
     return fig
+
+
+def log_axis(values: Iterable[float], prefix: str = "") -> dict[str, Any]:
+    """A logarithmic axis over ``values`` with ticks on 1-2-5 (1 alone past 3.5 decades).
+
+    Each tick is written out as a person writes it ("0.05", "2,000"; ``prefix`` such as
+    "$" in front), never as plotly's bare mantissas ("2, 5, 2, 10"); the range pads the
+    data by a tenth of a decade. Non-positive and missing values are ignored.
+    """
+    positive = [float(v) for v in values if v is not None and math.isfinite(v) and v > 0]
+    if not positive:
+        return {"type": "log"}
+    low, high = math.log10(min(positive)) - 0.1, math.log10(max(positive)) + 0.1
+    steps = (1, 2, 5) if high - low <= 3.5 else (1,)
+    ticks = [m * 10.0**d for d in range(math.floor(low), math.ceil(high) + 1) for m in steps]
+    inside = [t for t in ticks if low <= math.log10(t) <= high]
+    if len(inside) < 2:  # a narrow range: widen it to the ticks around the data
+        below = max(t for t in ticks if math.log10(t) <= low)
+        above = min(t for t in ticks if math.log10(t) >= high)
+        low, high = math.log10(below), math.log10(above)
+        inside = [t for t in ticks if below <= t <= above]
+    return {
+        "type": "log",
+        "range": [low, high],
+        "tickvals": inside,
+        "ticktext": [prefix + display.decimal(t, 1) for t in inside],
+    }

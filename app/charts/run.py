@@ -3,7 +3,8 @@
 Built from a Result's metrics (one row per period and version) and events. x is
 simulated time in seconds (``time_s``: the start of a monitoring period, as CloudWatch
 stamps a datapoint with its period's start). Rollout steps, rollbacks, failures and
-alarms are marked on the time charts, so a reader sees what the metrics reacted to.
+alarms are marked on the time charts (``events``: a legend entry per kind), so a reader
+sees what the metrics reacted to.
 
 Rows the metrics mark as ``copy`` are a shadow or parallel release's mirrored requests,
 whose answers no user saw. They are drawn dashed, in their model's colour, and never
@@ -13,14 +14,14 @@ has no copies to show.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.charts.common import PALETTE, layout, version_color
+from app.charts.events import MARKED_EVENTS, add_markers, event_markers  # noqa: F401 (run.event_markers, as before)
+from simulator import display
 from simulator.scenario.security import (
     Finding,
     SecuritySpec,
@@ -28,18 +29,7 @@ from simulator.scenario.security import (
     posture_cost_per_hour,
 )
 
-MARKED_EVENTS = (
-    "UpdateEndpoint",
-    "UpdateEndpointWeightsAndCapacities",
-    "AlarmStateChange",
-    "RollbackTriggered",
-    "RollbackComplete",
-    "UpdateComplete",
-    "ZoneOutage",
-    "InstanceFailure",
-)
 _BAD = {"AlarmStateChange", "RollbackTriggered", "ZoneOutage", "InstanceFailure"}
-_EVENT_COLOR = {"RollbackComplete": "#ff7f0e", "UpdateComplete": "#2ca02c"}
 _PERCENTILE_DASH = {"p50": "dot", "p95": "dash", "p99": "solid"}
 _TIME = "time (s)"
 
@@ -61,70 +51,22 @@ def _series(metrics: pd.DataFrame, version: str, column: str) -> pd.DataFrame:
     return rows[["time_s", column]]
 
 
-# ---------------------------------------------------------------- event markers
-
-
-def event_markers(events: pd.DataFrame | None) -> list[dict[str, Any]]:
-    """The audit events worth a vertical line on the time charts, as {time, kind, label}.
-
-    Rollout steps, weight changes, rollbacks, failures and alarms entering ALARM (not
-    leaving it: the return to OK is visible in the metrics themselves), as the event's
-    ``state`` says. A run stored before events had fields has no ``state``: none of its
-    alarm changes is marked.
-    """
-    if events is None or len(events) == 0:
-        return []
-    out = []
-    states = events["state"] if "state" in events else pd.Series(None, index=events.index)
-    rows = zip(events["time"], events["kind"], events["detail"], states, strict=True)
-    for time, kind, detail, state in rows:
-        if kind not in MARKED_EVENTS:
-            continue
-        detail = "" if pd.isna(detail) else str(detail)
-        if kind == "AlarmStateChange" and state != "ALARM":
-            continue
-        label = f"{kind}: {detail}" if detail else str(kind)
-        out.append({"time": float(time), "kind": str(kind), "label": label})
-    return out
-
-
-def _add_markers(fig: go.Figure, events: pd.DataFrame | None) -> None:
-    """One dotted line per marked instant; its hover lists every event at that instant."""
-    by_time: dict[float, list[dict[str, Any]]] = {}
-    for marker in event_markers(events):
-        by_time.setdefault(marker["time"], []).append(marker)
-    for time, group in by_time.items():
-        kinds = [m["kind"] for m in group]
-        if any(k in _BAD for k in kinds):
-            color = "#d62728"
-        else:
-            color = next((_EVENT_COLOR[k] for k in kinds if k in _EVENT_COLOR), "#7f7f7f")
-        fig.add_shape(
-            type="line",
-            x0=time,
-            x1=time,
-            y0=0,
-            y1=1,
-            xref="x",
-            yref="paper",
-            line={"color": color, "dash": "dot", "width": 1},
-            name="event:" + ",".join(kinds),
-        )
-        fig.add_annotation(
-            x=time,
-            y=1,
-            xref="x",
-            yref="paper",
-            yanchor="bottom",
-            text="▾",
-            showarrow=False,
-            font={"color": color},
-            hovertext=f"t={time:g} s<br>" + "<br>".join(m["label"] for m in group),
-            name="event",
-        )
-
-
 # ---------------------------------------------------------------- the charts
+
+
+def shares(metrics: pd.DataFrame) -> pd.DataFrame:
+    """Each label's invocations per period over the users' invocations (copies excluded).
+
+    A row per period (``time_s``), a column per label in the metrics' order; a period
+    without user traffic is 0 for every label.
+    """
+    versions, copies = _versions(metrics), _copies(metrics)
+    counts = metrics.pivot_table(
+        index="time_s", columns="version", values="Invocations", aggfunc="sum"
+    ).fillna(0.0)
+    counts = counts.reindex(columns=versions, fill_value=0.0).sort_index()
+    users = counts[[v for v in versions if v not in copies]].sum(axis=1)
+    return counts.div(users.where(users > 0), axis=0).fillna(0.0)
 
 
 def traffic_share(metrics: pd.DataFrame) -> go.Figure:
@@ -139,12 +81,7 @@ def traffic_share(metrics: pd.DataFrame) -> go.Figure:
     versions, copies = _versions(metrics), _copies(metrics)
     fig = go.Figure()
     if versions:
-        counts = metrics.pivot_table(
-            index="time_s", columns="version", values="Invocations", aggfunc="sum"
-        ).fillna(0.0)
-        counts = counts.reindex(columns=versions, fill_value=0.0).sort_index()
-        users = counts[[v for v in versions if v not in copies]].sum(axis=1)
-        share = counts.div(users.where(users > 0), axis=0).fillna(0.0)
+        share = shares(metrics)
         for v in versions:
             color = version_color(v, versions, copies)
             common = {"x": share.index.to_numpy(), "y": share[v].to_numpy(), "name": v}
@@ -168,7 +105,10 @@ def latency(
 ) -> go.Figure:
     """p50/p95/p99 latency per version and period, against the SLO and the rollout's events.
 
-    Versions that never served a request in a percentile are left out (all gaps).
+    Versions that never served a request in a percentile are left out (all gaps). The
+    y axis starts at 0 and fits the percentiles, so 2 and 3 ms stay apart: an SLO
+    within reach of them (under four times the highest) is a line across the chart, one far
+    above them is a note in the corner saying so, not a line that flattens the data.
     """
     versions, copies = _versions(metrics), _copies(metrics)
     fig = go.Figure()
@@ -191,15 +131,29 @@ def latency(
                     line={"color": color, "dash": "dashdot" if v in copies else dash},
                 )
             )
-    if slo_ms is not None:
-        fig.add_hline(
-            y=float(slo_ms),
-            line={"color": "#d62728", "dash": "dash"},
-            annotation_text=f"SLO {float(slo_ms):g} ms",
-            name="slo",
-        )
-    _add_markers(fig, events)
+    _slo(fig, slo_ms)
+    add_markers(fig, events)
     return layout(fig, "Latency per version", _TIME, "latency (ms)")
+
+
+def _slo(fig: go.Figure, slo_ms: float | None) -> None:
+    """The SLO as a line when the data comes near it, else as a note above the chart."""
+    highest = max((float(np.nanmax(t.y)) for t in fig.data if len(t.y)), default=0.0)
+    top = max(highest, 1e-9) * 1.1
+    if slo_ms is not None and float(slo_ms) <= 4 * highest:
+        text = f"SLO {display.decimal(slo_ms, 3)} ms"
+        line = {"color": "#d62728", "dash": "dash"}
+        fig.add_hline(y=float(slo_ms), line=line, annotation_text=text, name="slo")
+        top = max(top, 1.1 * float(slo_ms))
+    elif slo_ms is not None:
+        fig.add_annotation(
+            x=1, y=1, xref="paper", yref="paper", xanchor="right", yanchor="bottom",
+            showarrow=False, font={"color": "#d62728"}, name="slo",
+            text=f"SLO {display.decimal(slo_ms, 3)} ms: far above the chart "
+            f"(the highest here is {display.decimal(highest, 3)} ms)",
+        )  # fmt: skip
+    if highest > 0:
+        fig.update_yaxes(range=[0, top])
 
 
 def errors(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figure:
@@ -222,7 +176,7 @@ def errors(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> go.Figu
                 },
             )
         )
-    _add_markers(fig, events)
+    add_markers(fig, events)
     return layout(fig, "Error rate per version", _TIME, "error rate (%)")
 
 
@@ -268,7 +222,7 @@ def capacity_cost(metrics: pd.DataFrame, events: pd.DataFrame | None = None) -> 
             ),
             secondary_y=True,
         )
-    _add_markers(fig, events)
+    add_markers(fig, events)
     fig.update_yaxes(title_text="instances in service (mean per period)", secondary_y=False)
     fig.update_yaxes(title_text="cumulative cost (USD)", secondary_y=True, tickprefix="$")
     return layout(

@@ -1,16 +1,25 @@
-"""One run over time: traffic per version, latency against the SLO, errors, capacity, cost."""
+"""One run over time: traffic per version, latency against the SLO, errors, capacity, cost.
+
+The headline figures say how the release went: its outcome, how long it took to detect
+a bad release and to roll it back (n/a where nothing was detected or rolled back).
+"""
 
 import streamlit as st
 
-from app import hosting_view, sidebar, state
+from app import hosting_view, sidebar, state, tables, whatif
 from app.charts import run as charts
+from simulator import display
 from simulator.scenario import security
+
+PAGE = "run"
 
 st.title("One run over time")
 
-data = sidebar.scenario_form("run")
-if data is not None:
-    seed = st.number_input("Seed", 0, 2**31 - 1, 1, key="seed")
+form = sidebar.scenario_form(PAGE)
+if form is not None:
+    data = form.data
+    seed = whatif.widget(st.number_input, "Seed", "seed", PAGE, 1, scenario=False,
+                         min_value=0, max_value=2**31 - 1)  # fmt: skip
     st.caption("The strategy and its settings are in the sidebar (Strategy settings).")
     text = state.yaml_text(data)
     with state.shown_errors("This run cannot be made"):
@@ -21,15 +30,24 @@ if data is not None:
         what = "A Batch Transform job" if kind == "batch_transform" else "An asynchronous endpoint"
         st.info(f"{what} plays no release; its run is drawn as the Hosting options page draws it.")
         hosting_view.show(res, kind)
-        st.dataframe(res.events[["time", "kind", "detail"]], key="events")
+        st.dataframe(tables.events(res.events[["time", "kind", "detail"]]), key="events")
         st.stop()
     st.caption(f"{s['requests']:,} requests, {data['traffic'].get('pattern')} traffic")
-    cols = st.columns(5)
-    cols[0].metric("Outcome", s["outcome"].replace("_", " "))
-    cols[1].metric("Blast radius", f"{s['blast_radius']:,}")
-    cols[2].metric("Availability", f"{s['availability']:.4%}" if s["availability"] else "-")
-    cols[3].metric("p99 (ms)", f"{s['latency_ms']['p99']:,.1f}" if s["latency_ms"]["p99"] else "-")
-    cols[4].metric("Cost ($)", f"{s['cost_usd']:,.2f}")
+    release = data.get("release") is not None
+    figures = {
+        "Outcome": s["outcome"].replace("_", " "),
+        "Time to detect": tables.headline("time_to_detect_s", s) if release else display.NA,
+        "Time to roll back": tables.headline("time_to_rollback_s", s) if release else display.NA,
+        "Blast radius (requests)": display.written("blast_radius", s),
+        "Availability (%)": display.written("availability", s),
+        "p99 latency (ms)": display.written("latency_ms.p99", s),
+        "Cost ($)": display.written("cost_usd", s),
+        "Error budget burned (%)": display.written("error_budget_burned", s),
+    }
+    for i in range(0, len(figures), 4):
+        row = list(figures.items())[i : i + 4]
+        for col, (label, value) in zip(st.columns(4), row, strict=True):
+            col.metric(label, value)
     slo_ms = 1e3 * data["slo"]["latency_p99"] if data.get("slo", {}).get("latency_p99") else None
     m, events = res.metrics, res.events
     st.plotly_chart(charts.traffic_share(m), key="share")
@@ -38,7 +56,7 @@ if data is not None:
     st.plotly_chart(charts.capacity_cost(m, events), key="capacity")
     st.subheader("What happened, when")
     st.plotly_chart(charts.timeline(events), key="timeline")
-    st.dataframe(events, key="events")
+    st.dataframe(tables.events(events), key="events")
     st.download_button(
         "Download the metrics (CSV)",
         m.to_csv(index=False).encode(),

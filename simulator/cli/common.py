@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 
 from simulator.analysis.backends import BackendError
 from simulator.cli.launcher import LaunchError
+from simulator.display import decimal
 from simulator.errors import UserError
 from simulator.limits import MAX_INTEGER
 from simulator.store.files import quote_path
@@ -83,7 +84,12 @@ class Commands(TyperGroup):
                 raise typer.Exit(143 if isinstance(exc, Terminated) else 130) from None
 
 
-HELP = "What happens if we ship this model this way, on this hardware."
+HELP = (
+    "Try a model release before you ship it: simulate its traffic, instances and failures, "
+    "and see what each way of releasing it (big bang, canary, blue/green, shadow, ...) "
+    "would cost, how many requests it would hurt and how fast a bad release is caught and "
+    "rolled back. Start with `deploysim run SCENARIO` or `deploysim app`."
+)
 app = typer.Typer(cls=Commands, add_completion=False, no_args_is_help=True, help=HELP)
 out = Console()
 err = Console(stderr=True)
@@ -150,7 +156,7 @@ def fail(message: str) -> NoReturn:
 
 
 def fmt(value: Any) -> str:
-    """A summary value for a table: thousands separated, 4 significant digits, None as -."""
+    """A value for a table: thousands separated, 4 significant digits, no e-notation, None as -."""
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -158,7 +164,7 @@ def fmt(value: Any) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return f"{value:,.0f}"
     if isinstance(value, float):
-        return f"{value:,.4g}"
+        return decimal(value, 4)
     if isinstance(value, int):
         return f"{value:,}"
     return str(value)

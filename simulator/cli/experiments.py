@@ -2,39 +2,23 @@
 
 Replications run on both cores by default, or on a Dask cluster with `--scheduler`;
 a progress bar shows for anything longer than a second. Tables print the headline
-metrics with their 95% intervals; `--json` prints one JSON object with every column.
+figures with their 95% intervals as a person writes them (`cli.views`); `--json` prints
+one JSON object with every column.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import reprlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.table import Table
 
 from simulator.cli.common import Budget, Seed, app, fail, new_file, out, progress_bar
 
 if TYPE_CHECKING:
     import pandas as pd
-
-HEADLINE = [
-    ("rolled back", "rolled_back"),
-    ("blast radius", "blast_radius"),
-    ("users affected", "users_affected"),
-    ("detect s", "time_to_detect_s"),
-    ("roll back s", "time_to_rollback_s"),
-    ("downtime s", "downtime_s"),
-    ("SLO min", "slo_violation_minutes"),
-    ("p99 ms", "latency_ms.p99"),
-    ("availability", "availability"),
-    ("cost $", "cost_usd"),
-    ("update $", "update_cost_usd"),
-    ("$/1M", "cost_per_million_usd"),
-]
 
 Scheduler = Annotated[
     str | None, typer.Option(help="Dask scheduler address (tcp://host:8786); default local cores")
@@ -67,29 +51,10 @@ def progress(update):
     return lambda done, total: update(done / total)
 
 
-def _cell(table: pd.DataFrame, row: Any, metric: str) -> str:
-    """'mean ± half-width' of one metric (or '-' where it was never measured)."""
-    mean = table.at[row, f"{metric}_mean"] if f"{metric}_mean" in table else math.nan
-    if mean is None or math.isnan(mean):
-        return "-"
-    low, high = table.at[row, f"{metric}_ci_low"], table.at[row, f"{metric}_ci_high"]
-    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
-    if half <= 1e-9 * max(abs(mean), 1e-300):  # identical replications (rounding noise)
-        half = 0.0
-    text = f"{mean:,.4g}"
-    return text if math.isnan(half) else f"{text} ± {half:,.2g}"
+def _print(table: pd.DataFrame, title: str, first: str = "figure") -> None:
+    from simulator.cli.views import experiment_table
 
-
-def _print(table: pd.DataFrame, title: str) -> None:
-    """Metrics down, strategies (or sweep points) across: narrow enough for a terminal."""
-    view = Table(title=title)
-    view.add_column("metric")
-    for row in table.index:
-        view.add_column(str(row), justify="right")
-    for name, metric in HEADLINE:
-        if f"{metric}_mean" in table:
-            view.add_row(name, *(_cell(table, row, metric) for row in table.index))
-    out.print(view)
+    out.print(experiment_table(table, title, first=first))
 
 
 def _json(table: pd.DataFrame) -> str:
@@ -118,7 +83,11 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """Strategies side by side, replication k of each on the same random numbers."""
+    """Strategies side by side: risk, latency and cost, each with its 95% interval.
+
+    Replication k of every strategy runs on the same random numbers, so the differences
+    (--baseline) are paired.
+    """
     from simulator.analysis.experiments import compare as run_compare
     from simulator.analysis.experiments import detect_warmup, differences
     from simulator.scenario import load_scenario
@@ -150,10 +119,12 @@ def compare(
             payload["differences"] = json.loads(_json(diffs))
         print(json.dumps(payload))
         return
-    _print(table, f"{sc.name}: {replications} replications, seed {seed} (mean ± 95% CI)")
+    _print(table, f"{sc.name}: {replications} replications, seed {seed} (mean ± 95% "
+                  "interval)")  # fmt: skip
     if diffs is not None:
         paired = diffs.rename(columns=lambda c: c.replace("_diff_", "_"))
-        _print(paired, f"paired differences against {baseline} (common random numbers)")
+        _print(paired, f"{baseline} subtracted, replication by replication (common random "
+                       "numbers)", first="difference")  # fmt: skip
 
 
 @app.command()
@@ -178,7 +149,7 @@ def sweep(
                      help="run beyond the request/memory budget (and overwrite --csv)"),
     ] = False,  # fmt: skip
 ) -> None:
-    """Every combination of the given field values, replicated, with 95% intervals."""
+    """Risk, latency and cost at every combination of field values, with 95% intervals."""
     from simulator.analysis.sweep import aggregate, grid_points
     from simulator.analysis.sweep import sweep as run_sweep
     from simulator.store.files import write_atomically
@@ -202,7 +173,8 @@ def sweep(
         print(_json(table))
         return
     fields = ", ".join(grid)
-    _print(table, f"sweep over ({fields}): {replications} replications each (mean ± 95% CI)")
+    _print(table, f"sweep over ({fields}): {replications} replications each (mean ± 95% "
+                  "interval)", first=fields)  # fmt: skip
 
 
 def _value(text: str) -> Any:

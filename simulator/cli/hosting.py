@@ -32,7 +32,7 @@ def hosting(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """Serve a scenario's traffic four ways and compare their cost and completion time.
+    """One workload served four ways: the cost and completion time of each.
 
     A real-time endpoint always on, or created for the window; an asynchronous endpoint
     scaled to zero between windows; a Batch Transform job over the same records.

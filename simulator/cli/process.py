@@ -44,7 +44,7 @@ def process(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """Play the scenario's release process (changes, CI, delivery, releases) over weeks."""
+    """Weeks of a team's releases: DORA's four keys, incidents and costs."""
     from simulator.process import dora
     from simulator.scenario import load_scenario
 

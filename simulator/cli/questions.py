@@ -34,7 +34,7 @@ def capacity(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """The fewest instances (or the cheapest target) meeting the SLO with confidence."""
+    """How many instances (or which target) meet the SLO at least cost, with confidence."""
     from simulator.analysis.questions import capacity_search, cheapest_target
     from simulator.scenario import load_scenario
 
@@ -77,7 +77,7 @@ def power(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """How often a canary gate catches the defect before full rollout, and how fast."""
+    """How often a canary catches a bad release before full rollout, by weight and bake."""
     from simulator.analysis.questions import detection_power, false_rollback_rate
     from simulator.scenario.base import parse_duration
 
@@ -129,7 +129,7 @@ def pareto(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
     force: Budget = False,
 ) -> None:
-    """Risk (blast radius), rollout duration and cost over settings: the Pareto front."""
+    """The settings that trade risk, rollout time and cost best (the Pareto front)."""
     from simulator.analysis.questions import risk_cost_front
     from simulator.analysis.sweep import grid_points
 

@@ -1,4 +1,9 @@
-"""One scenario at a time: run it, import one from a real release config, open the app."""
+"""One scenario at a time: run it, import one from a real release config, open the app.
+
+`run` prints what a person asks of a release (its outcome, risk, latency and cost, each
+written by `simulator.display`), a shadow's or parallel run's comparison beside it, and
+the simulation's own checks (Little's law, speed) only with --diagnostics.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,6 @@ from simulator.cli.common import (
     Seed,
     app,
     err,
-    fmt,
     jsonable,
     new_file,
     out,
@@ -33,10 +37,14 @@ def run(
     events: Annotated[bool, typer.Option(help="also print the audit trail")] = False,
     save: Annotated[bool, typer.Option(help="keep the result in the run store")] = True,
     label: Annotated[str | None, typer.Option(help="a note kept with the saved run")] = None,
+    diagnostics: Annotated[
+        bool, typer.Option(help="also print the simulation's checks: Little's law, queue wait, "
+                           "speed")  # fmt: skip
+    ] = False,
     force: Budget = False,
 ) -> None:
-    """Simulate one scenario and print its summary."""
-    from simulator.analysis.replication import flatten
+    """Simulate one release: its outcome, risk, time to detect and roll back, latency and cost."""
+    from simulator.cli.views import summary_tables
     from simulator.run import simulate
     from simulator.scenario import load_scenario
 
@@ -50,13 +58,11 @@ def run(
     if as_json:
         print(json.dumps(jsonable(res.summary)))
         return
-    table = Table(title=f"{sc.name} ({res.summary['strategy']}, seed {seed})")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key, value in flatten(res.summary).items():
-        if not key.startswith("security_posture."):  # the findings table below says it all
-            table.add_row(key, fmt(value))
-    out.print(table)
+    run_id = res.summary.get("run_id")
+    saved = f"saved as run {run_id}: deploysim runs show {run_id}" if run_id else None
+    title = f"{sc.name}: {res.summary['strategy']}, seed {seed}"
+    for table in summary_tables(res.summary, title, diagnostics=diagnostics, caption=saved):
+        out.print(table)
     if sc.security is not None:
         from simulator.cli.security import findings_table
         from simulator.scenario.security import findings
@@ -84,7 +90,10 @@ def import_command(
     ] = None,
     force: Overwrite = False,
 ) -> None:
-    """Turn a real release config into a scenario (YAML on stdout, or --out FILE)."""
+    """Turn an Argo, Flagger or SageMaker release config into a scenario to run.
+
+    The scenario is YAML on stdout, or in --out FILE.
+    """
     from simulator.importers import import_config
     from simulator.scenario import load_scenario
     from simulator.store.files import write_atomically
@@ -104,5 +113,5 @@ def app_command(
         bool, typer.Option("--browser/--no-browser", help="open a browser tab once it answers")
     ] = True,
 ) -> None:
-    """Start the Streamlit front end on localhost."""
+    """Open the front end in a browser: compare strategies, watch one run, learn."""
     serve(port, open_browser=browser)

@@ -19,7 +19,7 @@ def posture(
     ],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
 ) -> None:
-    """Check the security posture of a scenario or of SageMaker requests, practice by practice.
+    """The security findings of a scenario or SageMaker requests, practice by practice.
 
     Also what it costs an hour and how much its network path adds to a request.
     """

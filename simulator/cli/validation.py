@@ -18,7 +18,7 @@ def validate(
     scale: Annotated[float, typer.Option(min=0.05, help="run length multiplier")] = 1.0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Compare simulation with queueing theory; exit 1 if any case misses."""
+    """Check the simulator against queueing theory, case by case; exit 1 if any misses."""
     from simulator.validation.cases import CONFIDENCE
     from simulator.validation.cases import validate as run_validation
 
@@ -65,7 +65,7 @@ def bench(
     ] = 0,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Requests/s of the engine against SimPy, Ciw and a bare compiled loop, in one run."""
+    """How fast the simulator runs: requests per second against SimPy, Ciw and a bare loop."""
     from simulator.validation.bench import run_bench
 
     report = run_bench(requests, reference_requests, memory_requests, replications)

@@ -146,7 +146,9 @@ def _check(metric: Any, field: str, interval: float, ctx) -> dict:
         least = ctx.number(bounds["min"], f"{field}.thresholdRange.min", low=0, high=100,
                            why="request-success-rate is the percentage of requests that "
                            "succeed (Flagger docs: percentage 0-100)")  # fmt: skip
-        return {"metric": "error_rate", "max": (100.0 - least) / 100.0}
+        # rounded to 12 places: (100 - 99.9) / 100 is 0.0009999999999999432 in binary
+        # floating point, and a scenario should say 0.001 as the config said 99.9
+        return {"metric": "error_rate", "max": round((100.0 - least) / 100.0, 12)}
     if set(bounds) != {"max"}:
         ctx.fail(f"{field}.thresholdRange", "request-duration takes a max (milliseconds)")
     most = ctx.number(bounds["max"], f"{field}.thresholdRange.max", low=0,

@@ -20,7 +20,6 @@ rate <= 0.05); strict conditions stay strict (the bound is the next float past t
 
 from __future__ import annotations
 
-import math
 import re
 
 from simulator.userfiles import brief
@@ -97,11 +96,10 @@ def check(query: str, key: str, condition: str, field: str, ctx) -> dict:
     if success_rate:  # a bound on successes is the opposite bound on errors
         op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}[op]
         number = round(1.0 - number, 12)
-    below, above = math.nextafter(number, -math.inf), math.nextafter(number, math.inf)
     if key == "successCondition":  # passes when the condition holds: fails on its negation
-        bound = {"<": ("max", below), "<=": ("max", number),
-                 ">": ("min", above), ">=": ("min", number)}[op]  # fmt: skip
+        bound, strict = {"<": ("max", True), "<=": ("max", False),
+                         ">": ("min", True), ">=": ("min", False)}[op]  # fmt: skip
     else:  # fails when the condition holds
-        bound = {">": ("max", number), ">=": ("max", below),
-                 "<": ("min", number), "<=": ("min", above)}[op]  # fmt: skip
-    return {"metric": metric, bound[0]: bound[1]}
+        bound, strict = {">": ("max", False), ">=": ("max", True),
+                         "<": ("min", False), "<=": ("min", True)}[op]  # fmt: skip
+    return {"metric": metric, bound: number} | ({"strict": True} if strict else {})

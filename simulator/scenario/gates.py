@@ -24,6 +24,10 @@ class Check(Spec):
     metric: AlarmMetric
     max: float | None = Field(None, description="fails above this ('500ms', '1%', 0.01)")
     min: float | None = Field(None, description="fails below this")
+    strict: bool = Field(
+        False, description="the bound itself fails too (Argo's `result[0] < 0.01` passes "
+        "below 0.01 only)",
+    )  # fmt: skip
 
     @field_validator("max", "min", mode="before")
     @classmethod
@@ -40,6 +44,10 @@ class Check(Spec):
         """Whether a measured value is out of bounds (NaN, no data, is not)."""
         if math.isnan(value):
             return False
+        if self.strict:
+            return (self.max is not None and value >= self.max) or (
+                self.min is not None and value <= self.min
+            )
         return (self.max is not None and value > self.max) or (
             self.min is not None and value < self.min
         )

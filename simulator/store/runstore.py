@@ -160,15 +160,21 @@ class RunStore:
         )
 
     def list(self, kind: str | None = None, limit: int | None = None) -> pd.DataFrame:
-        """Records newest first, to choose what to reload; kind: 'run', 'experiment', 'sweep'..."""
+        """Records newest first, to choose what to reload; kind: 'run', 'experiment', 'sweep'...
+
+        An experiment's `strategy` names every strategy it ran ("big_bang, canary").
+        """
         if limit is not None and limit < 1:
             raise RunStoreError(f"limit must be at least 1 (got {limit})")
         rows: list[tuple] = []
         if self.path.exists():
             where = "" if kind is None else "WHERE type = :kind OR kind = :kind"
-            sql = f"SELECT {', '.join(LIST_COLUMNS)} FROM records {where} ORDER BY id DESC LIMIT :n"
+            sql = (f"SELECT {', '.join(LIST_COLUMNS)}, params FROM records {where} "
+                   "ORDER BY id DESC LIMIT :n")  # fmt: skip
             with self._connect() as conn:
                 rows = conn.execute(sql, {"kind": kind, "n": limit or -1}).fetchall()
+        at = LIST_COLUMNS.index("strategy")
+        rows = [(*row[:at], _strategies(row[at], row[-1]), *row[at + 1 : -1]) for row in rows]
         import pandas as pd
 
         table = pd.DataFrame.from_records(rows, columns=LIST_COLUMNS)
@@ -182,6 +188,10 @@ class RunStore:
                 "blast_radius": "Int64",
             }
         )
+
+    def type_of(self, record_id: int) -> RecordType:
+        """Whether record `record_id` is a run or an experiment (RunStoreError if none)."""
+        return self._fetch(record_id, None, "id")["type"]
 
     def load_run(self, run_id: int) -> tuple[Result, Scenario, int]:
         """A stored run as (Result, Scenario, seed); the Result has no per-request log."""
@@ -272,8 +282,8 @@ class RunStore:
             cur = conn.execute(f"INSERT INTO records ({names}) VALUES ({marks})", fields)
             return int(cur.lastrowid)
 
-    def _fetch(self, record_id: int, kind: RecordType, columns: str) -> sqlite3.Row:
-        if kind not in _ARTICLE:
+    def _fetch(self, record_id: int, kind: RecordType | None, columns: str) -> sqlite3.Row:
+        if kind is not None and kind not in _ARTICLE:
             raise RunStoreError(f"kind must be 'run' or 'experiment', not {reprlib.repr(kind)}")
         row = None
         if 0 < record_id <= MAX_INTEGER and self.path.exists():  # no other id can be stored
@@ -281,8 +291,8 @@ class RunStore:
                 sql = f"SELECT type, {columns} FROM records WHERE id = ?"
                 row = conn.execute(sql, (int(record_id),)).fetchone()
         if row is None:
-            raise RunStoreError(f"no {kind} with id {record_id} in {self.path}")
-        if row["type"] != kind:
+            raise RunStoreError(f"no {kind or 'record'} with id {record_id} in {self.path}")
+        if kind is not None and row["type"] != kind:
             found, wanted = _ARTICLE[row["type"]], _ARTICLE[kind]
             raise RunStoreError(f"record {record_id} is {found}, not {wanted}")
         return row
@@ -321,6 +331,13 @@ def _migrate(conn: sqlite3.Connection, path: Path) -> None:
         for statement in _MIGRATIONS[step]:
             conn.execute(statement)
     conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+
+def _strategies(strategy: str | None, params: str | None) -> str | None:
+    """The strategies a record ran: a comparison's (or a sweep's over strategy.type), else one."""
+    given = json.loads(params) if params else {}
+    names = given.get("strategies") or given.get("grid", {}).get("strategy.type")
+    return ", ".join(map(str, names)) if isinstance(names, list) and names else strategy
 
 
 def _scenario(scenario: Any) -> Scenario:

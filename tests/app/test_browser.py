@@ -70,6 +70,40 @@ def browser():
         chromium.close()
 
 
+PLOTTED = """() => {
+  // an array, or plotly.py's typed-array encoding {dtype, bdata}: its length in values
+  const n = v => v == null ? 0 : typeof v.length === 'number' ? v.length
+      : v.bdata ? atob(v.bdata).length : 0;
+  return [...document.querySelectorAll('.js-plotly-plot')].map(el => ({
+    axes: Object.keys(el.layout).filter(k => /^[xy]axis/.test(k))
+        .map(k => [k, el.layout[k].type || 'linear', el.layout[k].visible !== false]),
+    traces: el.data.map(t => ({name: t.name || '', visible: t.visible !== false,
+        points: Math.max(n(t.x), n(t.y), n(t.values), n(t.z))})),
+  }));
+}"""
+"""Every chart on a page as plotted: its axes' types and its traces' sizes."""
+
+PAGES = [("Compare strategies", "Compare release strategies"),
+         ("One run over time", "One run over time"),
+         ("Release process", "Release process over weeks"),
+         ("Hosting options", "Hosting options"),
+         ("Hardware catalog", "Hardware catalog"),
+         ("Learn", "Learn"),
+         ("Past runs", "Past runs")]  # fmt: skip
+"""(link in the navigation, the page's heading) for every page."""
+
+
+def no_empty_traces(charts: list[dict]) -> None:
+    for chart in charts:
+        for trace in chart["traces"]:
+            assert not trace["visible"] or trace["points"] > 0, chart
+
+
+def open_page(page, link: str, heading: str) -> None:
+    page.get_by_role("link", name=link, exact=True).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=120_000)
+
+
 def test_a_person_compares_strategies_in_a_real_browser(server, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1800})
     page.goto(server)
@@ -90,6 +124,10 @@ def test_a_person_compares_strategies_in_a_real_browser(server, browser):
         "() => document.querySelector('.js-plotly-plot').data.flatMap(t => t.text || [])"
     )
     assert sorted(names) == ["big_bang", "blue_green", "canary", "rolling"]
+    charts = page.evaluate(PLOTTED)
+    no_empty_traces(charts)
+    risk_axes = dict((k, kind) for k, kind, _ in charts[0]["axes"])
+    assert risk_axes["yaxis"] == "log"  # blast radius spans orders of magnitude
     assert page.locator('[data-testid="stException"]').count() == 0
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
@@ -104,4 +142,37 @@ def test_the_run_page_draws_its_charts(server, browser):
     expect(page.locator(".js-plotly-plot")).to_have_count(5, timeout=120_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(ARTIFACTS / "run.png"), full_page=True)
+    page.close()
+
+
+def test_a_what_if_set_on_one_page_stays_on_every_other(server, browser):
+    """The reliability engineer's tour: raise the fleet on "One run", look at "Compare",
+    come back: the setting is the same everywhere until it is changed."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1800})
+    page.goto(server)
+    open_page(page, "One run over time", "One run over time")
+    instances = page.get_by_label("Instances")
+    instances.fill("7")
+    instances.press("Enter")
+    expect(page.get_by_label("Instances")).to_have_value("7", timeout=60_000)
+    for link, heading in (("Compare strategies", "Compare release strategies"),
+                          ("One run over time", "One run over time")):  # fmt: skip
+        open_page(page, link, heading)
+        expect(page.get_by_label("Instances")).to_have_value("7", timeout=60_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.close()
+
+
+@pytest.mark.parametrize("link, heading", PAGES, ids=[link for link, _ in PAGES])
+def test_every_page_draws_without_error_and_its_charts_hold_data(server, browser, link, heading):
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    page.goto(server)
+    open_page(page, link, heading)
+    page.wait_for_timeout(3_000)  # let a page that computes on load finish drawing
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=180_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    no_empty_traces(page.evaluate(PLOTTED))
+    ARTIFACTS.mkdir(exist_ok=True)
+    name = link.lower().replace(" ", "-")
+    page.screenshot(path=str(ARTIFACTS / f"page-{name}.png"), full_page=True)
     page.close()

@@ -296,6 +296,27 @@ def test_latency_traces_are_the_metrics_columns_with_the_slo_line(canary):
             np.testing.assert_array_equal(t.y, y)  # NaN where v2 had no traffic
     (slo,) = [s for s in fig.layout.shapes if s.name == "slo"]
     assert slo.y0 == slo.y1 == SLO_MS and slo.yref == "y"
+    # the SLO is within four times the highest percentile: a line, inside the range
+    highest = np.nanmax(np.concatenate([t.y for t in fig.data if t.legendgroup != "events"]))
+    assert SLO_MS <= 4 * highest
+    assert fig.layout.yaxis.range[0] == 0 and fig.layout.yaxis.range[1] >= SLO_MS
+
+
+def test_latency_far_below_the_slo_fits_the_data_and_notes_the_slo(canary):
+    m = canary.metrics
+    v1 = m[m["version"] == "v1"]
+    highest = float(np.nanmax(v1[["latency_p50_ms", "latency_p95_ms", "latency_p99_ms"]]))
+    slo = 50 * highest  # as 2-3 ms against a 100 ms SLO
+    fig = run.latency(m, slo)
+    top = float(np.nanmax(np.concatenate([t.y for t in fig.data])))
+    assert fig.layout.yaxis.range[0] == 0
+    assert top <= fig.layout.yaxis.range[1] <= 1.2 * top  # the percentiles fill the chart
+    assert not [s for s in fig.layout.shapes if s.name == "slo"]
+    (note,) = [a for a in fig.layout.annotations if a.name == "slo"]
+    assert note.yref == "paper" and "SLO" in note.text and "above" in note.text
+    # p50 and p99 apart by more than a tenth of the height (they were one flat line)
+    p50, p99 = by_name(fig, "v1 p50").y, by_name(fig, "v1 p99").y
+    assert np.nanmean(p99 - p50) > 0.1 * fig.layout.yaxis.range[1]
 
 
 def test_latency_without_slo_or_events_has_no_shapes(canary):
@@ -318,6 +339,10 @@ def test_errors_are_the_error_rate_in_percent(canary):
     assert np.nanmax(by_name(fig, "v2").y) > 1
 
 
+def event_traces(fig):
+    return [t for t in fig.data if t.legendgroup == "events"]
+
+
 def test_time_charts_mark_the_rollback_at_its_event_time(canary):
     ev = canary.events
     (trigger,) = ev.loc[ev["kind"] == "RollbackTriggered", ["time", "detail"]].itertuples(
@@ -330,12 +355,41 @@ def test_time_charts_mark_the_rollback_at_its_event_time(canary):
         run.errors(canary.metrics, ev),
         run.capacity_cost(canary.metrics, ev),
     ):
-        lines = [s for s in fig.layout.shapes if (s.name or "").startswith("event:")]
-        assert {s.x0 for s in lines} == {mk["time"] for mk in markers}
-        (line,) = [s for s in lines if s.x0 == trigger.time]
-        assert "RollbackTriggered" in line.name and line.x1 == line.x0 and line.yref == "paper"
-        hover = [a.hovertext for a in fig.layout.annotations if a.x == trigger.time]
-        assert any(trigger.detail in h for h in hover)
+        marked = event_traces(fig)
+        # every marked instant is a vertical line on the hidden 0-1 axis, no shapes
+        assert not [s for s in fig.layout.shapes if (s.name or "").startswith("event")]
+        times = {x for t in marked for x in t.x if x is not None}
+        assert times == {mk["time"] for mk in markers}
+        (line,) = [t for t in marked if t.meta["event_kind"] == "RollbackTriggered"]
+        assert line.name == "rollback triggered" and line.yaxis == "y9"
+        assert list(line.x) == [trigger.time, trigger.time, None]
+        assert list(line.y) == [0.0, 1.0, None]
+        assert trigger.detail in line.hovertext[1] and "RollbackTriggered" in line.hovertext[1]
+        axis = fig.layout.yaxis9
+        assert axis.overlaying == "y" and tuple(axis.range) == (0, 1) and axis.visible is False
+
+
+def test_event_markers_are_one_named_legend_entry_per_kind_with_one_style(failures):
+    ev = failures.events
+    markers = run.event_markers(ev)
+    fig = run.errors(failures.metrics, ev)
+    marked = event_traces(fig)
+    kinds = [t.meta["event_kind"] for t in marked]
+    assert sorted(kinds) == sorted({mk["kind"] for mk in markers})  # one trace per kind
+    assert len({t.name for t in marked}) == len(marked) and all(t.name for t in marked)
+    for t in marked:
+        kind = t.meta["event_kind"]
+        count = sum(mk["kind"] == kind for mk in markers)
+        assert t.name.endswith(f"({count})") == (count > 1)
+        assert len(t.x) == 3 * count  # a line per event: bottom, top, gap
+        assert t.mode == "lines+markers" and t.showlegend is not False
+        # the marker sits on top of each line, sized 0 at the bottom
+        assert list(t.marker.size) == [0, 10, 0] * count
+    # one style per kind, and no two kinds share one
+    styles = [(t.line.color, t.line.dash, t.marker.symbol) for t in marked]
+    assert len(set(styles)) == len(styles)
+    failures_trace = [t for t in marked if t.meta["event_kind"] == "InstanceFailure"]
+    assert failures_trace and failures_trace[0].name.startswith("instance failure")
 
 
 def test_event_markers_keep_key_events_and_alarms_entering_alarm(failures):
@@ -444,6 +498,69 @@ def test_risk_cost_draws_no_bar_for_an_unknown_interval(comparison):
     assert by_name(fig, "blue_green").error_y.visible is True
 
 
+def test_risk_cost_has_a_log_blast_radius_axis_and_a_cost_axis_from_zero(comparison):
+    fig = compare.risk_cost(comparison)
+    y, x = fig.layout.yaxis, fig.layout.xaxis
+    assert y.type == "log" and "log" in y.title.text
+    radii = comparison["blast_radius_mean"]
+    assert 10 ** y.range[0] <= radii.min() and radii.max() <= 10 ** y.range[1]
+    assert_one_two_five(y)
+    assert x.range[0] == 0 and x.range[1] >= comparison["cost_usd_ci_high"].max()
+    assert x.tickprefix == "$" and "from $0" in x.title.text
+    # the hover gives each strategy's difference from the cheapest
+    cheapest = comparison["cost_usd_mean"].idxmin()
+    assert "the cheapest" in by_name(fig, cheapest).hovertext[0]
+    for name in comparison.index.drop(cheapest):
+        assert "against the cheapest" in by_name(fig, name).hovertext[0]
+
+
+def test_risk_cost_spanning_orders_of_magnitude_keeps_both_apart(comparison):
+    # the issue's case: canary 34, blue/green 165, big bang 17,036 requests; $2.06-2.16
+    table = comparison.iloc[:1].copy()
+    table = pd.concat([table] * 3)
+    table.index = ["canary", "blue_green", "big_bang"]
+    table["blast_radius_mean"] = [34.0, 165.0, 17036.0]
+    table["blast_radius_ci_low"], table["blast_radius_ci_high"] = 0.9 * table[
+        "blast_radius_mean"], 1.1 * table["blast_radius_mean"]  # fmt: skip
+    table["cost_usd_mean"] = [2.06, 2.16, 2.10]
+    table["cost_usd_ci_low"], table["cost_usd_ci_high"] = table["cost_usd_mean"] - 0.01, table[
+        "cost_usd_mean"] + 0.01  # fmt: skip
+    fig = compare.risk_cost(table)
+    low, high = fig.layout.yaxis.range
+    heights = {t.name: (np.log10(t.y[0]) - low) / (high - low) for t in fig.data}
+    assert heights["blue_green"] - heights["canary"] > 0.15  # apart, not both on the floor
+    assert heights["big_bang"] > 0.8
+    assert fig.layout.xaxis.range[0] == 0
+    assert "+$0.10" in by_name(fig, "blue_green").hovertext[0]
+
+
+def test_risk_cost_draws_a_strategy_that_hurt_nobody_on_a_zero_tick(comparison):
+    table = comparison.copy()
+    table.loc["canary", ["blast_radius_mean", "blast_radius_ci_low", "blast_radius_ci_high"]] = 0
+    fig = compare.risk_cost(table)
+    y = fig.layout.yaxis
+    assert y.type == "log" and y.ticktext[0] == "0"
+    canary = by_name(fig, "canary")
+    assert canary.y[0] == y.tickvals[0] and canary.marker.symbol == "circle-open"
+    assert canary.y[0] < by_name(fig, "blue_green").y[0]
+    assert 10 ** y.range[0] < canary.y[0]
+    # nobody hurt at all: a linear axis from zero
+    table["blast_radius_mean"] = 0.0
+    fig = compare.risk_cost(table)
+    assert fig.layout.yaxis.type != "log" and fig.layout.yaxis.rangemode == "tozero"
+
+
+def assert_one_two_five(axis):
+    """Ticks on 1-2-5 in each decade, each written out as a person writes it."""
+    assert axis.tickvals and len(axis.tickvals) == len(axis.ticktext) >= 2
+    for value, text in zip(axis.tickvals, axis.ticktext, strict=True):
+        mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+        assert round(mantissa, 6) in (1, 2, 5), value
+        number = float(text.lstrip("$").replace(",", ""))
+        assert number == pytest.approx(value) and "e" not in text.lower()
+    assert list(axis.tickvals) == sorted(axis.tickvals)
+
+
 @pytest.fixture(scope="module")
 def catalog_table():
     return cat.catalog_table()
@@ -470,6 +587,21 @@ def test_catalog_has_one_point_per_row_coloured_by_family(catalog_table):
     assert len(set().union(*colours.values())) == table["family"].nunique()
     symbols = {t.name.split(" · ")[1]: t.marker.symbol for t in fig.data}
     assert len(set(symbols.values())) == table["model"].nunique()
+
+
+def test_catalog_log_axes_have_readable_one_two_five_ticks(catalog_table):
+    fig = catalog.catalog(catalog_table)
+    for axis, values in (
+        (fig.layout.xaxis, catalog_table["cost_per_million_usd"]),
+        (fig.layout.yaxis, catalog_table["p50_ms"]),
+    ):
+        assert axis.type == "log" and "log scale" in axis.title.text
+        assert_one_two_five(axis)
+        assert 10 ** axis.range[0] <= values.min() and values.max() <= 10 ** axis.range[1]
+        ticks = np.array(axis.tickvals)
+        assert ((ticks >= 10 ** axis.range[0]) & (ticks <= 10 ** axis.range[1])).all()
+    assert all(t.startswith("$") for t in fig.layout.xaxis.ticktext)
+    assert "0.05" in [t.lstrip("$") for t in fig.layout.xaxis.ticktext]  # not "5"
 
 
 def test_catalog_falls_back_to_price_per_hour_and_can_show_p99(catalog_table):
@@ -557,3 +689,55 @@ def test_every_chart_is_a_figure_with_a_legend(canary, comparison):
     for fig in figs:
         assert isinstance(fig, go.Figure) and fig.layout.showlegend is True
         assert all(t.name for t in fig.data)
+
+
+def test_power_by_defect_is_power_against_defect_size_with_wilson_bars(power_table):
+    # two defect sizes from the same runs' table: the chart is drawn per (weight, bake)
+    table = pd.concat([power_table.assign(defect=0.05), power_table.assign(defect=0.01)])
+    fig = learn.power_by_defect(table)
+    assert_titled(fig)
+    assert fig.layout.yaxis.tickformat == ".0%" and tuple(fig.layout.yaxis.range) == (0, 1.05)
+    assert len(fig.data) == len(power_table)  # a line per (weight, bake)
+    for t in fig.data:
+        assert t.name.startswith("canary ") and "bake" in t.name
+        np.testing.assert_allclose(t.x, [1.0, 5.0])  # percent, sorted
+        assert ((np.array(t.y) >= 0) & (np.array(t.y) <= 1)).all()
+        lows = np.array(t.y) - np.array(t.error_y.arrayminus)
+        highs = np.array(t.y) + np.array(t.error_y.array)
+        assert (lows >= -1e-12).all() and (highs <= 1 + 1e-12).all()
+
+
+def test_power_table_is_written_for_a_person(power_table):
+    table = power_table.assign(defect=0.05)
+    shown = learn.power_table(table)
+    assert list(shown.columns) == list(learn.POWER_HEADERS)
+    assert not any("_" in c for c in shown.columns)  # no power_ci_low
+    assert len(shown) == len(table) and shown.notna().all().all()
+    cells = shown.to_numpy().ravel()
+    assert all(isinstance(c, str) and c and c != "None" and "e+" not in c for c in cells)
+    for (_, row), (_, raw) in zip(shown.iterrows(), table.iterrows(), strict=True):
+        assert row["caught"] == f"{int(raw['detections'])} of {int(raw['replications'])}"
+        assert row["detection power (95% interval)"].endswith("%)")
+        assert row["defect (extra errors)"] == "5.00%"
+        if raw["detections"] == 0:
+            assert row["time to detect (mean ± 95%)"] == "n/a"
+    assert "defect (extra errors)" not in learn.power_table(power_table).columns
+
+
+def test_no_chart_draws_an_empty_trace(canary, failures, comparison, catalog_table):
+    figs = [
+        run.traffic_share(canary.metrics),
+        run.latency(failures.metrics, SLO_MS, failures.events),
+        run.errors(failures.metrics, failures.events),
+        run.capacity_cost(failures.metrics, failures.events),
+        run.timeline(failures.events),
+        compare.risk_cost(comparison),
+        catalog.catalog(catalog_table),
+    ]
+    for fig in figs:
+        assert fig.data
+        for t in fig.data:
+            assert t.name and len(t.x) > 0
+            values = [v for v in t.y if v is not None]
+            if t.type == "scatter" and all(isinstance(v, int | float) for v in values):
+                assert not np.isnan(np.array(values, dtype=float)).all(), t.name

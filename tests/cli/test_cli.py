@@ -46,10 +46,13 @@ def test_run_json_carries_the_risk_and_cost_keys():
 
 
 def test_run_table_overrides_the_strategy_and_shows_the_audit_trail():
-    result = runner.invoke(app, ["run", str(PRESET), "--strategy", "blue_green", "--events"])
+    args = ["run", str(PRESET), "--strategy", "blue_green", "--seed", "1"]
+    summary = json.loads(runner.invoke(app, [*args, "--json", "--no-save"]).stdout)
+    result = runner.invoke(app, [*args, "--events"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "blue_green" in result.stdout and "RollbackTriggered" in result.stdout
-    assert "reached_full_traffic" in result.stdout
+    row = re.search(r"│ reached full traffic +│ +(\w+) │", result.stdout)
+    assert row and row.group(1) == ("yes" if summary["reached_full_traffic"] else "no")
 
 
 def test_unknown_strategy_and_bad_gate_alarm_are_clear_errors(tmp_path):

@@ -82,7 +82,7 @@ def test_argo_example_maps_steps_analysis_and_replicas():
     assert gate["failure_limit"] == metric["failureLimit"] == 2
     (check,) = sc.strategy.gate.checks
     assert check.metric == "error_rate"
-    assert check.max == math.nextafter(0.01, 0)
+    assert (check.max, check.strict) == (0.01, True)
     # base fields are kept
     assert data["traffic"] == BASE["traffic"]
     assert data["slo"] == BASE["slo"]
@@ -127,8 +127,8 @@ def test_argo_failure_condition_on_latency_query():
         "histogram_quantile(0.99, sum(rate(request_duration_seconds_bucket[1m])) by (le))"
     )
     check = import_config(argo_text(docs), base=BASE)["strategy"]["gate"]["checks"][0]
-    assert check == {"metric": "latency_p99", "max": math.nextafter(0.3, 0)}
-    assert Check(**check).violated(0.3)
+    assert check == {"metric": "latency_p99", "max": 0.3, "strict": True}
+    assert Check(**check).violated(0.3) and not Check(**check).violated(math.nextafter(0.3, 0))
 
 
 @pytest.mark.parametrize(

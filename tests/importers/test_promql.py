@@ -11,6 +11,7 @@ import yaml
 import simulator as ds
 from simulator.importers import ConfigImportError, import_config
 from simulator.importers.promql import measures
+from simulator.scenario.gates import Check
 
 ARGO = Path(__file__).with_name("realworld") / "argo" / "success-rate-canary.yaml"
 TOTAL = 'sum(rate(http_requests_total{app="m"}[1m]))'
@@ -56,7 +57,8 @@ def test_a_strict_success_condition_stays_strict_as_an_error_bound():
     docs = list(yaml.safe_load_all(ARGO.read_text()))
     docs[1]["spec"]["metrics"][0]["successCondition"] = "result[0] > 0.95"
     check = import_config(yaml.safe_dump_all(docs))["strategy"]["gate"]["checks"][0]
-    assert check == {"metric": "error_rate", "max": math.nextafter(0.05, -math.inf)}
+    assert check == {"metric": "error_rate", "max": 0.05, "strict": True}
+    assert Check(**check).violated(0.05) and not Check(**check).violated(math.nextafter(0.05, 0))
 
 
 @pytest.mark.parametrize("defect, outcome",
