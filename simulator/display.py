@@ -154,13 +154,12 @@ def version_costs(summary: dict) -> list[tuple[str, str]]:
 
 
 COMPARED = {
-    "Invocations": (Figure("requests", "count"), 1.0),
-    "error_rate": (Figure("error rate", "percent"), 1.0),
-    "latency_p50": (Figure("latency p50", "ms"), 1000.0),
-    "latency_p99": (Figure("latency p99", "ms"), 1000.0),
+    "Invocations": Figure("requests", "count"),
+    "error_rate": Figure("error rate", "percent"),
+    "latency_p50_ms": Figure("latency p50", "ms"),
+    "latency_p99_ms": Figure("latency p99", "ms"),
 }
-"""A shadow or parallel comparison's figures (`details.comparison`), with the factor to
-their unit: the strategy reports its gate's metrics, whose latencies are in seconds."""
+"""A shadow or parallel comparison's figures (`details.comparison`)."""
 
 
 def comparison(details: dict | None) -> list[tuple[str, str, str]]:
@@ -169,9 +168,8 @@ def comparison(details: dict | None) -> list[tuple[str, str, str]]:
     if not sides:
         return []
     rows = []
-    for key, (fig, factor) in COMPARED.items():
+    for key, fig in COMPARED.items():
         cells = [sides.get(side, {}).get(key) for side in ("candidate", "production")]
-        cells = [None if v is None else v * factor for v in cells]
         rows.append((fig.header, *(show(v, fig.kind) for v in cells)))
     return rows
 

@@ -109,12 +109,12 @@ def test_each_version_s_cost_in_dollars():
 
 
 def test_a_shadow_comparison_is_in_ms_and_percent():
-    # the strategy reports its gate's metrics: latencies in seconds, error rate as a share
+    # the strategy reports latencies in ms, the error rate as a share
     details = {"comparison": {
-        "candidate": {"Invocations": 87299.0, "error_rate": 0.03987, "latency_p50": 0.01268,
-                      "latency_p99": 0.03362},
-        "production": {"Invocations": 174257.0, "error_rate": 0.0, "latency_p50": 0.001992,
-                       "latency_p99": None}}}  # fmt: skip
+        "candidate": {"Invocations": 87299.0, "error_rate": 0.03987, "latency_p50_ms": 12.68,
+                      "latency_p99_ms": 33.62},
+        "production": {"Invocations": 174257.0, "error_rate": 0.0, "latency_p50_ms": 1.992,
+                       "latency_p99_ms": None}}}  # fmt: skip
     assert display.comparison(details) == [
         ("requests", "87,299", "174,257"),
         ("error rate (%)", "3.99%", "0%"),  # 3.987% to three digits

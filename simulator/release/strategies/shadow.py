@@ -43,16 +43,18 @@ def compare(
     """Judge a shadow's copies on the checks; report both sides; return what broke."""
     mine = ctx.metrics(candidate, rows)
     theirs = ctx.metrics(production, rows)
-    keys = ("Invocations", "error_rate", "latency_p50", "latency_p99")
-    ctx.report(
-        comparison={
-            "candidate": {k: _number(mine[k][0]) for k in keys},
-            "production": {k: _number(theirs[k][0]) for k in keys},
-        }
-    )
+    ctx.report(comparison={"candidate": _reported(mine), "production": _reported(theirs)})
     if mine["Invocations"][0] == 0:
         return ["no shadow requests"]
     return broken_checks(checks if checks is not None else default_checks(ctx.sc.slo), mine)
+
+
+def _reported(values: dict) -> dict[str, float | None]:
+    """One side's figures for the summary, latencies in ms as everywhere in a summary."""
+    return {"Invocations": _number(values["Invocations"][0]),
+            "error_rate": _number(values["error_rate"][0]),
+            "latency_p50_ms": _number(1000.0 * values["latency_p50"][0]),
+            "latency_p99_ms": _number(1000.0 * values["latency_p99"][0])}  # fmt: skip
 
 
 def _number(value: float) -> float | None:

@@ -154,10 +154,13 @@ def test_promote_false_only_reports():
     assert "AdoptShadow" not in set(ev.kind)
     comparison = s["details"]["comparison"]
     assert set(comparison) == {"candidate", "production"}
-    keys = {"Invocations", "error_rate", "latency_p50", "latency_p99"}
+    keys = {"Invocations", "error_rate", "latency_p50_ms", "latency_p99_ms"}
     assert set(comparison["candidate"]) == keys == set(comparison["production"])
     on, off = at(res, "ShadowTraffic")
     window = (math.floor(on / PERIOD) * PERIOD, off)
+    # in ms, as every latency of a summary: the pooled median lies between the periods'
+    per_period = rows(res, "v1", *window).latency_p50_ms
+    assert per_period.min() <= comparison["production"]["latency_p50_ms"] <= per_period.max()
     assert comparison["production"]["Invocations"] == rows(res, "v1", *window).Invocations.sum()
     assert comparison["candidate"]["Invocations"] == (
         rows(res, "v2-shadow", *window).Invocations.sum()
