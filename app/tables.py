@@ -15,23 +15,9 @@ from collections.abc import Iterable
 import pandas as pd
 
 from simulator import display
-from simulator.display import NA, Figure
-
-RATES = {"promoted": "promoted", "rolled_back": "rolled back"}
-"""A comparison's outcome columns, shares of the replications."""
+from simulator.display import NA
 
 RECORD_KINDS = {"run": "run", "compare": "comparison", "sweep": "sweep"}
-
-
-def figure(key: str) -> Figure:
-    """How a comparison's column `key` (its mean over replications) is labelled and written."""
-    if key in RATES or key in display.RATE_MEANS:
-        return Figure(RATES.get(key) or display.SUMMARY[key].label, "percent")
-    if key in display.SUMMARY:
-        return display.SUMMARY[key]
-    if key.startswith("cost_by_version."):
-        return Figure(f"cost of {key.removeprefix('cost_by_version.')}", "usd")
-    return Figure(key.replace("_", " "), "number")
 
 
 def intervals(table: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
@@ -42,32 +28,13 @@ def intervals(table: pd.DataFrame, keys: Iterable[str]) -> pd.DataFrame:
     """
     out: dict[str, list[str]] = {}
     for key in keys:
-        fig = figure(key)
-        if f"{key}_mean" not in table:
-            if key in display.SUMMARY and display.SUMMARY[key].applies_when:
-                out[fig.header] = [NA] * len(table)
+        fig = display.figure(key, replicated=True)
+        if f"{key}_mean" not in table and not fig.applies_when:
             continue
-        mean = table[f"{key}_mean"].astype(float)
-        half = (table[f"{key}_ci_high"].astype(float) - table[f"{key}_ci_low"].astype(float)) / 2
-        never = _never(table, display.SUMMARY[key].applies_when if key in display.SUMMARY else None)
-        rate = key in RATES or key in display.RATE_MEANS
+        rate = key in display.RATE_MEANS or key in ("promoted", "rolled_back")
         header = f"{fig.label} (% of runs)" if rate else fig.header
-        out[header] = [
-            NA if no else display.interval(_number(m), _number(h), fig.kind)
-            for m, h, no in zip(mean, half, never, strict=True)
-        ]
+        out[header] = [display.replicated(table.loc[row], key) for row in table.index]
     return pd.DataFrame(out, index=table.index)
-
-
-def _never(table: pd.DataFrame, when: str | None) -> list[bool]:
-    """Per row, whether a figure that applies only `when` something happened never applies."""
-    if when == "rolled_back" and "rolled_back_mean" in table:
-        return [not (r > 0) for r in table["rolled_back_mean"].astype(float)]
-    return [False] * len(table)
-
-
-def _number(x: float) -> float | None:
-    return None if x is None or math.isnan(x) else float(x)
 
 
 def user_figures(table: pd.DataFrame) -> list[str]:
@@ -112,9 +79,9 @@ def records(frame: pd.DataFrame) -> pd.DataFrame:
             "label": [display.show(v) if v else "" for v in frame["label"]],
             "outcome": [display.show(_words(o)) for o in frame["outcome"]],
             "availability (%)": [
-                display.show(_number(a), "percent") for a in frame["availability"]
+                display.show(a, "percent") for a in frame["availability"]
             ],  # fmt: skip
-            "cost ($)": [display.show(_number(c), "usd") for c in frame["cost_usd"]],
+            "cost ($)": [display.show(c, "usd") for c in frame["cost_usd"]],
             display.SUMMARY["blast_radius"].header: [
                 display.show(None if pd.isna(b) else int(b), "count") for b in frame["blast_radius"]
             ],

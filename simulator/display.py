@@ -268,3 +268,30 @@ def interval(mean: float | None, half: float | None, kind: str = "number") -> st
         return f"{seconds(mean)} ± {seconds(half)}"
     suffix = " s" if kind == "seconds" else ""
     return f"{m:,.{places}f}{unit}{suffix} ± {h:,.{places}f}{unit}{suffix}"
+
+
+def replicated(row: Any, key: str) -> str:
+    """A comparison's cell: `key`'s mean ± half-width over the replications.
+
+    `row` maps `<key>_mean`, `<key>_ci_low` and `<key>_ci_high` (a table's row). n/a where
+    no replication had the figure, or where it needs a rollback and none rolled back;
+    identical replications (an interval of rounding noise) read as the plain mean.
+    """
+    mean = _finite(row.get(f"{key}_mean"))
+    fig = figure(key, replicated=True)
+    none_rolled_back = "rolled_back_mean" in row and not (_finite(row["rolled_back_mean"]) or 0)
+    if mean is None or (fig.applies_when == "rolled_back" and none_rolled_back):
+        return NA
+    low, high = _finite(row.get(f"{key}_ci_low")), _finite(row.get(f"{key}_ci_high"))
+    half = 0.0 if low is None or high is None else (high - low) / 2
+    if half <= 1e-9 * max(abs(mean), 1e-300):
+        half = 0.0
+    return interval(mean, half, fig.kind)
+
+
+def _finite(value: Any) -> float | None:
+    """A number, None where there is none (None or NaN)."""
+    if value is None:
+        return None
+    x = float(value)
+    return None if math.isnan(x) else x

@@ -136,3 +136,16 @@ def test_an_a_b_test_and_a_parallel_run_in_words():
         ("answers compared", "174,257"), ("answers that differ", "364"),
         ("answers that differ (%)", "0.209%"),
     ]  # fmt: skip
+
+
+def test_a_replicated_cell_reads_mean_and_half_width_or_n_a():
+    row = {"blast_radius_mean": 17036.0, "blast_radius_ci_low": 16926.0,
+           "blast_radius_ci_high": 17146.0, "rolled_back_mean": 0.0,
+           "time_to_rollback_s_mean": 12.0, "time_to_rollback_s_ci_low": 10.0,
+           "time_to_rollback_s_ci_high": 14.0, "cost_usd_mean": 2.06,
+           "cost_usd_ci_low": 2.06, "cost_usd_ci_high": 2.06 + 1e-15}  # fmt: skip
+    assert display.replicated(row, "blast_radius") == "17,036 ± 110"
+    assert display.replicated(row, "time_to_rollback_s") == "n/a"  # none rolled back
+    assert display.replicated(row, "cost_usd") == "2.06"  # identical replications
+    assert display.replicated(row, "users_affected") == "n/a"  # no replication had it
+    assert display.replicated(row, "rolled_back") == "0%"

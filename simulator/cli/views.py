@@ -9,8 +9,7 @@ mean ± the half-width of its 95% interval, "n/a" where a figure applies to no r
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
@@ -55,18 +54,6 @@ def summary_tables(summary: dict, title: str, *, diagnostics: bool = False,
     return tables
 
 
-def _cell(table: pd.DataFrame, row: Any, key: str) -> str:
-    """'mean ± half-width' of one figure, or n/a where no replication had it."""
-    mean = table.at[row, f"{key}_mean"] if f"{key}_mean" in table else math.nan
-    if mean is None or math.isnan(mean):
-        return display.NA
-    low, high = table.at[row, f"{key}_ci_low"], table.at[row, f"{key}_ci_high"]
-    half = (high - low) / 2 if not (math.isnan(low) or math.isnan(high)) else math.nan
-    if half <= 1e-9 * max(abs(mean), 1e-300):  # identical replications (rounding noise)
-        half = 0.0
-    return display.interval(float(mean), float(half), display.figure(key, replicated=True).kind)
-
-
 def experiment_table(table: pd.DataFrame, title: str, *, first: str = "figure") -> Table:
     """Figures down, strategies (or sweep points) across: narrow enough for a terminal.
 
@@ -80,5 +67,6 @@ def experiment_table(table: pd.DataFrame, title: str, *, first: str = "figure") 
     for key in HEADLINE:
         fig = display.figure(key, replicated=True)
         if f"{key}_mean" in table or fig.applies_when:
-            view.add_row(fig.header, *(_cell(table, row, key) for row in table.index))
+            view.add_row(fig.header, *(display.replicated(table.loc[row], key)
+                                       for row in table.index))  # fmt: skip
     return view
