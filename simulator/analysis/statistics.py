@@ -83,6 +83,8 @@ def welch(a: pd.Series, b: pd.Series, confidence: float) -> tuple[float, float]:
     half = stdtrit(dof, 0.5 + confidence / 2) * se
     d = float(a.mean() - b.mean())
     return d - half, d + half
+
+
 def one_sided(values: Any, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
     """Mean and one-sided Student-t bounds: P(mean <= upper) = confidence (likewise lower).
 
