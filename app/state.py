@@ -25,8 +25,6 @@ import yaml
 import simulator as ds
 from simulator.analysis.hosting import compare_hosting
 from simulator.analysis.processes import replicate_process
-from simulator.analysis.replication import run_tasks
-from simulator.analysis.statistics import summarize
 from simulator.engine.budget import BudgetError
 from simulator.errors import UserError
 from simulator.process.simulation import ProcessResult, run_process
@@ -101,17 +99,9 @@ def compare(
     def progress(done: int, total: int) -> None:
         bar.progress(done / total, text=f"{done} of {total} runs")
 
-    base = ds.load_scenario(text, trace_dirs=trace_dirs()).to_dict()
-    arms = [(ds.load_scenario(base | {"strategy": yaml.safe_load(spec)}, trace_dirs=trace_dirs()),
-             None) for spec in strategies]  # fmt: skip
-    runs = run_tasks(arms, replications, seed, progress=progress, force=force)
-    runs = runs.drop(columns=["arm"])
-    runs.insert(0, "strategy", runs.pop("strategy"))  # each arm's type, named by its summary
-    table = pd.DataFrame(
-        {name: summarize(group) for name, group in runs.groupby("strategy", sort=False)}
-    ).T
-    table.index.name = "strategy"
-    table.attrs["replications"] = runs
+    table = ds.compare(ds.load_scenario(text, trace_dirs=trace_dirs()),
+                       [yaml.safe_load(spec) for spec in strategies], replications, seed,
+                       progress=progress, force=force)  # fmt: skip
     bar.empty()
     return table
 

@@ -28,7 +28,7 @@ from simulator.scenario.model import Scenario, load_scenario
 
 def compare(
     scenario: Scenario | dict | str,
-    strategies: Sequence[str],
+    strategies: Sequence[str | dict],
     replications: int = 30,
     seed: int = 0,
     *,
@@ -40,7 +40,8 @@ def compare(
 ) -> pd.DataFrame:
     """Strategies side by side on common random numbers: a row per strategy.
 
-    The raw replications are kept in `table.attrs["replications"]`, for paired
+    A strategy is a type (with its defaults) or a whole strategy spec with its settings,
+    named by its type. The raw replications are kept in `table.attrs["replications"]`, for paired
     differences (`differences`).
     """
     runs = compare_runs(scenario, strategies, replications, seed, scheduler=scheduler,
@@ -55,7 +56,7 @@ def compare(
 
 def compare_runs(
     scenario: Scenario | dict | str,
-    strategies: Sequence[str],
+    strategies: Sequence[str | dict],
     replications: int,
     seed: int,
     *,
@@ -67,7 +68,8 @@ def compare_runs(
     if not strategies:
         raise ExperimentError("compare needs at least one strategy")
     frame = run_tasks([(sc, s) for s in strategies], replications, seed, force=force, **kw)
-    names = [strategies[a] for a in frame.pop("arm")]
+    types = [s if isinstance(s, str) else str(s["type"]) for s in strategies]
+    names = [types[a] for a in frame.pop("arm")]
     frame = frame.drop(columns=["strategy"])
     frame.insert(0, "strategy", names)
     return frame

@@ -57,7 +57,8 @@ def run_one(task: tuple[dict, int, str | None]) -> dict[str, Any]:
 
 
 def check_arms(
-    arms: Sequence[tuple[Scenario | dict | str, str | None]], labels: Sequence[str] | None = None
+    arms: Sequence[tuple[Scenario | dict | str, str | dict | None]],
+    labels: Sequence[str] | None = None,
 ) -> None:
     """Check every distinct arm against the run budget, once, in this process.
 
@@ -76,7 +77,8 @@ def check_arms(
         except BudgetError as exc:
             if labels is None and strategy is None:
                 raise
-            name = labels[a] if labels is not None else f"strategy {strategy}"
+            kind = strategy if isinstance(strategy, str | None) else strategy.get("type")
+            name = labels[a] if labels is not None else f"strategy {kind}"
             raise BudgetError(f"{name}: {exc}") from None
 
 
@@ -101,7 +103,7 @@ def replicate(
 
 
 def run_tasks(
-    arms: Sequence[tuple[Scenario | dict | str, str | None]],
+    arms: Sequence[tuple[Scenario | dict | str, str | dict | None]],
     replications: int,
     seed: int,
     *,

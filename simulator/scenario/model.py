@@ -227,12 +227,15 @@ def load_scenario(
         raise ScenarioError(_describe(where, exc)) from None
 
 
-def with_strategy(sc: Scenario, strategy: str | None) -> Scenario:
-    """The scenario with another strategy type (its defaults), or as it is for None."""
+def with_strategy(sc: Scenario, strategy: str | dict | None) -> Scenario:
+    """The scenario with another strategy, or as it is for None.
+
+    The strategy is a type (with its defaults) or a whole spec (its `type` and settings).
+    """
     if strategy is None or strategy == sc.strategy.type:
         return sc
     data = sc.to_dict()
-    data["strategy"] = {"type": strategy}
+    data["strategy"] = {"type": strategy} if isinstance(strategy, str) else dict(strategy)
     return load_scenario(data)
 
 

@@ -166,6 +166,18 @@ def test_half_width_shrinks_as_one_over_sqrt_n():
 # ---------------------------------------------------------------- compare
 
 
+def test_compare_takes_a_strategy_with_its_settings_and_names_it_by_type():
+    """A strategy spec runs with its own settings: every replication of this canary is
+    the seeded run of the scenario carrying exactly that spec."""
+    spec = {"type": "canary", "steps": [{"weight": 50, "bake": 120}], "gate": {"type": "none"}}
+    table = ex.compare(quick("big_bang"), [spec, "big_bang"], 2, seed=4, workers=1)
+    assert list(table.index) == ["canary", "big_bang"]
+    runs = table.attrs["replications"].query("strategy == 'canary'")
+    alone = quick(spec)
+    for seed, duration in zip(runs["seed"], runs["rollout_duration_s"], strict=True):
+        assert ds.simulate(alone, seed=int(seed)).summary["rollout_duration_s"] == duration
+
+
 def test_compare_table_columns_means_rates_and_intervals():
     strategies = ["canary", "big_bang"]
     reps = 12
